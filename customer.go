@@ -1,0 +1,54 @@
+package profileapi
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"strings"
+	"time"
+)
+
+// Customer is an Alexa account: it lives in one region and has one profile.
+type Customer struct {
+	ID        string    `json:"id"`
+	Region    Region    `json:"region"`
+	Profile   Profile   `json:"profile"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// NewCustomerID returns a fresh id of the live service's form: the prefix
+// and an opaque upper-case string.
+func NewCustomerID() string {
+	var b [40]byte
+	_, _ = rand.Read(b[:])
+	return customerIDPrefix + strings.TrimRight(base32.StdEncoding.EncodeToString(b[:]), "=")
+}
+
+// Validate checks the customer's id, region and profile.
+func (c *Customer) Validate() error {
+	if err := ValidateCustomerID(c.ID); err != nil {
+		return err
+	}
+	if _, err := ParseRegion(string(c.Region)); err != nil {
+		return err
+	}
+	return c.Profile.Validate()
+}
+
+// Consent is what a customer has granted one skill: a subset of the scopes
+// the skill declares.
+type Consent struct {
+	CustomerID string    `json:"customerId"`
+	SkillID    string    `json:"skillId"`
+	Scopes     ScopeSet  `json:"scopes"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+}
+
+// Access is everything the public API needs to answer one request, read
+// in one go: the customer, the scopes the skill declares, the scopes the
+// customer has granted it.
+type Access struct {
+	Customer Customer
+	Declared ScopeSet
+	Granted  ScopeSet
+}

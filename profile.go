@@ -1,0 +1,133 @@
+package profileapi
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Profile is a customer's contact information: the account's active default
+// profile, which may not be the person speaking. An empty value is absent.
+type Profile struct {
+	Name         string       `json:"name,omitempty"`
+	GivenName    string       `json:"givenName,omitempty"`
+	Email        string       `json:"email,omitempty"`
+	MobileNumber *PhoneNumber `json:"mobileNumber,omitempty"`
+}
+
+// PhoneNumber is a mobile number as the customer entered it. The number may
+// itself carry the country code; by itself it is a valid number for dialing.
+type PhoneNumber struct {
+	CountryCode string `json:"countryCode"`
+	PhoneNumber string `json:"phoneNumber"`
+}
+
+const (
+	maxNameLen  = 256
+	maxEmailLen = 254 // RFC 5321's limit on a forward path
+	maxPhoneLen = 32
+)
+
+// Validate reports the first invalid value of the profile as EINVALID.
+func (p Profile) Validate() error {
+	if err := validateName("name", p.Name); err != nil {
+		return err
+	}
+	if err := validateName("givenName", p.GivenName); err != nil {
+		return err
+	}
+	if err := ValidateEmail(p.Email); err != nil {
+		return err
+	}
+	if p.MobileNumber != nil {
+		return p.MobileNumber.Validate()
+	}
+	return nil
+}
+
+func validateName(field, s string) error {
+	if s == "" {
+		return nil
+	}
+	if !utf8.ValidString(s) || len(s) > maxNameLen {
+		return Errorf(EINVALID, "profile.%s must be valid UTF-8 of at most %d bytes", field, maxNameLen)
+	}
+	if strings.TrimSpace(s) != s {
+		return Errorf(EINVALID, "profile.%s must not start or end with white space", field)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return Errorf(EINVALID, "profile.%s must not contain control characters", field)
+		}
+	}
+	return nil
+}
+
+// ValidateEmail accepts a bare RFC 5322 address, such as jsmith@example.com,
+// without a display name; the empty string means absent and is accepted.
+func ValidateEmail(s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) > maxEmailLen {
+		return Errorf(EINVALID, "profile.email must be at most %d bytes", maxEmailLen)
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return Errorf(EINVALID, "profile.email %q is not a plain email address such as jsmith@example.com", s)
+	}
+	return nil
+}
+
+// Validate checks that the country code is a real calling code, written as
+// "+91", "0091" or "91", and that the phone number is a valid number for it,
+// whether or not the number repeats the country code ("+917799827710",
+// "7799827710", "+91 7799-82-77-11"). The values are kept as entered.
+func (n PhoneNumber) Validate() error {
+	cc, ok := callingCode(n.CountryCode)
+	if !ok {
+		return Errorf(EINVALID, "mobileNumber.countryCode %q is not a country calling code such as +1, 001 or 1", n.CountryCode)
+	}
+	num := n.PhoneNumber
+	if num == "" || len(num) > maxPhoneLen || strings.TrimFunc(num, isPhoneRune) != "" {
+		return Errorf(EINVALID, "mobileNumber.phoneNumber must be 1 to %d digits, spaces, dashes, dots or parentheses, optionally starting with +", maxPhoneLen)
+	}
+	region := phonenumbers.GetRegionCodeForCountryCode(cc)
+	if strings.HasPrefix(num, "+") {
+		region = "ZZ" // the number names its own country code
+	}
+	parsed, err := phonenumbers.Parse(num, region)
+	if err != nil || int(parsed.GetCountryCode()) != cc || !phonenumbers.IsValidNumber(parsed) {
+		return Errorf(EINVALID, "mobileNumber.phoneNumber %q is not a valid number for country code %s", num, n.CountryCode)
+	}
+	return nil
+}
+
+func isPhoneRune(r rune) bool {
+	return r >= '0' && r <= '9' || r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+'
+}
+
+// callingCode parses "+91", "0091" or "91" into 91, if it is assigned.
+func callingCode(s string) (int, bool) {
+	digits := strings.TrimPrefix(s, "+")
+	if digits == s {
+		digits = strings.TrimPrefix(s, "00")
+	}
+	if len(digits) == 0 || len(digits) > 3 {
+		return 0, false
+	}
+	cc := 0
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		cc = cc*10 + int(r-'0')
+	}
+	if phonenumbers.GetRegionCodeForCountryCode(cc) == "ZZ" {
+		return 0, false
+	}
+	return cc, true
+}
