@@ -2,6 +2,7 @@ package profileapi
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"strings"
 	"time"
@@ -22,6 +23,13 @@ func NewCustomerID() string {
 	var b [40]byte
 	_, _ = rand.Read(b[:])
 	return customerIDPrefix + strings.TrimRight(base32.StdEncoding.EncodeToString(b[:]), "=")
+}
+
+// DeviceID is the one device each customer has here, derived from the
+// customer id so that every token and envelope built for them agrees.
+func DeviceID(customerID string) string {
+	sum := sha256.Sum256([]byte(customerID))
+	return "amzn1.ask.device." + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:20])
 }
 
 // Validate checks the customer's id, region and profile.

@@ -1,0 +1,127 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+	"github.com/profileapi/profileapi/token"
+)
+
+type requestRequest struct {
+	Type       string        `json:"type"`
+	CustomerID string        `json:"customerId"`
+	SkillID    string        `json:"skillId"`
+	Intent     *intentOrName `json:"intent"`
+	Locale     string        `json:"locale"`
+}
+
+// intentOrName accepts an intent as its name alone or as an object.
+type intentOrName struct {
+	Name  string                     `json:"name"`
+	Slots map[string]json.RawMessage `json:"slots,omitempty"`
+}
+
+func (i *intentOrName) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &i.Name)
+	}
+	type plain intentOrName
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode((*plain)(i))
+}
+
+var defaultLocale = map[profileapi.Region]string{
+	profileapi.RegionNA: "en-US",
+	profileapi.RegionEU: "en-GB",
+	profileapi.RegionFE: "ja-JP",
+}
+
+// createRequest builds the request envelope the skill would receive from
+// Alexa, with a fresh token in context.System.
+func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
+	req, err := web.Decode[requestRequest](w, r, maxBody)
+	if err != nil {
+		return err
+	}
+	switch req.Type {
+	case "LaunchRequest":
+		if req.Intent != nil {
+			return profileapi.Errorf(profileapi.EINVALID, "intent is only for an IntentRequest")
+		}
+	case "IntentRequest":
+		if req.Intent == nil || req.Intent.Name == "" {
+			return profileapi.Errorf(profileapi.EINVALID, `an IntentRequest needs an intent: "intent": "MyIntent" or {"name": "MyIntent", "slots": {...}}`)
+		}
+	default:
+		return profileapi.Errorf(profileapi.EINVALID, "type must be LaunchRequest or IntentRequest, not %q", req.Type)
+	}
+	tok, err := s.mint(r, req.CustomerID, req.SkillID, token.DefaultTTL)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	customer, err := s.Store.Customer(ctx, req.CustomerID)
+	if err != nil {
+		return err
+	}
+	consent, err := s.Store.Consent(ctx, req.CustomerID, req.SkillID)
+	if err != nil && !profileapi.IsNotFound(err) {
+		return err
+	}
+	user := map[string]any{"userId": req.CustomerID}
+	if consent != nil && consent.Scopes != 0 {
+		user["permissions"] = map[string]any{"consentToken": tok.APIAccessToken}
+	}
+	application := map[string]any{"applicationId": req.SkillID}
+	locale := req.Locale
+	if locale == "" {
+		locale = defaultLocale[customer.Region]
+	}
+	request := map[string]any{
+		"type":      req.Type,
+		"requestId": "amzn1.echo-api.request." + uuid.NewString(),
+		"timestamp": s.Now().UTC().Format(time.RFC3339),
+		"locale":    locale,
+	}
+	if req.Type == "IntentRequest" {
+		slots := req.Intent.Slots
+		if slots == nil {
+			slots = map[string]json.RawMessage{}
+		}
+		request["dialogState"] = "STARTED"
+		request["intent"] = map[string]any{"name": req.Intent.Name, "confirmationStatus": "NONE", "slots": slots}
+	} else {
+		request["shouldLinkResultBeReturned"] = false
+	}
+	web.Encode(w, http.StatusOK, map[string]any{
+		"version": "1.0",
+		"session": map[string]any{
+			"new":         req.Type == "LaunchRequest",
+			"sessionId":   "amzn1.echo-api.session." + uuid.NewString(),
+			"application": application,
+			"attributes":  map[string]any{},
+			"user":        user,
+		},
+		"context": map[string]any{
+			"System": map[string]any{
+				"application": application,
+				"user":        user,
+				"device": map[string]any{
+					"deviceId":            profileapi.DeviceID(req.CustomerID),
+					"supportedInterfaces": map[string]any{},
+				},
+				"apiEndpoint":    tok.APIEndpoint,
+				"apiAccessToken": tok.APIAccessToken,
+			},
+		},
+		"request": request,
+	})
+	return nil
+}

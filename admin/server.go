@@ -1,0 +1,78 @@
+// Package admin serves the control plane: what Alexa and the customer's
+// companion app do in the live system (register skills, hold profiles and
+// consents, issue tokens, build the request a skill receives) done here
+// over a JSON API on its own listener, behind the admin key.
+package admin
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+	"github.com/profileapi/profileapi/token"
+)
+
+// maxBody caps every admin request body.
+const maxBody = 64 << 10
+
+// Issuer mints tokens; *token.Keyring is one.
+type Issuer interface {
+	Issue(ctx context.Context, c token.Claims, ttl time.Duration) (string, time.Time, error)
+}
+
+// Config is what the control plane depends on.
+type Config struct {
+	Store     profileapi.Store
+	Tokens    Issuer
+	Endpoints profileapi.Endpoints
+	// Key is the admin key every /admin/v1 call must present as a Bearer token.
+	Key    string
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Extra registers routes owned elsewhere (metrics, faults, the
+	// journal) on the admin mux; auth wraps a handler in the key check.
+	Extra func(mux *web.Mux, auth func(http.Handler) http.Handler)
+}
+
+type server struct {
+	Config
+	keyHash [32]byte
+}
+
+// NewServer returns the admin API handler.
+func NewServer(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &server{Config: cfg, keyHash: sha256.Sum256([]byte(cfg.Key))}
+	mux := web.NewMux()
+	s.routes(mux)
+	if cfg.Extra != nil {
+		cfg.Extra(mux, s.requireKey)
+	}
+	return web.Middleware(cfg.Logger, "admin", mux, nil)
+}
+
+// requireKey lets through only requests bearing the admin key. Hashing
+// both sides first makes the comparison constant-time in the length too.
+func (s *server) requireKey(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		given := sha256.Sum256([]byte(strings.TrimSpace(key)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(given[:], s.keyHash[:]) != 1 {
+			web.WriteError(w, r, &profileapi.Error{Kind: profileapi.EUNAUTHORIZED, Code: "UNAUTHORIZED",
+				Message: "the admin API needs Authorization: Bearer {admin key}; see `profileapi admin-key`"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

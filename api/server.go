@@ -1,0 +1,107 @@
+// Package api serves the public Customer Profile API: the four settings a
+// skill reads with the apiAccessToken it was handed.
+//
+// A request reads like a sentence: parse the setting, check there is no
+// body, tell the region from the endpoint, verify the token (package
+// token), load the customer's access in one store call, check the scope is
+// declared and granted, then answer in the configured wire mode.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+	"github.com/profileapi/profileapi/token"
+)
+
+// Wire is how values are written.
+type Wire string
+
+// The two wire modes.
+const (
+	// WireDocumented writes bodies exactly as the reference shows them,
+	// and 404 NOT_FOUND for an absent value.
+	WireDocumented Wire = "documented"
+	// WireAlexa writes what the live service and the official SDKs expect:
+	// bare JSON strings, and 204 No Content for an absent value.
+	WireAlexa Wire = "alexa"
+)
+
+// ParseWire accepts "documented" or "alexa".
+func ParseWire(s string) (Wire, error) {
+	switch w := Wire(s); w {
+	case WireDocumented, WireAlexa:
+		return w, nil
+	}
+	return "", profileapi.Errorf(profileapi.EINVALID, "wire mode %q is not documented or alexa", s)
+}
+
+// Verifier verifies apiAccessTokens; *token.Keyring is one.
+type Verifier interface {
+	Verify(ctx context.Context, s string) (*token.Claims, error)
+}
+
+// AccessStore loads what a request needs; every profileapi.Store is one.
+type AccessStore interface {
+	Access(ctx context.Context, customerID, skillID string) (*profileapi.Access, error)
+}
+
+// Call describes one authenticated call, for guards and observers. It holds
+// ids only, never a profile value.
+type Call struct {
+	Region     profileapi.Region
+	SkillID    string
+	CustomerID string
+	Field      profileapi.Field
+}
+
+// Guard may refuse a call before it is answered: rate limits and injected
+// faults. Its error is answered like any other.
+type Guard func(ctx context.Context, c Call) error
+
+// Config is what the server depends on.
+type Config struct {
+	Store     AccessStore
+	Tokens    Verifier
+	Endpoints profileapi.Endpoints
+	Wire      Wire
+	Logger    *slog.Logger
+	// Guards run in order after the token is verified.
+	Guards []Guard
+	// Done, if set, is called after every request with what it was
+	// (zero Call if it never got past the token) and how it ended.
+	Done func(r *http.Request, c Call, info *web.Info, d time.Duration)
+}
+
+type server struct {
+	Config
+}
+
+// NewServer returns the public API handler.
+func NewServer(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Wire == "" {
+		cfg.Wire = WireDocumented
+	}
+	s := &server{Config: cfg}
+	mux := web.NewMux()
+	s.routes(mux)
+	return web.Middleware(cfg.Logger, "public", mux, s.done)
+}
+
+func (s *server) done(r *http.Request, info *web.Info, d time.Duration) {
+	if s.Done == nil {
+		return
+	}
+	var c Call
+	if p, ok := info.Call.(*Call); ok {
+		c = *p
+	}
+	s.Done(r, c, info, d)
+}

@@ -1,0 +1,133 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+)
+
+// handleSetting answers GET and HEAD of one profile setting.
+func (s *server) handleSetting(regions []profileapi.Region) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		field, ok := profileapi.ParseField(r.PathValue("field"))
+		if !ok {
+			return &profileapi.Error{Kind: profileapi.ENOTFOUND, Code: "INVALID_KEY",
+				Message: fmt.Sprintf("%q is not a setting of this API; use Profile.name, Profile.givenName, Profile.email or Profile.mobileNumber", r.PathValue("field"))}
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET"}
+		}
+		if r.ContentLength != 0 {
+			return profileapi.Errorf(profileapi.EINVALID, "the request must not have a body")
+		}
+		region, ok := s.Endpoints.RegionOf(regions, r.Host)
+		if !ok {
+			return profileapi.Errorf(profileapi.EUNAUTHORIZED, "this host serves no region's endpoint")
+		}
+		raw, err := bearer(r)
+		if err != nil {
+			return err
+		}
+		claims, err := s.Tokens.Verify(r.Context(), raw)
+		if err != nil {
+			return err
+		}
+		if claims.Region != region || claims.Audience != s.Endpoints.URL(region) {
+			return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the token was issued for another endpoint than this %s endpoint", region)
+		}
+		call := &Call{Region: region, SkillID: claims.SkillID, CustomerID: claims.CustomerID, Field: field}
+		ctx := r.Context()
+		if info := web.InfoFrom(ctx); info != nil {
+			info.Call = call
+		}
+		web.AddAttrs(ctx, slog.String("skill", call.SkillID), slog.String("field", field.String()))
+		for _, guard := range s.Guards {
+			if err := guard(ctx, *call); err != nil {
+				return err
+			}
+		}
+		access, err := s.Store.Access(ctx, claims.CustomerID, claims.SkillID)
+		if profileapi.IsNotFound(err) {
+			return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer or skill this token was issued for no longer exists")
+		} else if err != nil {
+			return err
+		}
+		if access.Customer.Region != region {
+			return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer of this token no longer lives in region %s", region)
+		}
+		if !access.Declared.Has(field.Scope()) {
+			return &profileapi.Error{Kind: profileapi.EFORBIDDEN, Message: "Access denied with reason: FORBIDDEN"}
+		}
+		if !access.Granted.Has(field.Scope()) {
+			return &profileapi.Error{Kind: profileapi.EFORBIDDEN, Message: "Access denied with reason: ACCESS_NOT_REQUESTED"}
+		}
+		return s.writeValue(w, field, &access.Customer.Profile)
+	}
+}
+
+// bearer returns the token of the request's Authorization header.
+func bearer(r *http.Request) (string, error) {
+	values := r.Header["Authorization"]
+	switch {
+	case len(values) == 0:
+		return "", profileapi.Errorf(profileapi.EUNAUTHORIZED, "the Authorization header is missing: send Authorization: Bearer {apiAccessToken}")
+	case len(values) > 1:
+		return "", profileapi.Errorf(profileapi.EINVALID, "the request has more than one Authorization header")
+	}
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", profileapi.Errorf(profileapi.EUNAUTHORIZED, "the Authorization header is not a Bearer token: send Authorization: Bearer {apiAccessToken}")
+	}
+	tok = strings.TrimLeft(tok, " ")
+	if tok == "" {
+		return "", profileapi.Errorf(profileapi.EUNAUTHORIZED, "the Bearer token is empty")
+	}
+	return tok, nil
+}
+
+// writeValue answers with the field's value in the wire mode, or with the
+// mode's answer for an absent value.
+func (s *server) writeValue(w http.ResponseWriter, field profileapi.Field, p *profileapi.Profile) error {
+	var v any
+	switch field {
+	case profileapi.FieldName:
+		v = stringValue(s.Wire, "name", p.Name)
+	case profileapi.FieldGivenName:
+		v = stringValue(s.Wire, "name", p.GivenName)
+	case profileapi.FieldEmail:
+		v = stringValue(s.Wire, "email", p.Email)
+	case profileapi.FieldMobileNumber:
+		if p.MobileNumber != nil {
+			v = p.MobileNumber
+		}
+	}
+	if v == nil {
+		if s.Wire == WireAlexa {
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+		return profileapi.Errorf(profileapi.ENOTFOUND, "the customer has no value for %s", field)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, b)
+	return nil
+}
+
+func stringValue(wire Wire, key, value string) any {
+	switch {
+	case value == "":
+		return nil
+	case wire == WireAlexa:
+		return value
+	}
+	return map[string]string{key: value}
+}

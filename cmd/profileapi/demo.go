@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/token"
+)
+
+// The demo's ids are fixed, so that --demo is idempotent.
+const (
+	demoSkillID    = "amzn1.ask.skill.demo"
+	demoCustomerID = "amzn1.ask.account.DEMO"
+)
+
+// demoProfile is the API reference's own example customer.
+var demoProfile = profileapi.Profile{
+	Name:         "John Smith",
+	GivenName:    "John",
+	Email:        "jsmith@example.com",
+	MobileNumber: &profileapi.PhoneNumber{CountryCode: "+91", PhoneNumber: "7799-82-77-11"},
+}
+
+// runDemo makes sure the demo skill and customer exist, with every scope
+// granted and the reference's example profile, and prints a curl line for
+// each operation with a fresh token.
+func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints, wire api.Wire) error {
+	now := time.Now().UTC()
+	skill := &profileapi.Skill{ID: demoSkillID, Name: "profileapi demo skill", Permissions: profileapi.AllScopes, CreatedAt: now}
+	if err := store.CreateSkill(ctx, skill); err != nil && profileapi.ErrorKind(err) != profileapi.ECONFLICT {
+		return err
+	}
+	customer := &profileapi.Customer{ID: demoCustomerID, Region: profileapi.RegionNA, Profile: demoProfile, CreatedAt: now, UpdatedAt: now}
+	err := store.CreateCustomer(ctx, customer)
+	if profileapi.ErrorKind(err) == profileapi.ECONFLICT {
+		// Restore the demo as it was, whatever was done to it since.
+		_, err = store.UpdateCustomer(ctx, demoCustomerID, func(c *profileapi.Customer) error {
+			c.Region, c.Profile, c.UpdatedAt = profileapi.RegionNA, demoProfile, now
+			return nil
+		})
+	}
+	if err != nil {
+		return err
+	}
+	got, err := store.Skill(ctx, demoSkillID)
+	if err != nil {
+		return err
+	}
+	if got.Permissions != profileapi.AllScopes {
+		// Skills are immutable here; make the demo skill anew with every scope.
+		if err := store.DeleteSkill(ctx, demoSkillID); err != nil {
+			return err
+		}
+		if err := store.CreateSkill(ctx, skill); err != nil {
+			return err
+		}
+	}
+	if err := store.PutConsent(ctx, &profileapi.Consent{CustomerID: demoCustomerID, SkillID: demoSkillID, Scopes: profileapi.AllScopes, UpdatedAt: now}); err != nil {
+		return err
+	}
+	endpoint := endpoints.URL(profileapi.RegionNA)
+	tok, exp, err := keys.Issue(ctx, token.Claims{CustomerID: demoCustomerID, SkillID: demoSkillID, DeviceID: profileapi.DeviceID(demoCustomerID), Region: profileapi.RegionNA, Audience: endpoint}, token.MaxTTL)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nDemo: skill %s and customer %s (region NA), every scope granted.\n", demoSkillID, demoCustomerID)
+	fmt.Fprintf(w, "Try the four operations (the token is valid until %s):\n\n", exp.UTC().Format(time.RFC3339))
+	for _, f := range profileapi.Fields {
+		fmt.Fprintf(w, "curl -i -H 'Authorization: Bearer %s' %s/v2/accounts/~current/settings/%s\n\n", tok, endpoint, f)
+	}
+	if wire == api.WireDocumented {
+		fmt.Fprintln(w, `Each answers as the reference documents it, e.g. {"email":"jsmith@example.com"}.`)
+	}
+	fmt.Fprintln(w, "Revoke the consent with `profileapi consents revoke amzn1.ask.account.DEMO amzn1.ask.skill.demo` and try again: 403.")
+	return nil
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// env reads PROFILEAPI_* variables; run's getenv, so tests pass their own.
+type env func(string) string
+
+// globals are the flags every command shares.
+type globals struct {
+	dataDir  string
+	adminKey string
+	adminURL string
+	getenv   env
+	stdin    io.Reader
+}
+
+// run is the whole program: main only adds the process's arguments,
+// environment, streams and signals.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	g := &globals{getenv: getenv, stdin: stdin}
+	root := &cobra.Command{
+		Use:   "profileapi",
+		Short: "A self-hostable Customer Profile API for Alexa skills",
+		Long: `profileapi serves the Customer Profile API (a customer's name, given name,
+email address and mobile number, read with a skill's apiAccessToken) and a
+control plane to register skills, hold customers and their consent, and
+mint tokens.
+
+Start here:
+  profileapi serve --demo        run the service with a demo skill and customer
+
+Then, in another terminal, drive the control plane:
+  profileapi skills create --name "My skill" --permission alexa::profile:email:read
+  profileapi customers create --region NA --email jsmith@example.com
+  profileapi consents grant CUSTOMER_ID SKILL_ID --scope alexa::profile:email:read
+  profileapi tokens mint CUSTOMER_ID SKILL_ID
+
+Every flag can also be set with an environment variable: --admin-key is
+PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetContext(ctx)
+	root.CompletionOptions.DisableDefaultCmd = true
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.dataDir, "data-dir", defaultDataDir(getenv), "directory for the database, the admin key and TLS files")
+	pf.StringVar(&g.adminKey, "admin-key", "", "admin API key (default: the one kept in --data-dir)")
+	pf.StringVar(&g.adminURL, "admin-url", "http://127.0.0.1:8081", "admin API base URL, for the control-plane commands")
+
+	root.AddCommand(
+		serveCmd(g),
+		skillsCmd(g),
+		customersCmd(g),
+		consentsCmd(g),
+		tokensCmd(g),
+		requestsCmd(g),
+		adminKeyCmd(g),
+	)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		return applyEnv(cmd.Flags(), getenv)
+	}
+	return root.ExecuteContext(ctx)
+}
+
+// applyEnv sets every flag not given on the command line from its
+// PROFILEAPI_* variable, if set: --admin-key from PROFILEAPI_ADMIN_KEY.
+func applyEnv(fs *pflag.FlagSet, getenv env) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" {
+			return
+		}
+		name := "PROFILEAPI_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = &flagEnvError{name: name, err: serr}
+			}
+		}
+	})
+	return err
+}
+
+type flagEnvError struct {
+	name string
+	err  error
+}
+
+func (e *flagEnvError) Error() string { return "invalid " + e.name + ": " + e.err.Error() }
+
+// defaultDataDir follows the XDG base directory convention.
+func defaultDataDir(getenv env) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "profileapi")
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".local", "share", "profileapi")
+	}
+	return "profileapi-data"
+}

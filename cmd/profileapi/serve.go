@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/admin"
+	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/sqlite"
+	"github.com/profileapi/profileapi/token"
+)
+
+type serveOptions struct {
+	addr        string
+	adminAddr   string
+	db          string
+	wire        string
+	endpointNA  string
+	endpointEU  string
+	endpointFE  string
+	demo        bool
+	logLevel    string
+	logFormat   string
+	keyRotation time.Duration
+	shutdown    time.Duration
+}
+
+func serveCmd(g *globals) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Customer Profile API and its admin API",
+		Long: `serve runs the public Customer Profile API on --addr and the admin API on
+--admin-addr (loopback by default; every admin call needs the admin key).
+
+With no --endpoint-* flag, every region is served on --addr: NA at the root,
+EU under /eu and FE under /fe. Set --endpoint-na, --endpoint-eu and
+--endpoint-fe to the URLs your skills should be given as apiEndpoint (for
+example behind a proxy, or with the live host names mapped to this machine).
+
+Wire modes: "documented" (default) answers exactly as the API reference
+shows ({"email": "..."}, 404 for an absent value); "alexa" answers as the
+live service does and as the official Alexa Skills Kit SDKs expect (a bare
+JSON string, 204 for an absent value). Use --wire alexa for a skill built on
+an official SDK.`,
+		Example: `  profileapi serve --demo
+  profileapi serve --wire alexa --addr 0.0.0.0:8080
+  PROFILEAPI_ADMIN_KEY=secret profileapi serve --db /var/lib/profileapi/profiles.db`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), g, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "public API listen address")
+	f.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:8081", "admin API listen address (keep it private)")
+	f.StringVar(&o.db, "db", "", "SQLite database file (default: profileapi.db in --data-dir)")
+	f.StringVar(&o.wire, "wire", string(api.WireDocumented), "wire mode: documented or alexa")
+	f.StringVar(&o.endpointNA, "endpoint-na", "", "advertised apiEndpoint of the NA region (default: this server's address)")
+	f.StringVar(&o.endpointEU, "endpoint-eu", "", "advertised apiEndpoint of the EU region (default: this server's address + /eu)")
+	f.StringVar(&o.endpointFE, "endpoint-fe", "", "advertised apiEndpoint of the FE region (default: this server's address + /fe)")
+	f.BoolVar(&o.demo, "demo", false, "create a demo skill and customer and print ready-to-paste curl lines")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.DurationVar(&o.keyRotation, "key-rotation", token.DefaultRotation, "how long a signing key signs before a new one takes over")
+	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	return cmd
+}
+
+func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.Writer) error {
+	wire, err := api.ParseWire(o.wire)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	adminKey, keyFile, err := loadAdminKey(g)
+	if err != nil {
+		return err
+	}
+	dbPath := o.db
+	if dbPath == "" {
+		dbPath = filepath.Join(g.dataDir, "profileapi.db")
+	}
+	store, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer store.Close()
+	keys, err := token.NewKeyring(ctx, store, token.Options{Rotation: o.keyRotation})
+	if err != nil {
+		return err
+	}
+
+	// Listen before serving, so the advertised endpoints name the real ports.
+	publicLn, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on --addr: %w", err)
+	}
+	defer publicLn.Close()
+	adminLn, err := net.Listen("tcp", o.adminAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --admin-addr: %w", err)
+	}
+	defer adminLn.Close()
+
+	endpoints, err := endpointsFor(o, "http", publicLn.Addr().String())
+	if err != nil {
+		return err
+	}
+	publicHandler := api.NewServer(api.Config{Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger})
+	adminHandler := admin.NewServer(admin.Config{Store: store, Tokens: keys, Endpoints: endpoints, Key: adminKey, Logger: logger})
+
+	adminURL := "http://" + loopbackAddr(adminLn.Addr().String())
+	fmt.Fprintf(stdout, "profileapi is serving the Customer Profile API in %q wire mode\n", wire)
+	for _, r := range profileapi.Regions {
+		fmt.Fprintf(stdout, "  %s apiEndpoint  %s\n", r, endpoints.URL(r))
+	}
+	fmt.Fprintf(stdout, "  admin API       %s  (key: %s)\n", adminURL, keySource(keyFile))
+	if wire == api.WireDocumented {
+		fmt.Fprintln(stdout, "  Bodies are as the API reference documents them. For a skill built on an official Alexa SDK, restart with --wire alexa.")
+	}
+	if o.demo {
+		if err := runDemo(ctx, stdout, store, keys, endpoints, wire); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+
+	servers := []*http.Server{newHTTPServer(publicHandler, logger), newHTTPServer(adminHandler, logger)}
+	errc := make(chan error, 2)
+	for i, ln := range []net.Listener{publicLn, adminLn} {
+		go func() { errc <- servers[i].Serve(ln) }()
+	}
+	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", dbPath)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// A fresh context: the cancelled one would drain nothing.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdown)
+	defer cancel()
+	logger.Info("shutting down", "timeout", o.shutdown)
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// newHTTPServer bounds every phase of a connection, so a slow client
+// cannot hold a connection or a goroutine for long.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+func endpointsFor(o *serveOptions, scheme, publicAddr string) (profileapi.Endpoints, error) {
+	loop := profileapi.LoopbackEndpoints(scheme, publicAddr)
+	urls := map[profileapi.Region]string{}
+	for r, v := range map[profileapi.Region]string{profileapi.RegionNA: o.endpointNA, profileapi.RegionEU: o.endpointEU, profileapi.RegionFE: o.endpointFE} {
+		urls[r] = v
+		if v == "" {
+			urls[r] = loop.URL(r)
+		}
+	}
+	return profileapi.NewEndpoints(urls)
+}
+
+func loopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

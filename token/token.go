@@ -1,0 +1,289 @@
+// Package token issues and verifies apiAccessTokens.
+//
+// A token is a JWT bound to one customer, one skill and one region's
+// endpoint, shaped like the live service's (iss "AlexaSkillKit", sub the
+// skill, aud the endpoint, privateClaims.userId the customer). It carries no
+// scopes: consent is checked against the store on every request, so a
+// revocation takes effect at once.
+//
+// Tokens are signed with HS256. The issuer and the only verifier are the
+// same service (every node shares the keys through the store), so a public
+// key buys nothing, while an RSA signature would cost a millisecond per mint
+// and tens of microseconds per request. The algorithm is pinned: a token
+// whose header names any other, "none" included, is rejected.
+package token
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/profileapi/profileapi"
+)
+
+// Issuer is the iss claim of every token, as on the live service.
+const Issuer = "AlexaSkillKit"
+
+// Default lifetimes.
+const (
+	DefaultTTL = time.Hour
+	// MaxTTL bounds a token's lifetime, and so how long a retired key must
+	// keep verifying.
+	MaxTTL = 24 * time.Hour
+	// DefaultRotation is how long a key signs before a new one takes over.
+	DefaultRotation = 24 * time.Hour
+)
+
+// Claims is what a verified token says.
+type Claims struct {
+	CustomerID string
+	SkillID    string
+	DeviceID   string
+	Region     profileapi.Region
+	Audience   string
+	IssuedAt   time.Time
+	ExpiresAt  time.Time
+}
+
+// jwtClaims is the wire form, after the live service's token.
+type jwtClaims struct {
+	jwt.RegisteredClaims
+	Private privateClaims `json:"privateClaims"`
+}
+
+type privateClaims struct {
+	Context      string            `json:"context,omitempty"`
+	ConsentToken string            `json:"consentToken,omitempty"`
+	UserID       string            `json:"userId"`
+	DeviceID     string            `json:"deviceId"`
+	Region       profileapi.Region `json:"region"`
+}
+
+// Keyring signs tokens with the newest key and verifies them with any key
+// still in its verifying window. Keys live in a profileapi.KeyStore.
+type Keyring struct {
+	store    profileapi.KeyStore
+	now      func() time.Time
+	rotation time.Duration
+	parser   *jwt.Parser
+
+	mu         sync.RWMutex
+	keys       map[string]*profileapi.SigningKey
+	signing    *profileapi.SigningKey
+	lastReload time.Time
+}
+
+// Options tune a Keyring; the zero value is the defaults.
+type Options struct {
+	Now      func() time.Time
+	Rotation time.Duration
+}
+
+// NewKeyring loads the keys from the store, creating the first if there is none.
+func NewKeyring(ctx context.Context, store profileapi.KeyStore, opts Options) (*Keyring, error) {
+	k := &Keyring{store: store, now: opts.Now, rotation: opts.Rotation}
+	if k.now == nil {
+		k.now = time.Now
+	}
+	if k.rotation <= 0 {
+		k.rotation = DefaultRotation
+	}
+	k.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(k.now),
+	)
+	if err := k.reload(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := k.signingKey(ctx); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Issue mints a token for the customer and skill at the region's endpoint.
+func (k *Keyring) Issue(ctx context.Context, c Claims, ttl time.Duration) (string, time.Time, error) {
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	if ttl > MaxTTL {
+		return "", time.Time{}, profileapi.Errorf(profileapi.EINVALID, "ttl must be at most %s", MaxTTL)
+	}
+	key, err := k.signingKey(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := k.now().Truncate(time.Second)
+	exp := now.Add(ttl)
+	claims := jwtClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    Issuer,
+			Subject:   c.SkillID,
+			Audience:  jwt.ClaimStrings{c.Audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(exp),
+			ID:        randomHex(12),
+		},
+		Private: privateClaims{
+			Context:  randomHex(16),
+			UserID:   c.CustomerID,
+			DeviceID: c.DeviceID,
+			Region:   c.Region,
+		},
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	t.Header["kid"] = key.ID
+	s, err := t.SignedString(key.Secret)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("token: sign: %w", err)
+	}
+	return s, exp, nil
+}
+
+// Verify checks the token's signature, algorithm, issuer and times and
+// returns its claims. Every failure is EUNAUTHORIZED with a message a
+// developer can act on; it never says more than why the token was refused.
+func (k *Keyring) Verify(ctx context.Context, s string) (*Claims, error) {
+	var claims jwtClaims
+	_, err := k.parser.ParseWithClaims(s, &claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		key := k.verifyingKey(ctx, kid)
+		if key == nil {
+			return nil, errUnknownKey
+		}
+		return key.Secret, nil
+	})
+	if err != nil {
+		return nil, unauthorized(err)
+	}
+	p := claims.Private
+	if p.UserID == "" || claims.Subject == "" || len(claims.Audience) != 1 || claims.NotBefore == nil {
+		return nil, profileapi.Errorf(profileapi.EUNAUTHORIZED, "the token lacks a required claim")
+	}
+	return &Claims{
+		CustomerID: p.UserID,
+		SkillID:    claims.Subject,
+		DeviceID:   p.DeviceID,
+		Region:     p.Region,
+		Audience:   claims.Audience[0],
+		IssuedAt:   claims.IssuedAt.Time,
+		ExpiresAt:  claims.ExpiresAt.Time,
+	}, nil
+}
+
+var errUnknownKey = errors.New("unknown signing key")
+
+func unauthorized(err error) error {
+	msg := "the token is invalid"
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		msg = "the token has expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		msg = "the token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		msg = "the token is malformed"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		msg = "the token's signature is invalid"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		msg = "the token was not issued by this service"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		msg = "the token lacks a required claim"
+	}
+	return &profileapi.Error{Kind: profileapi.EUNAUTHORIZED, Message: msg, Err: err}
+}
+
+// Rotate makes a new key sign from now on; older keys keep verifying until
+// the tokens they signed have expired.
+func (k *Keyring) Rotate(ctx context.Context) (*profileapi.SigningKey, error) {
+	key := &profileapi.SigningKey{ID: randomHex(8), Secret: make([]byte, 32), CreatedAt: k.now().UTC()}
+	if _, err := rand.Read(key.Secret); err != nil {
+		return nil, err
+	}
+	if err := k.store.AddSigningKey(ctx, key); err != nil {
+		return nil, fmt.Errorf("token: add signing key: %w", err)
+	}
+	// A key that stopped signing before now-MaxTTL-rotation verifies nothing.
+	_ = k.store.DeleteSigningKeys(ctx, k.now().Add(-MaxTTL-2*k.rotation))
+	if err := k.reload(ctx); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// signingKey returns the newest key, rotating when it is older than the
+// rotation period.
+func (k *Keyring) signingKey(ctx context.Context) (*profileapi.SigningKey, error) {
+	k.mu.RLock()
+	key := k.signing
+	k.mu.RUnlock()
+	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation {
+		return key, nil
+	}
+	// Another node may have rotated already.
+	if err := k.reload(ctx); err != nil {
+		return nil, err
+	}
+	k.mu.RLock()
+	key = k.signing
+	k.mu.RUnlock()
+	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation {
+		return key, nil
+	}
+	return k.Rotate(ctx)
+}
+
+// verifyingKey finds the key by id. An unknown id triggers one reload from
+// the store at most once a second, so a key made by another node is found
+// while a flood of forged kids costs nothing.
+func (k *Keyring) verifyingKey(ctx context.Context, kid string) *profileapi.SigningKey {
+	k.mu.RLock()
+	key, ok := k.keys[kid]
+	last := k.lastReload
+	k.mu.RUnlock()
+	if !ok && kid != "" && k.now().Sub(last) >= time.Second {
+		if k.reload(ctx) == nil {
+			k.mu.RLock()
+			key, ok = k.keys[kid]
+			k.mu.RUnlock()
+		}
+	}
+	if !ok || k.now().Sub(key.CreatedAt) > k.rotation+MaxTTL {
+		return nil
+	}
+	return key
+}
+
+func (k *Keyring) reload(ctx context.Context) error {
+	keys, err := k.store.SigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("token: load signing keys: %w", err)
+	}
+	m := make(map[string]*profileapi.SigningKey, len(keys))
+	var newest *profileapi.SigningKey
+	for _, key := range keys {
+		m[key.ID] = key
+		if newest == nil || key.CreatedAt.After(newest.CreatedAt) {
+			newest = key
+		}
+	}
+	k.mu.Lock()
+	k.keys, k.signing, k.lastReload = m, newest, k.now()
+	k.mu.Unlock()
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
