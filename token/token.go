@@ -217,6 +217,9 @@ func (k *Keyring) Rotate(ctx context.Context) (*profileapi.SigningKey, error) {
 	if err := k.reload(ctx); err != nil {
 		return nil, err
 	}
+	k.mu.Lock()
+	k.signing = key // the key just made signs, even if the clock has not moved
+	k.mu.Unlock()
 	return key, nil
 }
 

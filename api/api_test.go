@@ -1,0 +1,504 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/sqlite"
+	"github.com/profileapi/profileapi/token"
+)
+
+// clock is a settable time source shared by the keyring under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	t         *testing.T
+	url       string
+	store     *sqlite.DB
+	keys      *token.Keyring
+	clock     *clock
+	endpoints profileapi.Endpoints
+}
+
+// newFixture runs the public API on a real listener over a real SQLite
+// file, with every region on loopback as serve does by default.
+func newFixture(t *testing.T, wire api.Wire) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "profiles.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	clk := &clock{t: time.Now()}
+	keys, err := token.NewKeyring(ctx, store, token.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoints := profileapi.LoopbackEndpoints("http", ln.Addr().String())
+	ts := httptest.NewUnstartedServer(api.NewServer(api.Config{Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: slog.New(slog.DiscardHandler)}))
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &fixture{t: t, url: ts.URL, store: store, keys: keys, clock: clk, endpoints: endpoints}
+}
+
+func (f *fixture) skill(id string, declared profileapi.ScopeSet) {
+	f.t.Helper()
+	if err := f.store.CreateSkill(context.Background(), &profileapi.Skill{ID: id, Name: "test skill", Permissions: declared, CreatedAt: time.Now()}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) customer(id string, region profileapi.Region, p profileapi.Profile) {
+	f.t.Helper()
+	if err := f.store.CreateCustomer(context.Background(), &profileapi.Customer{ID: id, Region: region, Profile: p, CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) grant(customerID, skillID string, scopes profileapi.ScopeSet) {
+	f.t.Helper()
+	if err := f.store.PutConsent(context.Background(), &profileapi.Consent{CustomerID: customerID, SkillID: skillID, Scopes: scopes, UpdatedAt: time.Now()}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) mint(customerID, skillID string, region profileapi.Region, ttl time.Duration) string {
+	f.t.Helper()
+	tok, _, err := f.keys.Issue(context.Background(), token.Claims{CustomerID: customerID, SkillID: skillID, Region: region, Audience: f.endpoints.URL(region)}, ttl)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (f *fixture) do(method, url string, header http.Header, body io.Reader) response {
+	f.t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+func (f *fixture) get(path, tok string) response {
+	h := http.Header{}
+	if tok != "" {
+		h.Set("Authorization", "Bearer "+tok)
+	}
+	return f.do(http.MethodGet, f.url+path, h, nil)
+}
+
+const (
+	skillAll  = "amzn1.ask.skill.all"
+	skillSome = "amzn1.ask.skill.some"
+	alice     = "amzn1.ask.account.ALICE"
+	bob       = "amzn1.ask.account.BOB"
+	empty     = "amzn1.ask.account.EMPTY"
+	euro      = "amzn1.ask.account.EURO"
+)
+
+var aliceProfile = profileapi.Profile{
+	Name: "Alice Liddell", GivenName: "Alice", Email: "alice@example.com",
+	MobileNumber: &profileapi.PhoneNumber{CountryCode: "+1", PhoneNumber: "(415) 555-0132"},
+}
+
+var bobProfile = profileapi.Profile{
+	Name: "Bob Jones", GivenName: "Bob", Email: "bob@example.com",
+	MobileNumber: &profileapi.PhoneNumber{CountryCode: "+91", PhoneNumber: "7799-82-77-11"},
+}
+
+// world: skillAll declares every scope, skillSome only name and email.
+// Alice granted skillAll everything and skillSome only name; Bob granted
+// skillAll everything; EMPTY has no profile values; EURO lives in EU.
+func world(t *testing.T, wire api.Wire) *fixture {
+	f := newFixture(t, wire)
+	f.skill(skillAll, profileapi.AllScopes)
+	f.skill(skillSome, profileapi.NewScopeSet(profileapi.ScopeName, profileapi.ScopeEmail))
+	f.customer(alice, profileapi.RegionNA, aliceProfile)
+	f.customer(bob, profileapi.RegionNA, bobProfile)
+	f.customer(empty, profileapi.RegionNA, profileapi.Profile{})
+	f.customer(euro, profileapi.RegionEU, aliceProfile)
+	f.grant(alice, skillAll, profileapi.AllScopes)
+	f.grant(alice, skillSome, profileapi.NewScopeSet(profileapi.ScopeName))
+	f.grant(bob, skillAll, profileapi.AllScopes)
+	f.grant(empty, skillAll, profileapi.AllScopes)
+	f.grant(euro, skillAll, profileapi.AllScopes)
+	return f
+}
+
+const settings = "/v2/accounts/~current/settings/"
+
+func TestDocumentedValues(t *testing.T) {
+	f := world(t, api.WireDocumented)
+	aliceTok := f.mint(alice, skillAll, profileapi.RegionNA, 0)
+	bobTok := f.mint(bob, skillAll, profileapi.RegionNA, 0)
+	tests := []struct {
+		field, tok, want string
+	}{
+		{"Profile.name", aliceTok, `{"name":"Alice Liddell"}`},
+		{"Profile.givenName", aliceTok, `{"name":"Alice"}`},
+		{"Profile.email", aliceTok, `{"email":"alice@example.com"}`},
+		{"Profile.mobileNumber", aliceTok, `{"countryCode":"+1","phoneNumber":"(415) 555-0132"}`},
+		{"Profile.name", bobTok, `{"name":"Bob Jones"}`},
+		{"Profile.mobileNumber", bobTok, `{"countryCode":"+91","phoneNumber":"7799-82-77-11"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			r := f.get(settings+tt.field, tt.tok)
+			if r.status != http.StatusOK || r.body != tt.want {
+				t.Fatalf("got %d %s, want 200 %s", r.status, r.body, tt.want)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+		})
+	}
+}
+
+func TestAlexaValues(t *testing.T) {
+	f := world(t, api.WireAlexa)
+	tok := f.mint(alice, skillAll, profileapi.RegionNA, 0)
+	emptyTok := f.mint(empty, skillAll, profileapi.RegionNA, 0)
+	tests := []struct {
+		field, tok string
+		status     int
+		want       string
+	}{
+		{"Profile.name", tok, 200, `"Alice Liddell"`},
+		{"Profile.givenName", tok, 200, `"Alice"`},
+		{"Profile.email", tok, 200, `"alice@example.com"`},
+		{"Profile.mobileNumber", tok, 200, `{"countryCode":"+1","phoneNumber":"(415) 555-0132"}`},
+		{"Profile.name", emptyTok, 204, ``},
+		{"Profile.givenName", emptyTok, 204, ``},
+		{"Profile.email", emptyTok, 204, ``},
+		{"Profile.mobileNumber", emptyTok, 204, ``},
+	}
+	for _, tt := range tests {
+		r := f.get(settings+tt.field, tt.tok)
+		if r.status != tt.status || r.body != tt.want {
+			t.Errorf("%s: got %d %q, want %d %q", tt.field, r.status, r.body, tt.status, tt.want)
+		}
+	}
+}
+
+func TestAbsentValueDocumented(t *testing.T) {
+	f := world(t, api.WireDocumented)
+	tok := f.mint(empty, skillAll, profileapi.RegionNA, 0)
+	for _, field := range []string{"Profile.name", "Profile.givenName", "Profile.email", "Profile.mobileNumber"} {
+		r := f.get(settings+field, tok)
+		assertError(t, r, 404, "NOT_FOUND")
+	}
+}
+
+func assertError(t *testing.T, r response, status int, code string) {
+	t.Helper()
+	var body struct{ Code, Message string }
+	if err := json.Unmarshal([]byte(r.body), &body); err != nil {
+		t.Fatalf("status %d, body %q is not the JSON error body: %v", r.status, r.body, err)
+	}
+	if r.status != status || body.Code != code || body.Message == "" {
+		t.Fatalf("got %d %s, want %d with code %s and a message", r.status, r.body, status, code)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if status == 401 && r.header.Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
+		t.Errorf("WWW-Authenticate = %q", r.header.Get("WWW-Authenticate"))
+	}
+}
+
+// tamper returns the token with its payload replaced by fn's edit of it,
+// keeping the original signature.
+func tamper(t *testing.T, tok string, fn func(map[string]any)) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		t.Fatal(err)
+	}
+	fn(claims)
+	b, _ := json.Marshal(claims)
+	parts[1] = base64.RawURLEncoding.EncodeToString(b)
+	return strings.Join(parts, ".")
+}
+
+func TestUnauthorized(t *testing.T) {
+	f := world(t, api.WireDocumented)
+	good := f.mint(alice, skillAll, profileapi.RegionNA, 0)
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(good, ".")[0])
+	var hdr map[string]any
+	_ = json.Unmarshal(header, &hdr)
+	hdr["alg"] = "none"
+	noneHeader, _ := json.Marshal(hdr)
+	algNone := base64.RawURLEncoding.EncodeToString(noneHeader) + "." + strings.Split(good, ".")[1] + "."
+
+	short := f.mint(alice, skillAll, profileapi.RegionNA, time.Minute)
+	f.clock.Add(time.Hour)
+	future := f.mint(alice, skillAll, profileapi.RegionNA, 2*time.Hour)
+	f.clock.Add(-time.Hour + 2*time.Minute) // short has now expired; future is not valid yet
+	euroTok := f.mint(euro, skillAll, profileapi.RegionEU, 0)
+
+	// A token from another installation: valid shape, unknown key.
+	other := newFixture(t, api.WireDocumented)
+	foreign := other.mint(alice, skillAll, profileapi.RegionNA, 0)
+
+	tests := []struct {
+		name   string
+		header string
+	}{
+		{"no header", ""},
+		{"basic scheme", "Basic " + good},
+		{"bearer without token", "Bearer "},
+		{"not a JWT", "Bearer abc"},
+		{"garbage segments", "Bearer a.b.c"},
+		{"forged payload", "Bearer " + tamper(t, good, func(c map[string]any) { c["privateClaims"].(map[string]any)["userId"] = bob })},
+		{"forged skill", "Bearer " + tamper(t, good, func(c map[string]any) { c["sub"] = skillSome })},
+		{"alg none", "Bearer " + algNone},
+		{"expired", "Bearer " + short},
+		{"issued in the future", "Bearer " + future},
+		{"other installation", "Bearer " + foreign},
+		{"EU token at the NA endpoint", "Bearer " + euroTok},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.header != "" {
+				h.Set("Authorization", tt.header)
+			}
+			r := f.do(http.MethodGet, f.url+settings+"Profile.email", h, nil)
+			assertError(t, r, 401, "INVALID_TOKEN")
+			if strings.Contains(r.body, "alice") {
+				t.Fatalf("an error leaked profile data: %s", r.body)
+			}
+		})
+	}
+	t.Run("EU token at the EU endpoint", func(t *testing.T) {
+		r := f.get("/eu"+settings+"Profile.email", euroTok)
+		if r.status != 200 || r.body != `{"email":"alice@example.com"}` {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+	})
+	t.Run("NA token at the EU and FE endpoints", func(t *testing.T) {
+		assertError(t, f.get("/eu"+settings+"Profile.email", good), 401, "INVALID_TOKEN")
+		assertError(t, f.get("/fe"+settings+"Profile.email", good), 401, "INVALID_TOKEN")
+	})
+}
+
+func TestDeletedCustomerOrSkill(t *testing.T) {
+	f := world(t, api.WireDocumented)
+	ctx := context.Background()
+	bobTok := f.mint(bob, skillAll, profileapi.RegionNA, 0)
+	someTok := f.mint(alice, skillSome, profileapi.RegionNA, 0)
+	if r := f.get(settings+"Profile.name", bobTok); r.status != 200 {
+		t.Fatalf("before delete: %d %s", r.status, r.body)
+	}
+	if err := f.store.DeleteCustomer(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	assertError(t, f.get(settings+"Profile.name", bobTok), 401, "INVALID_TOKEN")
+	if err := f.store.DeleteSkill(ctx, skillSome); err != nil {
+		t.Fatal(err)
+	}
+	assertError(t, f.get(settings+"Profile.name", someTok), 401, "INVALID_TOKEN")
+	// Re-creating the customer does not bring back the consent.
+	f.customer(bob, profileapi.RegionNA, bobProfile)
+	r := f.get(settings+"Profile.name", bobTok)
+	assertError(t, r, 403, "ACCESS_DENIED")
+}
+
+func TestForbidden(t *testing.T) {
+	f := world(t, api.WireDocumented)
+	tok := f.mint(alice, skillSome, profileapi.RegionNA, 0)
+	tests := []struct {
+		field, reason string
+	}{
+		{"Profile.email", "ACCESS_NOT_REQUESTED"}, // declared, not granted
+		{"Profile.givenName", "FORBIDDEN"},        // never declared
+		{"Profile.mobileNumber", "FORBIDDEN"},
+	}
+	for _, tt := range tests {
+		r := f.get(settings+tt.field, tok)
+		assertError(t, r, 403, "ACCESS_DENIED")
+		if !strings.Contains(r.body, "Access denied with reason: "+tt.reason) {
+			t.Errorf("%s: body %s lacks reason %s", tt.field, r.body, tt.reason)
+		}
+	}
+	if r := f.get(settings+"Profile.name", tok); r.status != 200 || r.body != `{"name":"Alice Liddell"}` {
+		t.Fatalf("granted scope: %d %s", r.status, r.body)
+	}
+}
+
+func TestRevocationTakesEffectAtOnce(t *testing.T) {
+	f := world(t, api.WireAlexa)
+	tok := f.mint(alice, skillAll, profileapi.RegionNA, 0)
+	if r := f.get(settings+"Profile.email", tok); r.status != 200 {
+		t.Fatalf("before: %d %s", r.status, r.body)
+	}
+	if err := f.store.DeleteConsent(context.Background(), alice, skillAll); err != nil {
+		t.Fatal(err)
+	}
+	r := f.get(settings+"Profile.email", tok)
+	assertError(t, r, 403, "ACCESS_DENIED")
+	if !strings.Contains(r.body, "ACCESS_NOT_REQUESTED") {
+		t.Fatalf("body %s", r.body)
+	}
+	f.grant(alice, skillAll, profileapi.NewScopeSet(profileapi.ScopeEmail))
+	if r := f.get(settings+"Profile.email", tok); r.status != 200 || r.body != `"alice@example.com"` {
+		t.Fatalf("after re-grant: %d %s", r.status, r.body)
+	}
+	// A profile change shows on the next request too.
+	if _, err := f.store.UpdateCustomer(context.Background(), alice, func(c *profileapi.Customer) error {
+		c.Profile.Email = "new@example.com"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.get(settings+"Profile.email", tok); r.body != `"new@example.com"` {
+		t.Fatalf("after change: %d %s", r.status, r.body)
+	}
+}
+
+func TestMalformedRequests(t *testing.T) {
+	f := world(t, api.WireDocumented)
+	tok := f.mint(alice, skillAll, profileapi.RegionNA, 0)
+	auth := http.Header{"Authorization": {"Bearer " + tok}}
+
+	t.Run("unknown setting", func(t *testing.T) {
+		assertError(t, f.get(settings+"Profile.address", tok), 404, "INVALID_KEY")
+		assertError(t, f.get(settings+"profile.email", tok), 404, "INVALID_KEY")
+	})
+	t.Run("unknown path", func(t *testing.T) {
+		assertError(t, f.get("/v2/accounts/~current/other/Profile.email", tok), 404, "NOT_FOUND")
+		assertError(t, f.get("/", tok), 404, "NOT_FOUND")
+	})
+	t.Run("body on GET", func(t *testing.T) {
+		r := f.do(http.MethodGet, f.url+settings+"Profile.email", auth, strings.NewReader(`{"a":1}`))
+		assertError(t, r, 400, "INVALID_REQUEST")
+	})
+	t.Run("SDK headers are fine", func(t *testing.T) {
+		h := http.Header{"Authorization": {"Bearer " + tok}, "Content-Type": {"application/json"}}
+		if r := f.do(http.MethodGet, f.url+settings+"Profile.email", h, nil); r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	})
+	t.Run("lower-case scheme", func(t *testing.T) {
+		h := http.Header{"Authorization": {"bearer " + tok}}
+		if r := f.do(http.MethodGet, f.url+settings+"Profile.email", h, nil); r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	})
+	t.Run("two Authorization headers", func(t *testing.T) {
+		h := http.Header{"Authorization": {"Bearer " + tok, "Bearer " + tok}}
+		assertError(t, f.do(http.MethodGet, f.url+settings+"Profile.email", h, nil), 400, "INVALID_REQUEST")
+	})
+	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
+		t.Run(method, func(t *testing.T) {
+			r := f.do(method, f.url+settings+"Profile.email", auth, nil)
+			assertError(t, r, 405, "METHOD_NOT_ALLOWED")
+			if r.header.Get("Allow") != "GET, HEAD" {
+				t.Fatalf("Allow = %q", r.header.Get("Allow"))
+			}
+		})
+	}
+	t.Run("HEAD", func(t *testing.T) {
+		r := f.do(http.MethodHead, f.url+settings+"Profile.email", auth, nil)
+		if r.status != 200 || r.body != "" || r.header.Get("Content-Length") != "29" {
+			t.Fatalf("got %d %q Content-Length %s", r.status, r.body, r.header.Get("Content-Length"))
+		}
+	})
+}
+
+// TestNoCrossCustomerData reads every field with every token and checks
+// each answer holds only its own customer's values.
+func TestNoCrossCustomerData(t *testing.T) {
+	f := world(t, api.WireAlexa)
+	profiles := map[string]profileapi.Profile{alice: aliceProfile, bob: bobProfile}
+	for id := range profiles {
+		tok := f.mint(id, skillAll, profileapi.RegionNA, 0)
+		for _, field := range []string{"Profile.name", "Profile.givenName", "Profile.email", "Profile.mobileNumber"} {
+			r := f.get(settings+field, tok)
+			for otherID, other := range profiles {
+				if otherID == id {
+					continue
+				}
+				for _, v := range []string{other.Name, other.GivenName, other.Email, other.MobileNumber.PhoneNumber} {
+					if strings.Contains(r.body, v) {
+						t.Fatalf("%s's token read %s and got %s, which holds %s's data", id, field, r.body, otherID)
+					}
+				}
+			}
+			if r.status != 200 {
+				t.Fatalf("%s %s: %d %s", id, field, r.status, r.body)
+			}
+		}
+	}
+}
+
+func TestKeyRotationKeepsOldTokens(t *testing.T) {
+	f := world(t, api.WireAlexa)
+	old := f.mint(alice, skillAll, profileapi.RegionNA, 0)
+	if _, err := f.keys.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fresh := f.mint(alice, skillAll, profileapi.RegionNA, 0)
+	if strings.Split(old, ".")[0] == strings.Split(fresh, ".")[0] {
+		t.Fatal("rotation did not change the signing key id")
+	}
+	for _, tok := range []string{old, fresh} {
+		if r := f.get(settings+"Profile.givenName", tok); r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while run writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type instance struct {
+	stdout, stderr *syncBuffer
+	publicURL      string
+	adminURL       string
+	dataDir        string
+	stop           func() error
+}
+
+var (
+	naLine    = regexp.MustCompile(`NA apiEndpoint\s+(\S+)`)
+	adminLine = regexp.MustCompile(`admin API\s+(\S+)`)
+)
+
+// start runs `profileapi serve` in process on free loopback ports, as a
+// user would from the shell, and waits until both listeners answer.
+func start(t *testing.T, dataDir string, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{stdout: &syncBuffer{}, stderr: &syncBuffer{}, dataDir: dataDir}
+	done := make(chan error, 1)
+	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dataDir}, args...)
+	go func() { done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), in.stdout, in.stderr) }()
+	var once sync.Once
+	var runErr error
+	in.stop = func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
+	t.Cleanup(func() { _ = in.stop() })
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		out := in.stdout.String()
+		if m, a := naLine.FindStringSubmatch(out), adminLine.FindStringSubmatch(out); m != nil && a != nil {
+			in.publicURL, in.adminURL = m[1], a[1]
+			if resp, err := http.Get(in.adminURL + "/healthz"); err == nil {
+				resp.Body.Close()
+				return in
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\nstderr: %s", err, in.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve did not start; stdout: %s\nstderr: %s", in.stdout.String(), in.stderr.String())
+	return nil
+}
+
+// cli runs one control-plane command against the instance.
+func (in *instance) cli(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	argv := append(args, "--admin-url", in.adminURL, "--data-dir", in.dataDir)
+	err := run(context.Background(), argv, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+	return stdout.String(), err
+}
+
+var curlLine = regexp.MustCompile(`curl -i -H 'Authorization: Bearer ([^']+)' (\S+)`)
+
+func TestDemoCurlLinesWork(t *testing.T) {
+	in := start(t, t.TempDir(), "--demo")
+	lines := curlLine.FindAllStringSubmatch(in.stdout.String(), -1)
+	if len(lines) != 4 {
+		t.Fatalf("want 4 curl lines, got %d in:\n%s", len(lines), in.stdout.String())
+	}
+	want := map[string]string{
+		"Profile.name":         `{"name":"John Smith"}`,
+		"Profile.givenName":    `{"name":"John"}`,
+		"Profile.email":        `{"email":"jsmith@example.com"}`,
+		"Profile.mobileNumber": `{"countryCode":"+91","phoneNumber":"7799-82-77-11"}`,
+	}
+	for _, l := range lines {
+		req, _ := http.NewRequest(http.MethodGet, l[2], nil)
+		req.Header.Set("Authorization", "Bearer "+l[1])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		field := l[2][strings.LastIndex(l[2], "/")+1:]
+		if resp.StatusCode != 200 || string(body) != want[field] {
+			t.Errorf("%s: got %d %s, want 200 %s", field, resp.StatusCode, body, want[field])
+		}
+	}
+	if err := in.stop(); err != nil {
+		t.Fatalf("serve returned %v after shutdown", err)
+	}
+}
+
+func TestDemoIsIdempotentAndKeysSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	first := start(t, dir, "--demo")
+	tok := curlLine.FindStringSubmatch(first.stdout.String())[1]
+	// The demo customer is changed, then the server restarted with --demo.
+	if _, err := first.cli(t, "customers", "update", "amzn1.ask.account.DEMO", "--name", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+	second := start(t, dir, "--demo")
+	// The first run's token still verifies (the signing key persisted), and
+	// the demo profile is whole again. Ports differ, so the token is for
+	// another endpoint: the new server must refuse it as such, not as forged.
+	req, _ := http.NewRequest(http.MethodGet, second.publicURL+"/v2/accounts/~current/settings/Profile.name", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.Contains(string(body), "another endpoint") {
+		t.Fatalf("old token at new port: %d %s", resp.StatusCode, body)
+	}
+	out, err := second.cli(t, "customers", "get", "amzn1.ask.account.DEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ Profile struct{ Name string } }
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.Profile.Name != "John Smith" {
+		t.Fatalf("demo profile not restored: %v %s", err, out)
+	}
+}
+
+func TestControlPlaneCLI(t *testing.T) {
+	in := start(t, t.TempDir(), "--wire", "alexa")
+	mustCLI := func(args ...string) string {
+		t.Helper()
+		out, err := in.cli(t, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return out
+	}
+	mustCLI("skills", "create", "--id", "amzn1.ask.skill.cli", "--name", "CLI skill", "--permission", "alexa::profile:email:read", "--permission", "alexa::profile:mobile_number:read")
+	mustCLI("customers", "create", "--id", "amzn1.ask.account.CLI", "--region", "EU", "--email", "cli@example.com", "--country-code", "+44", "--phone-number", "07911 123456")
+	mustCLI("consents", "grant", "amzn1.ask.account.CLI", "amzn1.ask.skill.cli", "--scope", "alexa::profile:email:read")
+	var tok struct{ APIAccessToken, APIEndpoint string }
+	if err := json.Unmarshal([]byte(mustCLI("tokens", "mint", "amzn1.ask.account.CLI", "amzn1.ask.skill.cli")), &tok); err != nil {
+		t.Fatal(err)
+	}
+	if tok.APIEndpoint != in.publicURL+"/eu" {
+		t.Fatalf("EU customer's token names endpoint %s", tok.APIEndpoint)
+	}
+	get := func(field string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, tok.APIEndpoint+"/v2/accounts/~current/settings/"+field, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.APIAccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("Profile.email"); code != 200 || body != `"cli@example.com"` {
+		t.Fatalf("email: %d %s", code, body)
+	}
+	if code, body := get("Profile.mobileNumber"); code != 403 || !strings.Contains(body, "ACCESS_NOT_REQUESTED") {
+		t.Fatalf("mobile before grant: %d %s", code, body)
+	}
+	mustCLI("consents", "revoke", "amzn1.ask.account.CLI", "amzn1.ask.skill.cli")
+	if code, _ := get("Profile.email"); code != 403 {
+		t.Fatalf("email after revoke: %d", code)
+	}
+	// Errors of the admin API reach the user with their code and message.
+	_, err := in.cli(t, "consents", "grant", "amzn1.ask.account.CLI", "amzn1.ask.skill.cli", "--scope", "alexa::profile:name:read")
+	if err == nil || !strings.Contains(err.Error(), "400 INVALID_REQUEST") || !strings.Contains(err.Error(), "does not declare") {
+		t.Fatalf("granting an undeclared scope: %v", err)
+	}
+	envelope := mustCLI("requests", "launch", "amzn1.ask.account.CLI", "amzn1.ask.skill.cli")
+	var env struct {
+		Context struct {
+			System struct {
+				APIEndpoint, APIAccessToken string
+				User                        struct{ UserID string }
+			}
+		}
+		Request struct{ Type, Locale string }
+	}
+	if err := json.Unmarshal([]byte(envelope), &env); err != nil {
+		t.Fatal(err)
+	}
+	s := env.Context.System
+	if s.APIEndpoint != tok.APIEndpoint || s.APIAccessToken == "" || s.User.UserID != "amzn1.ask.account.CLI" || env.Request.Type != "LaunchRequest" || env.Request.Locale != "en-GB" {
+		t.Fatalf("envelope: %s", envelope)
+	}
+}
+
+func TestAdminKeyIsRequiredAndKept(t *testing.T) {
+	dir := t.TempDir()
+	in := start(t, dir)
+	resp, err := http.Get(in.adminURL + "/admin/v1/skills")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("no key: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, in.adminURL+"/admin/v1/skills", nil)
+	req.Header.Set("Authorization", "Bearer wrong-key-wrong-key")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("wrong key: %d", resp.StatusCode)
+	}
+	key, err := in.cli(t, "admin-key")
+	if err != nil || len(strings.TrimSpace(key)) < 32 {
+		t.Fatalf("admin-key: %q %v", key, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(key))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("right key: %d", resp.StatusCode)
+	}
+	// The public listener does not serve the admin API.
+	resp, err = http.Get(in.publicURL + "/admin/v1/skills")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("admin path on the public listener: %d", resp.StatusCode)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--wire", "soap"},
+		{"serve", "--admin-key", "short"},
+		{"serve", "--log-level", "loud"},
+		{"serve", "--endpoint-eu", "ftp://example.com"},
+		{"serve", "--addr", "not-an-address"},
+	} {
+		err := run(context.Background(), append(args, "--data-dir", t.TempDir(), "--admin-addr", "127.0.0.1:0"), func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+		if err == nil {
+			t.Errorf("%v: want an error", args)
+		}
+	}
+}
