@@ -11,6 +11,8 @@ import (
 	"time"
 )
 
+const adminTimeout = 30 * time.Second
+
 // adminClient calls the admin API for the control-plane commands.
 type adminClient struct {
 	base string
@@ -27,7 +29,11 @@ func (g *globals) client() (*adminClient, error) {
 		}
 		key = k
 	}
-	return &adminClient{base: strings.TrimSuffix(g.adminURL, "/"), key: key, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	hc, err := g.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	return &adminClient{base: strings.TrimSuffix(g.adminURL, "/"), key: key, http: hc}, nil
 }
 
 // apiError is an error answer of the admin API.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -25,10 +26,20 @@ var demoProfile = profileapi.Profile{
 	MobileNumber: &profileapi.PhoneNumber{CountryCode: "+91", PhoneNumber: "7799-82-77-11"},
 }
 
+// shellQuote quotes s for a POSIX shell, if it needs it.
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // runDemo makes sure the demo skill and customer exist, with every scope
 // granted and the reference's example profile, and prints a curl line for
 // each operation with a fresh token.
-func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints, wire api.Wire) error {
+func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints, wire api.Wire, caFile string) error {
 	now := time.Now().UTC()
 	skill := &profileapi.Skill{ID: demoSkillID, Name: "profileapi demo skill", Permissions: profileapi.AllScopes, CreatedAt: now}
 	if err := store.CreateSkill(ctx, skill); err != nil && profileapi.ErrorKind(err) != profileapi.ECONFLICT {
@@ -69,8 +80,12 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 	}
 	fmt.Fprintf(w, "\nDemo: skill %s and customer %s (region NA), every scope granted.\n", demoSkillID, demoCustomerID)
 	fmt.Fprintf(w, "Try the four operations (the token is valid until %s):\n\n", exp.UTC().Format(time.RFC3339))
+	cacert := ""
+	if caFile != "" {
+		cacert = "--cacert " + shellQuote(caFile) + " "
+	}
 	for _, f := range profileapi.Fields {
-		fmt.Fprintf(w, "curl -i -H 'Authorization: Bearer %s' %s/v2/accounts/~current/settings/%s\n\n", tok, endpoint, f)
+		fmt.Fprintf(w, "curl -i %s-H 'Authorization: Bearer %s' %s/v2/accounts/~current/settings/%s\n\n", cacert, tok, endpoint, f)
 	}
 	if wire == api.WireDocumented {
 		fmt.Fprintln(w, `Each answers as the reference documents it, e.g. {"email":"jsmith@example.com"}.`)

@@ -68,6 +68,7 @@ PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
 		tokensCmd(g),
 		requestsCmd(g),
 		adminKeyCmd(g),
+		tlsCmd(g),
 	)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		return applyEnv(cmd.Flags(), getenv)

@@ -35,6 +35,9 @@ type serveOptions struct {
 	logFormat   string
 	keyRotation time.Duration
 	shutdown    time.Duration
+	tls         string
+	tlsCert     string
+	tlsKey      string
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -75,12 +78,19 @@ an official SDK.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&o.keyRotation, "key-rotation", token.DefaultRotation, "how long a signing key signs before a new one takes over")
+	f.StringVar(&o.tls, "tls", tlsOff, "TLS on both listeners: off, or auto (a local CA and certificate kept in --data-dir)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) for both listeners; with --tls-key")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 	return cmd
 }
 
 func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.Writer) error {
 	wire, err := api.ParseWire(o.wire)
+	if err != nil {
+		return err
+	}
+	scheme, err := o.scheme()
 	if err != nil {
 		return err
 	}
@@ -121,24 +131,34 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	}
 	defer adminLn.Close()
 
-	endpoints, err := endpointsFor(o, "http", publicLn.Addr().String())
+	endpoints, err := endpointsFor(o, scheme, publicLn.Addr().String())
+	if err != nil {
+		return err
+	}
+	tlsCfg, caFile, err := o.tlsConfig(g.dataDir, endpoints, []string{publicLn.Addr().String(), adminLn.Addr().String()}, stdout)
 	if err != nil {
 		return err
 	}
 	publicHandler := api.NewServer(api.Config{Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger})
 	adminHandler := admin.NewServer(admin.Config{Store: store, Tokens: keys, Endpoints: endpoints, Key: adminKey, Logger: logger})
 
-	adminURL := "http://" + loopbackAddr(adminLn.Addr().String())
+	adminURL := scheme + "://" + loopbackAddr(adminLn.Addr().String())
 	fmt.Fprintf(stdout, "profileapi is serving the Customer Profile API in %q wire mode\n", wire)
 	for _, r := range profileapi.Regions {
 		fmt.Fprintf(stdout, "  %s apiEndpoint  %s\n", r, endpoints.URL(r))
 	}
 	fmt.Fprintf(stdout, "  admin API       %s  (key: %s)\n", adminURL, keySource(keyFile))
+	if caFile != "" {
+		fmt.Fprintf(stdout, "  TLS CA          %s  (trust it in your skill: `profileapi tls ca-path` says how)\n", caFile)
+	}
 	if wire == api.WireDocumented {
 		fmt.Fprintln(stdout, "  Bodies are as the API reference documents them. For a skill built on an official Alexa SDK, restart with --wire alexa.")
 	}
+	if scheme == "http" {
+		fmt.Fprintln(stdout, "  Plain HTTP. The Alexa SDK for Python refuses non-HTTPS endpoints: for it, restart with --tls auto.")
+	}
 	if o.demo {
-		if err := runDemo(ctx, stdout, store, keys, endpoints, wire); err != nil {
+		if err := runDemo(ctx, stdout, store, keys, endpoints, wire, caFile); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
@@ -146,7 +166,14 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	servers := []*http.Server{newHTTPServer(publicHandler, logger), newHTTPServer(adminHandler, logger)}
 	errc := make(chan error, 2)
 	for i, ln := range []net.Listener{publicLn, adminLn} {
-		go func() { errc <- servers[i].Serve(ln) }()
+		srv := servers[i]
+		if tlsCfg != nil {
+			// ServeTLS with TLSConfig set also turns on HTTP/2 for clients that offer it.
+			srv.TLSConfig = tlsCfg
+			go func() { errc <- srv.ServeTLS(ln, "", "") }()
+		} else {
+			go func() { errc <- srv.Serve(ln) }()
+		}
 	}
 	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", dbPath)
 

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/tlsconf"
+)
+
+// tlsMode is how serve speaks TLS.
+const (
+	tlsOff  = "off"
+	tlsAuto = "auto"
+)
+
+func tlsDir(dataDir string) string { return filepath.Join(dataDir, "tls") }
+
+// scheme is the scheme both listeners speak with these options.
+func (o *serveOptions) scheme() (string, error) {
+	switch {
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return "", errors.New("--tls-cert and --tls-key go together: give both or neither")
+	case o.tlsCert != "" && o.tls == tlsAuto:
+		return "", errors.New("--tls auto makes its own certificate: drop --tls-cert and --tls-key, or --tls auto")
+	case o.tlsCert != "":
+		return "https", nil
+	}
+	switch o.tls {
+	case tlsOff:
+		return "http", nil
+	case tlsAuto:
+		return "https", nil
+	}
+	return "", fmt.Errorf("--tls %q: want off or auto", o.tls)
+}
+
+// tlsConfig returns the listeners' TLS configuration, or nil for plain
+// HTTP, and the CA file clients must trust under --tls auto.
+func (o *serveOptions) tlsConfig(dataDir string, endpoints profileapi.Endpoints, listenAddrs []string, stdout io.Writer) (*tls.Config, string, error) {
+	if o.tlsCert != "" {
+		cfg, err := tlsconf.Files(o.tlsCert, o.tlsKey)
+		return cfg, "", err
+	}
+	if o.tls != tlsAuto {
+		return nil, "", nil
+	}
+	var hosts []string
+	for _, r := range profileapi.Regions {
+		if u, err := url.Parse(endpoints.URL(r)); err == nil {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	for _, a := range listenAddrs {
+		if h, _, err := net.SplitHostPort(a); err == nil && h != "" && !net.ParseIP(h).IsUnspecified() {
+			hosts = append(hosts, h)
+		}
+	}
+	b, err := tlsconf.Auto(tlsDir(dataDir), hosts, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	if b.Created {
+		fmt.Fprintln(stdout)
+		fmt.Fprint(stdout, tlsconf.TrustInstructions(b.CAFile))
+		fmt.Fprintln(stdout)
+	}
+	return b.Config(), b.CAFile, nil
+}
+
+// httpClient trusts the local CA of the data directory, if there is one,
+// besides the system's, so the CLI reaches a --tls auto server unaided.
+func (g *globals) httpClient() (*http.Client, error) {
+	pem, err := os.ReadFile(filepath.Join(tlsDir(g.dataDir), "ca.pem"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &http.Client{Timeout: adminTimeout}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	roots.AppendCertsFromPEM(pem)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return &http.Client{Timeout: adminTimeout, Transport: tr}, nil
+}
+
+func tlsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "tls", Short: "The local certificate authority of --tls auto"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "ca-path",
+		Short: "Print the path of the CA certificate clients must trust, and how to trust it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ca := filepath.Join(tlsDir(g.dataDir), "ca.pem")
+			if _, err := os.Stat(ca); err != nil {
+				return fmt.Errorf("no local CA in %s yet: run `profileapi serve --tls auto` once (%w)", tlsDir(g.dataDir), err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), ca)
+			fmt.Fprintln(cmd.ErrOrStderr())
+			fmt.Fprint(cmd.ErrOrStderr(), tlsconf.TrustInstructions(ca))
+			return nil
+		},
+	})
+	return cmd
+}
