@@ -35,7 +35,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type fixture struct {
-	t         *testing.T
+	t         testing.TB
 	url       string
 	store     *sqlite.DB
 	keys      *token.Keyring
@@ -45,7 +45,7 @@ type fixture struct {
 
 // newFixture runs the public API on a real listener over a real SQLite
 // file, with every region on loopback as serve does by default.
-func newFixture(t *testing.T, wire api.Wire) *fixture {
+func newFixture(t testing.TB, wire api.Wire) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "profiles.db"))
@@ -63,7 +63,7 @@ func newFixture(t *testing.T, wire api.Wire) *fixture {
 		t.Fatal(err)
 	}
 	endpoints := profileapi.LoopbackEndpoints("http", ln.Addr().String())
-	ts := httptest.NewUnstartedServer(api.NewServer(api.Config{Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: slog.New(slog.DiscardHandler)}))
+	ts := httptest.NewUnstartedServer(api.NewServer(api.Config{Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: discard}))
 	ts.Listener.Close()
 	ts.Listener = ln
 	ts.Start()
@@ -158,7 +158,7 @@ var bobProfile = profileapi.Profile{
 // world: skillAll declares every scope, skillSome only name and email.
 // Alice granted skillAll everything and skillSome only name; Bob granted
 // skillAll everything; EMPTY has no profile values; EURO lives in EU.
-func world(t *testing.T, wire api.Wire) *fixture {
+func world(t testing.TB, wire api.Wire) *fixture {
 	f := newFixture(t, wire)
 	f.skill(skillAll, profileapi.AllScopes)
 	f.skill(skillSome, profileapi.NewScopeSet(profileapi.ScopeName, profileapi.ScopeEmail))
@@ -173,6 +173,8 @@ func world(t *testing.T, wire api.Wire) *fixture {
 	f.grant(euro, skillAll, profileapi.AllScopes)
 	return f
 }
+
+var discard = slog.New(slog.DiscardHandler)
 
 const settings = "/v2/accounts/~current/settings/"
 

@@ -73,10 +73,10 @@ type Keyring struct {
 	rotation time.Duration
 	parser   *jwt.Parser
 
-	mu         sync.RWMutex
-	keys       map[string]*profileapi.SigningKey
-	signing    *profileapi.SigningKey
-	lastReload time.Time
+	mu          sync.RWMutex
+	keys        map[string]*profileapi.SigningKey
+	signing     *profileapi.SigningKey
+	lastUnknown time.Time // last reload for an unknown kid, on the real clock
 }
 
 // Options tune a Keyring; the zero value is the defaults.
@@ -245,15 +245,15 @@ func (k *Keyring) signingKey(ctx context.Context) (*profileapi.SigningKey, error
 	return k.Rotate(ctx)
 }
 
-// verifyingKey finds the key by id. An unknown id triggers one reload from
-// the store at most once a second, so a key made by another node is found
-// while a flood of forged kids costs nothing.
+// verifyingKey finds the key by id. A kid not seen before triggers a
+// reload from the store, so a key another node has just made is found at
+// once; reloads for unknown kids are capped at one per 50ms, so a flood of
+// forged kids costs the store little.
 func (k *Keyring) verifyingKey(ctx context.Context, kid string) *profileapi.SigningKey {
 	k.mu.RLock()
 	key, ok := k.keys[kid]
-	last := k.lastReload
 	k.mu.RUnlock()
-	if !ok && kid != "" && k.now().Sub(last) >= time.Second {
+	if !ok && kid != "" && k.mayReload() {
 		if k.reload(ctx) == nil {
 			k.mu.RLock()
 			key, ok = k.keys[kid]
@@ -264,6 +264,18 @@ func (k *Keyring) verifyingKey(ctx context.Context, kid string) *profileapi.Sign
 		return nil
 	}
 	return key
+}
+
+// mayReload spends the budget of reloads for unknown kids. It uses the
+// real clock: it paces load, not token validity.
+func (k *Keyring) mayReload() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.lastUnknown.IsZero() && time.Since(k.lastUnknown) < 50*time.Millisecond {
+		return false
+	}
+	k.lastUnknown = time.Now()
+	return true
 }
 
 func (k *Keyring) reload(ctx context.Context) error {
@@ -280,7 +292,7 @@ func (k *Keyring) reload(ctx context.Context) error {
 		}
 	}
 	k.mu.Lock()
-	k.keys, k.signing, k.lastReload = m, newest, k.now()
+	k.keys, k.signing = m, newest
 	k.mu.Unlock()
 	return nil
 }

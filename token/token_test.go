@@ -1,0 +1,116 @@
+package token_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/sqlite"
+	"github.com/profileapi/profileapi/token"
+)
+
+func newKeyring(t testing.TB, now func() time.Time) (*token.Keyring, *sqlite.DB) {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "keys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	k, err := token.NewKeyring(context.Background(), store, token.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, store
+}
+
+var claims = token.Claims{CustomerID: "amzn1.ask.account.A", SkillID: "amzn1.ask.skill.s", DeviceID: "amzn1.ask.device.D", Region: profileapi.RegionEU, Audience: "https://api.eu.amazonalexa.com"}
+
+func TestIssueVerify(t *testing.T) {
+	k, _ := newKeyring(t, nil)
+	tok, exp, err := k.Issue(context.Background(), claims, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(exp); d < 59*time.Minute || d > time.Hour {
+		t.Fatalf("default lifetime %s, want 1h", d)
+	}
+	got, err := k.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CustomerID != claims.CustomerID || got.SkillID != claims.SkillID || got.Region != claims.Region || got.Audience != claims.Audience || got.DeviceID != claims.DeviceID {
+		t.Fatalf("claims %+v", got)
+	}
+	if _, _, err := k.Issue(context.Background(), claims, token.MaxTTL+time.Second); profileapi.ErrorKind(err) != profileapi.EINVALID {
+		t.Fatalf("over-long ttl: %v", err)
+	}
+}
+
+// A second keyring on the same store, as a second node or a restarted
+// process, verifies what the first issued; rotation by one is seen by the other.
+func TestKeysSharedThroughStore(t *testing.T) {
+	a, store := newKeyring(t, nil)
+	b, err := token.NewKeyring(context.Background(), store, token.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, _ := a.Issue(context.Background(), claims, 0)
+	if _, err := b.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _, _ := a.Issue(context.Background(), claims, 0)
+	// b learns the new key on first sight of its kid.
+	if _, err := b.Verify(context.Background(), fresh); err != nil {
+		t.Fatalf("other node, rotated key: %v", err)
+	}
+}
+
+func TestRotationAndRetirement(t *testing.T) {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	k, _ := newKeyring(t, clock)
+	old, _, _ := k.Issue(context.Background(), claims, time.Hour)
+	now = now.Add(token.DefaultRotation + time.Minute) // the first key is past its signing period
+	fresh, _, _ := k.Issue(context.Background(), claims, time.Hour)
+	if strings.Split(old, ".")[0] == strings.Split(fresh, ".")[0] {
+		t.Fatal("no new key after the rotation period")
+	}
+	if _, err := k.Verify(context.Background(), fresh); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Verify(context.Background(), old); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("an expired token from the old key: %v", err)
+	}
+}
+
+// FuzzVerify: no input panics, and every refusal is EUNAUTHORIZED.
+func FuzzVerify(f *testing.F) {
+	k, _ := newKeyring(f, nil)
+	good, _, _ := k.Issue(context.Background(), claims, 0)
+	parts := strings.Split(good, ".")
+	f.Add(good)
+	f.Add(parts[0] + "." + parts[1] + ".")
+	f.Add("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + ".")
+	f.Add("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9." + parts[1] + "." + parts[2])
+	f.Add("a.b.c")
+	f.Add("")
+	f.Add(strings.Repeat("A", 5000))
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := k.Verify(context.Background(), s)
+		if err != nil {
+			if profileapi.ErrorKind(err) != profileapi.EUNAUTHORIZED {
+				t.Fatalf("kind %s: %v", profileapi.ErrorKind(err), err)
+			}
+			return
+		}
+		if s != good || c.CustomerID != claims.CustomerID {
+			t.Fatalf("accepted a token this keyring did not issue: %q", s)
+		}
+	})
+}
