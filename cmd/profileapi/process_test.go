@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// TestMain lets a test start this very binary as a real `profileapi`
+// process, to kill it or signal it like an operator would.
+func TestMain(m *testing.M) {
+	if os.Getenv("PROFILEAPI_TEST_AS_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const processAdminKey = "process-test-admin-key-0123456789"
+
+type process struct {
+	cmd       *exec.Cmd
+	stderr    *syncBuffer
+	publicURL string
+	adminURL  string
+	exited    chan error
+}
+
+// startProcess runs `profileapi serve` as a child process.
+func startProcess(t *testing.T, dataDir string, args ...string) *process {
+	t.Helper()
+	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dataDir, "--admin-key", processAdminKey}, args...)
+	cmd := exec.Command(os.Args[0], argv...)
+	cmd.Env = append(os.Environ(), "PROFILEAPI_TEST_AS_MAIN=1")
+	p := &process{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = p.stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+	})
+	timeout := time.After(20 * time.Second)
+	for p.publicURL == "" || p.adminURL == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("serve exited early: %s", p.stderr.String())
+			}
+			if m := naLine.FindStringSubmatch(l); m != nil {
+				p.publicURL = m[1]
+			}
+			if m := adminLine.FindStringSubmatch(l); m != nil {
+				p.adminURL = m[1]
+			}
+		case <-timeout:
+			t.Fatalf("serve did not start: %s", p.stderr.String())
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return p
+}
+
+func (p *process) admin(method, path, body string) (int, string, error) {
+	req, err := http.NewRequest(method, p.adminURL+path, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+processAdminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// TestKill9LosesNoAcknowledgedWrite streams admin writes from several
+// clients, kills the server with SIGKILL mid-stream, restarts it and
+// finds every write that was acknowledged, in an intact database.
+func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	p := startProcess(t, dir)
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("amzn1.ask.account.K%dN%d", w, i)
+				code, _, err := p.admin("POST", "/admin/v1/customers", `{"id":"`+id+`","region":"NA","profile":{"name":"Kill Test","email":"k@example.com"}}`)
+				if err != nil {
+					return // the server is gone
+				}
+				if code == 201 {
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 200 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	close(stop)
+	wg.Wait()
+
+	db, err := sql.Open("sqlite", filepath.Join(dir, "profileapi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var integrity string
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&integrity); err != nil || integrity != "ok" {
+		t.Fatalf("integrity_check: %q %v", integrity, err)
+	}
+	db.Close()
+
+	again := startProcess(t, dir)
+	for _, id := range acked {
+		code, body, err := again.admin("GET", "/admin/v1/customers/"+id, "")
+		if err != nil || code != 200 {
+			t.Fatalf("acknowledged customer %s lost after kill -9: %d %s %v", id, code, body, err)
+		}
+	}
+	t.Logf("%d acknowledged writes, all found after kill -9", len(acked))
+}
+
+var requestIDLine = regexp.MustCompile(`request_id=`)
+
+// TestLogsHoldNoPersonalData runs a whole session through a real process
+// and searches everything it logged for the profile values it served.
+func TestLogsHoldNoPersonalData(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--log-level", "debug", "--demo")
+	pii := []string{"jsmith@example.com", "John Smith", "7799-82-77-11", "secret.person@example.org", "Secret Person", "7799827711"}
+	for _, call := range []struct{ method, path, body string }{
+		{"POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.pii","name":"PII","permissions":["alexa::profile:email:read","alexa::profile:name:read"]}`},
+		{"POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.PII","region":"NA","profile":{"name":"Secret Person","email":"secret.person@example.org","mobileNumber":{"countryCode":"+91","phoneNumber":"7799827711"}}}`},
+		{"POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.BAD","region":"NA","profile":{"email":"not an email secret.person@example.org"}}`},
+		{"PUT", "/admin/v1/customers/amzn1.ask.account.PII/consents/amzn1.ask.skill.pii", `{"scopes":["alexa::profile:email:read"]}`},
+		{"PATCH", "/admin/v1/customers/amzn1.ask.account.PII", `{"profile":{"mobileNumber":{"countryCode":"+91","phoneNumber":"12"}}}`},
+	} {
+		if _, _, err := p.admin(call.method, call.path, call.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, tokBody, _ := p.admin("POST", "/admin/v1/tokens", `{"customerId":"amzn1.ask.account.PII","skillId":"amzn1.ask.skill.pii"}`)
+	tok := regexp.MustCompile(`"apiAccessToken":"([^"]+)"`).FindStringSubmatch(tokBody)[1]
+	for _, f := range []string{"Profile.email", "Profile.name", "Profile.mobileNumber"} {
+		req, _ := http.NewRequest("GET", p.publicURL+"/v2/accounts/~current/settings/"+f, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.exited
+	logs := p.stderr.String()
+	if !requestIDLine.MatchString(logs) {
+		t.Fatalf("no request log lines at all:\n%s", logs)
+	}
+	for _, v := range pii {
+		if strings.Contains(logs, v) {
+			t.Errorf("the logs hold %q", v)
+		}
+	}
+	if bytes.Contains([]byte(logs), []byte(tok)) {
+		t.Error("the logs hold a token")
+	}
+}
+
