@@ -224,4 +224,3 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		t.Error("the logs hold a token")
 	}
 }
-
