@@ -25,6 +25,7 @@ func (s *server) routes(mux *web.Mux) {
 
 	mux.Handle("POST /admin/v1/tokens", key(web.HandlerFunc(s.createToken)))
 	mux.Handle("POST /admin/v1/requests", key(web.HandlerFunc(s.createRequest)))
+	mux.Handle("GET /admin/v1/evaluate", key(web.HandlerFunc(s.evaluate)))
 
 	mux.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	mux.Handle("GET /healthz", http.HandlerFunc(healthz))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/token"
 )
@@ -31,6 +32,8 @@ type Config struct {
 	Store     profileapi.Store
 	Tokens    Issuer
 	Endpoints profileapi.Endpoints
+	// Wire is the public API's wire mode, for evaluate.
+	Wire api.Wire
 	// Key is the admin key every /admin/v1 call must present as a Bearer token.
 	Key    string
 	Logger *slog.Logger
@@ -52,6 +55,9 @@ func NewServer(cfg Config) http.Handler {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Wire == "" {
+		cfg.Wire = api.WireDocumented
 	}
 	s := &server{Config: cfg, keyHash: sha256.Sum256([]byte(cfg.Key))}
 	mux := web.NewMux()

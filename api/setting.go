@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -58,14 +59,12 @@ func (s *server) handleSetting(regions []profileapi.Region) web.HandlerFunc {
 		} else if err != nil {
 			return err
 		}
-		if access.Customer.Region != region {
-			return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer of this token no longer lives in region %s", region)
-		}
-		if !access.Declared.Has(field.Scope()) {
-			return &profileapi.Error{Kind: profileapi.EFORBIDDEN, Message: "Access denied with reason: FORBIDDEN"}
-		}
-		if !access.Granted.Has(field.Scope()) {
-			return &profileapi.Error{Kind: profileapi.EFORBIDDEN, Message: "Access denied with reason: ACCESS_NOT_REQUESTED"}
+		if err := Decide(access, region, field); err != nil {
+			var e *profileapi.Error
+			if errors.As(err, &e) && e.Kind == profileapi.EFORBIDDEN {
+				web.AddAttrs(ctx, slog.String("reason", strings.TrimPrefix(e.Message, "Access denied with reason: ")))
+			}
+			return err
 		}
 		return s.writeValue(w, field, &access.Customer.Profile)
 	}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -69,6 +72,10 @@ PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
 		requestsCmd(g),
 		adminKeyCmd(g),
 		tlsCmd(g),
+		faultsCmd(g),
+		journalCmd(g),
+		evaluateCmd(g),
+		rateLimitCmd(g),
 	)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		return applyEnv(cmd.Flags(), getenv)
@@ -110,4 +117,16 @@ func defaultDataDir(getenv env) string {
 		return filepath.Join(home, ".local", "share", "profileapi")
 	}
 	return "profileapi-data"
+}
+
+// parseDuration accepts Go durations ("250ms") and bare milliseconds ("250").
+func parseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 250ms", s)
+	}
+	return d, nil
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/journal"
+	"github.com/profileapi/profileapi/ratelimit"
 	"github.com/profileapi/profileapi/sqlite"
 	"github.com/profileapi/profileapi/token"
 )
@@ -38,6 +40,10 @@ type serveOptions struct {
 	tls         string
 	tlsCert     string
 	tlsKey      string
+	skillLimit  ratelimit.Limit
+	custLimit   ratelimit.Limit
+	journalSize int
+	fixtures    string
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -81,6 +87,12 @@ an official SDK.`,
 	f.StringVar(&o.tls, "tls", tlsOff, "TLS on both listeners: off, or auto (a local CA and certificate kept in --data-dir)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) for both listeners; with --tls-key")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	f.Float64Var(&o.skillLimit.Rate, "skill-rate", 0, "requests per second each skill may make (0: unlimited); change per skill with `profileapi rate-limit set`")
+	f.IntVar(&o.skillLimit.Burst, "skill-burst", 0, "requests a skill may make at once above --skill-rate (default: one second's worth)")
+	f.Float64Var(&o.custLimit.Rate, "customer-rate", 0, "requests per second a skill may make for one customer (0: unlimited)")
+	f.IntVar(&o.custLimit.Burst, "customer-burst", 0, "burst above --customer-rate (default: one second's worth)")
+	f.IntVar(&o.journalSize, "journal-size", journal.DefaultSize, "how many recent public-API calls the request journal keeps")
+	f.StringVar(&o.fixtures, "fixtures", "", "YAML file of skills, customers, consents and tokens to create at start (idempotent); prints the tokens")
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 	return cmd
 }
@@ -139,8 +151,18 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	publicHandler := api.NewServer(api.Config{Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger})
-	adminHandler := admin.NewServer(admin.Config{Store: store, Tokens: keys, Endpoints: endpoints, Key: adminKey, Logger: logger})
+	tools, err := newTestingTools(o)
+	if err != nil {
+		return err
+	}
+	publicHandler := api.NewServer(api.Config{
+		Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger,
+		Guards: tools.guards(), Done: tools.done,
+	})
+	adminHandler := admin.NewServer(admin.Config{
+		Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Key: adminKey, Logger: logger,
+		Extra: tools.routes,
+	})
 
 	adminURL := scheme + "://" + loopbackAddr(adminLn.Addr().String())
 	fmt.Fprintf(stdout, "profileapi is serving the Customer Profile API in %q wire mode\n", wire)
@@ -156,6 +178,11 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	}
 	if scheme == "http" {
 		fmt.Fprintln(stdout, "  Plain HTTP. The Alexa SDK for Python refuses non-HTTPS endpoints: for it, restart with --tls auto.")
+	}
+	if o.fixtures != "" {
+		if err := applyFixtures(ctx, stdout, o.fixtures, store, keys, endpoints); err != nil {
+			return err
+		}
 	}
 	if o.demo {
 		if err := runDemo(ctx, stdout, store, keys, endpoints, wire, caFile); err != nil {

@@ -70,6 +70,12 @@ func StatusOf(err error) (int, ErrorBody) {
 	return s.status, body
 }
 
+// Status returns err's HTTP status and wire code.
+func Status(err error) (int, string) {
+	code, body := StatusOf(err)
+	return code, body.Code
+}
+
 // WriteError answers with err's status and JSON body. Only the public
 // message reaches the client; the cause is logged with the request id.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -84,10 +90,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
-	if code >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "status", code, "err", err)
+	if i := InfoFrom(r.Context()); i != nil {
+		i.ErrorCode = body.Code
+		if code >= 500 {
+			i.Err = err // the cause, for the log line only
+		}
 	}
-	SetError(r.Context(), body.Code)
 	Encode(w, code, body)
 }
 
@@ -208,19 +216,14 @@ type Info struct {
 	// Call is what the listener's handlers tell its done hook, such as
 	// the skill and customer of a public-API call.
 	Call any
+	// Err is the cause of a 5xx answer, logged, never sent.
+	Err error
 }
 
 // InfoFrom returns the request's Info, or nil outside Middleware.
 func InfoFrom(ctx context.Context) *Info {
 	i, _ := ctx.Value(infoKey).(*Info)
 	return i
-}
-
-// SetError records the wire code of the error the request answered with.
-func SetError(ctx context.Context, code string) {
-	if i := InfoFrom(ctx); i != nil {
-		i.ErrorCode = code
-	}
 }
 
 // AddAttrs adds attributes to the request's log line. Never personal data.
@@ -310,7 +313,7 @@ func Middleware(logger *slog.Logger, name string, next http.Handler, done func(r
 			if done != nil {
 				done(r, info, d)
 			}
-			if logger.Enabled(ctx, slog.LevelInfo) {
+			if logger.Enabled(ctx, slog.LevelInfo) || info.Err != nil {
 				attrs := append([]slog.Attr{
 					slog.String("listener", name),
 					slog.String("request_id", id),
@@ -319,10 +322,15 @@ func Middleware(logger *slog.Logger, name string, next http.Handler, done func(r
 					slog.Int("status", info.Status),
 					slog.Duration("duration", d),
 				}, info.Attrs...)
+				level := slog.LevelInfo
 				if info.ErrorCode != "" {
 					attrs = append(attrs, slog.String("code", info.ErrorCode))
 				}
-				logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+				if info.Err != nil {
+					level = slog.LevelWarn
+					attrs = append(attrs, slog.String("err", info.Err.Error()))
+				}
+				logger.LogAttrs(ctx, level, "request", attrs...)
 			}
 		}()
 		next.ServeHTTP(rec, r)

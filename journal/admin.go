@@ -1,0 +1,37 @@
+package journal
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+)
+
+// Routes registers the admin calls that read and clear the journal on the
+// admin mux; auth is the admin key check.
+func (j *Journal) Routes(mux *web.Mux, auth func(http.Handler) http.Handler) {
+	mux.Handle("GET /admin/v1/journal", auth(web.HandlerFunc(j.listEntries)))
+	mux.Handle("DELETE /admin/v1/journal", auth(web.HandlerFunc(j.clearEntries)))
+}
+
+// listEntries answers GET /admin/v1/journal?skillId=&customerId=&limit=.
+func (j *Journal) listEntries(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := Filter{SkillID: q.Get("skillId"), CustomerID: q.Get("customerId")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return profileapi.Errorf(profileapi.EINVALID, "limit must be a whole number from 1 to %d", j.Size())
+		}
+		f.Limit = min(n, j.Size())
+	}
+	web.Encode(w, http.StatusOK, map[string][]Entry{"entries": j.List(f)})
+	return nil
+}
+
+func (j *Journal) clearEntries(w http.ResponseWriter, r *http.Request) error {
+	j.Clear()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,124 @@
+package journal_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profileapi/profileapi/journal"
+)
+
+func listJournal(t *testing.T, adm, query string) []journal.Entry {
+	t.Helper()
+	r := do(t, "GET", adm+"/admin/v1/journal"+query, adminKey, "")
+	var body struct{ Entries []journal.Entry }
+	if err := json.Unmarshal([]byte(r.raw), &body); r.status != 200 || err != nil || body.Entries == nil {
+		t.Fatalf("GET journal%s: %d %s %v", query, r.status, r.raw, err)
+	}
+	return body.Entries
+}
+
+func TestJournalOfPublicCalls(t *testing.T) {
+	clk := newClock()
+	j := journal.New(50)
+	j.Now = clk.Now
+	public, adm := newServers(t, j)
+
+	type call struct {
+		path, token string
+		status      int
+		code        string
+		region      string
+		skill       string
+		customer    string
+		operation   string
+	}
+	settings := "/v2/accounts/~current/settings/"
+	calls := []call{
+		{settings + "Profile.name", skillA + "|" + customer1, 200, "", "NA", skillA, customer1, "Profile.name"},
+		{settings + "Profile.email", skillB + "|" + customer2, 403, "ACCESS_DENIED", "NA", skillB, customer2, "Profile.email"},
+		{settings + "Profile.email", "", 401, "INVALID_TOKEN", "", "", "", "Profile.email"},
+		{settings + "Profile.address", skillA + "|" + customer1, 404, "INVALID_KEY", "", "", "", "Profile.address"},
+		{"/v1/somewhere/else", skillA + "|" + customer1, 404, "NOT_FOUND", "", "", "", "else"},
+		{settings + strings.Repeat("x", 100), "", 404, "INVALID_KEY", "", "", "", strings.Repeat("x", 64)},
+	}
+	var requestIDs []string
+	for _, c := range calls {
+		r := do(t, "GET", public+c.path, c.token, "")
+		if r.status != c.status {
+			t.Fatalf("GET %s: %d %s, want %d", c.path, r.status, r.raw, c.status)
+		}
+		requestIDs = append(requestIDs, r.header.Get("X-Request-Id"))
+	}
+
+	entries := listJournal(t, adm, "")
+	if len(entries) != len(calls) {
+		t.Fatalf("%d entries, want %d: %+v", len(entries), len(calls), entries)
+	}
+	for i, c := range calls {
+		e := entries[len(calls)-1-i] // newest first
+		want := journal.Entry{Time: e.Time, RequestID: requestIDs[i], Region: c.region, SkillID: c.skill, CustomerID: c.customer,
+			Operation: c.operation, Status: c.status, Code: c.code, LatencyMS: e.LatencyMS}
+		if e != want {
+			t.Errorf("entry of GET %s\n got %+v\nwant %+v", c.path, e, want)
+		}
+		if e.LatencyMS < 0 || e.Time.After(clk.Now()) || e.Time.Before(clk.Now().Add(-time.Minute)) {
+			t.Errorf("entry of GET %s: time %v, latency %vms", c.path, e.Time, e.LatencyMS)
+		}
+	}
+
+	// The journal holds ids and outcomes, never a profile value.
+	r := do(t, "GET", adm+"/admin/v1/journal", adminKey, "")
+	for _, value := range []string{"Ada", "ada@example.com"} {
+		if strings.Contains(r.raw, value) {
+			t.Fatalf("the journal shows the profile value %q: %s", value, r.raw)
+		}
+	}
+
+	if got := listJournal(t, adm, "?skillId="+skillB); len(got) != 1 || got[0].Status != 403 {
+		t.Fatalf("skillId filter: %+v", got)
+	}
+	if got := listJournal(t, adm, "?customerId="+customer1+"&skillId="+skillA); len(got) != 1 || got[0].Operation != "Profile.name" {
+		t.Fatalf("customerId and skillId filter: %+v", got)
+	}
+	if got := listJournal(t, adm, "?limit=2"); len(got) != 2 || got[0].RequestID != requestIDs[5] || got[1].RequestID != requestIDs[4] {
+		t.Fatalf("limit=2: %+v", got)
+	}
+	if got := listJournal(t, adm, "?limit=100000"); len(got) != len(calls) {
+		t.Fatalf("limit above the size: %d entries", len(got))
+	}
+
+	if r := do(t, "DELETE", adm+"/admin/v1/journal", adminKey, ""); r.status != 204 || r.raw != "" {
+		t.Fatalf("DELETE: %d %q", r.status, r.raw)
+	}
+	if got := listJournal(t, adm, ""); len(got) != 0 {
+		t.Fatalf("after DELETE: %+v", got)
+	}
+}
+
+func TestJournalAdminErrors(t *testing.T) {
+	j := journal.New(10)
+	_, adm := newServers(t, j)
+	url := adm + "/admin/v1/journal"
+	tests := []struct {
+		name, method, url, key string
+		status                 int
+		code, message          string
+	}{
+		{"no admin key", "GET", url, "", 401, "UNAUTHORIZED", ""},
+		{"no admin key to clear", "DELETE", url, "", 401, "UNAUTHORIZED", ""},
+		{"limit 0", "GET", url + "?limit=0", adminKey, 400, "INVALID_REQUEST", "limit must be a whole number from 1 to 10"},
+		{"negative limit", "GET", url + "?limit=-3", adminKey, 400, "INVALID_REQUEST", "limit"},
+		{"limit not a number", "GET", url + "?limit=ten", adminKey, 400, "INVALID_REQUEST", "limit"},
+		{"wrong method", "POST", url, adminKey, 405, "METHOD_NOT_ALLOWED", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, tt.method, tt.url, tt.key, "")
+			if r.status != tt.status || r.body.Code != tt.code || !strings.Contains(r.body.Message, tt.message) {
+				t.Fatalf("%d %s, want %d %s with %q in the message", r.status, r.raw, tt.status, tt.code, tt.message)
+			}
+		})
+	}
+}

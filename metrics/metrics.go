@@ -1,0 +1,158 @@
+// Package metrics exports the public API's traffic for Prometheus: calls
+// by operation, status and region, their latency, consent denials, rate
+// limit refusals and injected faults, with the Go runtime's and the
+// process's own metrics.
+//
+// Every Metrics has its own registry, never the global one, so tests and
+// several servers in one process do not collide. Every label takes a
+// bounded set of values: the four operations or "unknown", the three
+// regions or "none", HTTP statuses; skill and customer ids, which are
+// unbounded, are never labels (the journal, package journal, has them).
+package metrics
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/internal/web"
+)
+
+// Label values for what is not one of the known values.
+const (
+	UnknownOperation = "unknown"
+	NoRegion         = "none"
+	UnknownReason    = "unknown"
+)
+
+// ReasonAttr is the key of the log attribute (web.AddAttrs) by which the
+// public API tells Done why it denied access: FORBIDDEN or
+// ACCESS_NOT_REQUESTED. The 403 body says it too, but Done sees only the
+// error code; without the attribute a denial counts under "unknown".
+const ReasonAttr = "reason"
+
+// Metrics holds the collectors of one server. It is safe for concurrent use.
+type Metrics struct {
+	registry    *prometheus.Registry
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	denials     *prometheus.CounterVec
+	rateLimited prometheus.Counter
+	faults      *prometheus.CounterVec
+}
+
+// New returns metrics registered on a fresh registry.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "profileapi_requests_total",
+			Help: "Public API calls by operation, HTTP status and region.",
+		}, []string{"operation", "status", "region"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "profileapi_request_duration_seconds",
+			Help: "Time to answer a public API call, injected latency included.",
+			// Up to a minute: injected latency goes that far.
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"operation"}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "profileapi_consent_denials_total",
+			Help: "Public API calls answered 403 ACCESS_DENIED, by operation and reason (FORBIDDEN: the skill does not declare the scope; ACCESS_NOT_REQUESTED: the customer has not granted it).",
+		}, []string{"operation", "reason"}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "profileapi_rate_limited_total",
+			Help: "Public API calls refused for being over a rate limit (not counting injected 429s).",
+		}),
+		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "profileapi_faults_injected_total",
+			Help: `Faults injected into public API calls, by the status they answered with ("latency" for a delay only).`,
+		}, []string{"status"}),
+	}
+	m.registry.MustRegister(
+		m.requests, m.duration, m.denials, m.rateLimited, m.faults,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	// Series that exist from the start, so rate() sees the first one.
+	for _, s := range []string{"429", "500", "503", "latency"} {
+		m.faults.WithLabelValues(s)
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus exposition formats, for
+// GET /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// Done counts a finished public-API call; it matches api.Config.Done. A
+// 403 ACCESS_DENIED also counts as a consent denial, under the reason the
+// API left in the ReasonAttr attribute.
+func (m *Metrics) Done(r *http.Request, c api.Call, info *web.Info, d time.Duration) {
+	op := operation(r, c)
+	m.requests.WithLabelValues(op, strconv.Itoa(info.Status), region(c)).Inc()
+	m.duration.WithLabelValues(op).Observe(d.Seconds())
+	if info.Status == http.StatusForbidden && info.ErrorCode == "ACCESS_DENIED" {
+		m.denials.WithLabelValues(op, reason(info.Attrs)).Inc()
+	}
+}
+
+// RateLimited counts a call refused by a rate limit; ratelimit.Policy's
+// Limited hook calls it.
+func (m *Metrics) RateLimited() { m.rateLimited.Inc() }
+
+// FaultInjected counts a fault injected with the status: 429, 500 or 503,
+// 0 for latency only (status "latency"), anything else under "other".
+// fault.Injector's Injected hook calls it.
+func (m *Metrics) FaultInjected(status int) {
+	s := "latency"
+	switch status {
+	case 0:
+	case 429, 500, 503:
+		s = strconv.Itoa(status)
+	default:
+		s = "other"
+	}
+	m.faults.WithLabelValues(s).Inc()
+}
+
+// operation is the call's field or, for a call refused before its token
+// was read, the field of the path if it is one; else UnknownOperation.
+func operation(r *http.Request, c api.Call) string {
+	if c.Field != 0 {
+		return c.Field.String()
+	}
+	if f, ok := profileapi.ParseField(r.PathValue("field")); ok {
+		return f.String()
+	}
+	return UnknownOperation
+}
+
+func region(c api.Call) string {
+	switch c.Region {
+	case profileapi.RegionNA, profileapi.RegionEU, profileapi.RegionFE:
+		return string(c.Region)
+	}
+	return NoRegion
+}
+
+func reason(attrs []slog.Attr) string {
+	for _, a := range attrs {
+		if a.Key != ReasonAttr {
+			continue
+		}
+		switch v := a.Value.String(); v {
+		case "FORBIDDEN", "ACCESS_NOT_REQUESTED":
+			return v
+		}
+	}
+	return UnknownReason
+}

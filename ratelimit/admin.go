@@ -1,0 +1,94 @@
+package ratelimit
+
+import (
+	"net/http"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+)
+
+// maxBody caps a rate-limit request body.
+const maxBody = 4 << 10
+
+// Routes registers the admin calls that read and override a skill's limit
+// on the admin mux; auth is the admin key check.
+func (p *Policy) Routes(mux *web.Mux, auth func(http.Handler) http.Handler) {
+	mux.Handle("GET /admin/v1/skills/{id}/rate-limit", auth(web.HandlerFunc(p.getLimit)))
+	mux.Handle("PUT /admin/v1/skills/{id}/rate-limit", auth(web.HandlerFunc(p.putLimit)))
+	mux.Handle("DELETE /admin/v1/skills/{id}/rate-limit", auth(web.HandlerFunc(p.deleteLimit)))
+}
+
+// limitBody is a limit on the wire.
+type limitBody struct {
+	RatePerSecond float64 `json:"ratePerSecond"`
+	Burst         int     `json:"burst"`
+}
+
+// skillLimitBody answers GET and PUT: the skill's limit, where it comes
+// from ("default" or "override"), and the per-customer limit if any.
+type skillLimitBody struct {
+	SkillID string `json:"skillId"`
+	limitBody
+	Source   string     `json:"source"`
+	Customer *limitBody `json:"customer,omitempty"`
+}
+
+// limitRequest is the PUT body. ratePerSecond is a pointer so that leaving
+// it out is an error rather than a silent "unlimited".
+type limitRequest struct {
+	RatePerSecond *float64 `json:"ratePerSecond"`
+	Burst         int      `json:"burst"`
+}
+
+func (p *Policy) getLimit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := profileapi.ValidateSkillID(id); err != nil {
+		return err
+	}
+	web.Encode(w, http.StatusOK, p.describe(id))
+	return nil
+}
+
+func (p *Policy) putLimit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := profileapi.ValidateSkillID(id); err != nil {
+		return err
+	}
+	req, err := web.Decode[limitRequest](w, r, maxBody)
+	if err != nil {
+		return err
+	}
+	if req.RatePerSecond == nil {
+		return profileapi.Errorf(profileapi.EINVALID, "ratePerSecond is required: calls per second, or 0 for unlimited")
+	}
+	if err := p.SetSkillLimit(id, Limit{Rate: *req.RatePerSecond, Burst: req.Burst}); err != nil {
+		return err
+	}
+	web.Encode(w, http.StatusOK, p.describe(id))
+	return nil
+}
+
+func (p *Policy) deleteLimit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := profileapi.ValidateSkillID(id); err != nil {
+		return err
+	}
+	p.ResetSkillLimit(id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (p *Policy) describe(skillID string) skillLimitBody {
+	l, override := p.SkillLimit(skillID)
+	if l.Unlimited() {
+		l = Limit{}
+	}
+	b := skillLimitBody{SkillID: skillID, limitBody: limitBody{l.Rate, l.Burst}, Source: "default"}
+	if override {
+		b.Source = "override"
+	}
+	if !p.Customer.Unlimited() {
+		b.Customer = &limitBody{p.Customer.Rate, p.Customer.Burst}
+	}
+	return b
+}
