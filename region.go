@@ -1,7 +1,5 @@
 package profileapi
 
-import "fmt"
-
 // Region is where a customer lives; each region has its own API endpoint and
 // a token is accepted only at its own region's endpoint.
 type Region string
@@ -23,17 +21,4 @@ func ParseRegion(s string) (Region, error) {
 		return r, nil
 	}
 	return "", Errorf(EINVALID, "region %q is not one of NA, EU, FE", s)
-}
-
-// DefaultEndpoint is the live service's endpoint for the region.
-func (r Region) DefaultEndpoint() string {
-	switch r {
-	case RegionNA:
-		return "https://api.amazonalexa.com"
-	case RegionEU:
-		return "https://api.eu.amazonalexa.com"
-	case RegionFE:
-		return "https://api.fe.amazonalexa.com"
-	}
-	panic(fmt.Sprintf("profileapi: unknown region %q", string(r)))
 }

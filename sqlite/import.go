@@ -1,8 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -36,37 +40,153 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	}
 	defer tx.Rollback()
 
-	insertCustomer, err := tx.PrepareContext(ctx, `INSERT INTO customers (`+customerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name, given_name = excluded.given_name,
-			email = excluded.email, mobile_country_code = excluded.mobile_country_code,
-			mobile_phone_number = excluded.mobile_phone_number, updated_at = excluded.updated_at`)
-	if err != nil {
-		return formatError(err)
+	if err := insertMany(ctx, tx, upsertCustomer, customers,
+		func(c *profileapi.Customer) key { return key{c.ID, ""} },
+		func(args []any, c *profileapi.Customer) []any {
+			createdAt, updatedAt := orNow(c.CreatedAt), orNow(c.UpdatedAt)
+			if c.UpdatedAt.IsZero() {
+				updatedAt = createdAt // as CreateCustomer does
+			}
+			countryCode, phoneNumber := mobileColumns(c.Profile.MobileNumber)
+			return append(args, c.ID, string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email,
+				countryCode, phoneNumber, createdAt, updatedAt)
+		},
+		func(c *profileapi.Customer) string { return fmt.Sprintf("customer %q", c.ID) },
+	); err != nil {
+		return err
 	}
-	defer insertCustomer.Close()
-	for i, c := range customers {
-		createdAt, updatedAt := orNow(c.CreatedAt), orNow(c.UpdatedAt)
-		if c.UpdatedAt.IsZero() {
-			updatedAt = createdAt // as CreateCustomer does
-		}
-		countryCode, phoneNumber := mobileColumns(c.Profile.MobileNumber)
-		if _, err := insertCustomer.ExecContext(ctx,
-			c.ID, string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email,
-			countryCode, phoneNumber, createdAt, updatedAt,
-		); err != nil {
-			return fmt.Errorf("customer %d (%q): %w", i, c.ID, formatError(err))
-		}
-	}
-
-	insertConsent, err := tx.PrepareContext(ctx, upsertConsent)
-	if err != nil {
-		return formatError(err)
-	}
-	defer insertConsent.Close()
-	for i, c := range consents {
-		if _, err := insertConsent.ExecContext(ctx, c.CustomerID, c.SkillID, int64(c.Scopes), orNow(c.UpdatedAt)); err != nil {
-			return fmt.Errorf("consent %d (customer %q, skill %q): %w", i, c.CustomerID, c.SkillID, formatError(err))
-		}
+	if err := insertMany(ctx, tx, upsertConsent, consents,
+		func(c *profileapi.Consent) key { return key{c.CustomerID, c.SkillID} },
+		func(args []any, c *profileapi.Consent) []any {
+			return append(args, c.CustomerID, c.SkillID, int64(c.Scopes), orNow(c.UpdatedAt))
+		},
+		func(c *profileapi.Consent) string {
+			return fmt.Sprintf("consent of customer %q to skill %q", c.CustomerID, c.SkillID)
+		},
+	); err != nil {
+		return err
 	}
 	return formatError(tx.Commit())
+}
+
+// upsert is an INSERT of one or more rows that updates the rows whose keys
+// are taken: insert, then VALUES and one group of placeholders per row, then
+// onConflict.
+type upsert struct {
+	insert     string
+	columns    int
+	onConflict string
+}
+
+var (
+	upsertCustomer = upsert{
+		insert:  `INSERT INTO customers (` + customerColumns + `)`,
+		columns: 9,
+		onConflict: `ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name,
+			given_name = excluded.given_name, email = excluded.email, mobile_country_code = excluded.mobile_country_code,
+			mobile_phone_number = excluded.mobile_phone_number, updated_at = excluded.updated_at`,
+	}
+	upsertConsent = upsert{
+		insert:     `INSERT INTO consents (customer_id, skill_id, scopes, updated_at)`,
+		columns:    4,
+		onConflict: `ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+	}
+)
+
+// importBatch is how many rows one statement carries: a statement's fixed
+// cost (database/sql, the driver, starting the VM) is paid once per batch,
+// which makes an import half again as fast; larger batches gain nothing
+// more. 100 rows of 9 columns stay far below SQLite's 32766 parameters.
+const importBatch = 100
+
+func (s upsert) query(rows int) string {
+	group := "(?" + strings.Repeat(", ?", s.columns-1) + ")"
+	return s.insert + " VALUES " + group + strings.Repeat(", "+group, rows-1) + " " + s.onConflict
+}
+
+// insertMany inserts items in the order of their primary keys, importBatch
+// rows per statement. Rows inserted in key order go to the end of their
+// b-tree instead of splitting pages all over it: three times as fast, for
+// random ids. row appends an item's values to args; name names an item in
+// an error.
+func insertMany[T any](ctx context.Context, tx *sql.Tx, s upsert, items []T,
+	keyOf func(T) key, row func(args []any, item T) []any, name func(T) string,
+) error {
+	order := inKeyOrder(items, keyOf)
+
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	args := make([]any, 0, s.columns*importBatch)
+	for start := 0; start < len(order); start += importBatch {
+		batch := order[start:min(start+importBatch, len(order))]
+		if stmt == nil || len(batch) < importBatch { // the first batch, or a shorter last one
+			if stmt != nil {
+				stmt.Close()
+			}
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, s.query(len(batch))); err != nil {
+				return formatError(err)
+			}
+		}
+		args = args[:0]
+		for _, i := range batch {
+			args = row(args, items[i])
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			err = formatError(err)
+			if profileapi.IsNotFound(err) {
+				return findMissing(ctx, tx, s, items, batch, row, name, err)
+			}
+			return fmt.Errorf("%s to %s: %w", name(items[batch[0]]), name(items[batch[len(batch)-1]]), err)
+		}
+	}
+	return nil
+}
+
+// key is a primary key of one or two columns.
+type key struct{ first, second string }
+
+// inKeyOrder returns the indexes of items in the order of their keys.
+func inKeyOrder[T any](items []T, keyOf func(T) key) []int {
+	type keyed struct {
+		key
+		i int
+	}
+	// Sorting the keys beside the indexes, rather than indexes that point
+	// to items that point to keys, halves the time of a large sort.
+	keys := make([]keyed, len(items))
+	for i, item := range items {
+		keys[i] = keyed{keyOf(item), i}
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		return cmp.Or(strings.Compare(a.first, b.first), strings.Compare(a.second, b.second))
+	})
+	order := make([]int, len(keys))
+	for i, k := range keys {
+		order[i] = k.i
+	}
+	return order
+}
+
+// findMissing names the item of a failed batch that refers to a missing
+// customer or skill, by inserting them one at a time. A foreign key failure
+// undoes only its own statement, so the transaction is still there to try in.
+func findMissing[T any](ctx context.Context, tx *sql.Tx, s upsert, items []T, batch []int,
+	row func(args []any, item T) []any, name func(T) string, batchErr error,
+) error {
+	one, err := tx.PrepareContext(ctx, s.query(1))
+	if err != nil {
+		return batchErr
+	}
+	defer one.Close()
+	for _, i := range batch {
+		if _, err := one.ExecContext(ctx, row(nil, items[i])...); err != nil {
+			return fmt.Errorf("%s (item %d): %w", name(items[i]), i, formatError(err))
+		}
+	}
+	return batchErr
 }

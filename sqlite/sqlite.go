@@ -79,8 +79,6 @@ func (db *DB) open(ctx context.Context) error {
 		return err
 	}
 	db.write.SetMaxOpenConns(1)
-	db.write.SetConnMaxIdleTime(0)
-	db.write.SetConnMaxLifetime(0)
 	if err := migrate(ctx, db.write); err != nil {
 		return err
 	}

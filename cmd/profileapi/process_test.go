@@ -224,3 +224,64 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		t.Error("the logs hold a token")
 	}
 }
+
+// TestSIGTERMDrainsInFlightRequests: requests in flight when SIGTERM
+// arrives all finish, new ones are refused, and the process exits in time.
+func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "10s")
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.t","name":"T","permissions":["alexa::profile:given_name:read"]}`},
+		{"POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.T","region":"NA","profile":{"givenName":"Terry"}}`},
+		{"PUT", "/admin/v1/customers/amzn1.ask.account.T/consents/amzn1.ask.skill.t", `{"scopes":["alexa::profile:given_name:read"]}`},
+		{"POST", "/admin/v1/faults", `{"latencyMs":1500}`},
+	} {
+		if code, body, err := p.admin(c.method, c.path, c.body); err != nil || code >= 300 {
+			t.Fatalf("%s %s: %d %s %v", c.method, c.path, code, body, err)
+		}
+	}
+	_, tokBody, _ := p.admin("POST", "/admin/v1/tokens", `{"customerId":"amzn1.ask.account.T","skillId":"amzn1.ask.skill.t"}`)
+	tok := regexp.MustCompile(`"apiAccessToken":"([^"]+)"`).FindStringSubmatch(tokBody)[1]
+
+	const inFlight = 32
+	results := make(chan string, inFlight)
+	for range inFlight {
+		go func() {
+			req, _ := http.NewRequest("GET", p.publicURL+"/v2/accounts/~current/settings/Profile.givenName", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			results <- fmt.Sprintf("%d %s", resp.StatusCode, b)
+		}()
+	}
+	// Let every request reach the server and start its 1.5 s delay.
+	time.Sleep(500 * time.Millisecond)
+	signalled := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := http.Get(p.publicURL + "/v2/accounts/~current/settings/Profile.givenName"); err == nil {
+		t.Error("a new connection was accepted after SIGTERM")
+	}
+	failed := 0
+	for range inFlight {
+		if r := <-results; r != `200 {"name":"Terry"}` {
+			failed++
+			t.Errorf("in-flight request: %s", r)
+		}
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, p.stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("did not exit within the shutdown timeout")
+	}
+	t.Logf("%d in-flight requests, %d failed; exited %s after SIGTERM", inFlight, failed, time.Since(signalled).Round(time.Millisecond))
+}

@@ -54,6 +54,9 @@ const (
 func StatusOf(err error) (int, ErrorBody) {
 	var e *profileapi.Error
 	if !errors.As(err, &e) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return http.StatusServiceUnavailable, ErrorBody{"SERVICE_UNAVAILABLE", "the service did not answer in time, retry later"}
+		}
 		return http.StatusInternalServerError, ErrorBody{"UNKNOWN_ERROR", "an unexpected error occurred"}
 	}
 	s, ok := status[e.Kind]
