@@ -20,7 +20,6 @@ import (
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/journal"
 	"github.com/profileapi/profileapi/ratelimit"
-	"github.com/profileapi/profileapi/sqlite"
 	"github.com/profileapi/profileapi/token"
 )
 
@@ -44,6 +43,7 @@ type serveOptions struct {
 	custLimit   ratelimit.Limit
 	journalSize int
 	fixtures    string
+	redis       string
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -75,7 +75,8 @@ an official SDK.`,
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "public API listen address")
 	f.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:8081", "admin API listen address (keep it private)")
-	f.StringVar(&o.db, "db", "", "SQLite database file (default: profileapi.db in --data-dir)")
+	f.StringVar(&o.db, "db", "", "SQLite database file (default: profileapi.db in --data-dir), or a postgres:// URL")
+	f.StringVar(&o.redis, "redis", "", "redis:// URL: share rate limits with every node using the same Redis (default: in-process limits)")
 	f.StringVar(&o.wire, "wire", string(api.WireDocumented), "wire mode: documented or alexa")
 	f.StringVar(&o.endpointNA, "endpoint-na", "", "advertised apiEndpoint of the NA region (default: this server's address)")
 	f.StringVar(&o.endpointEU, "endpoint-eu", "", "advertised apiEndpoint of the EU region (default: this server's address + /eu)")
@@ -121,7 +122,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if dbPath == "" {
 		dbPath = filepath.Join(g.dataDir, "profileapi.db")
 	}
-	store, err := sqlite.Open(ctx, dbPath)
+	store, err := openStore(ctx, dbPath)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -151,7 +152,11 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	tools, err := newTestingTools(o)
+	limiter, err := newLimiter(ctx, o.redis)
+	if err != nil {
+		return err
+	}
+	tools, err := newTestingTools(o, limiter)
 	if err != nil {
 		return err
 	}
@@ -202,7 +207,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 			go func() { errc <- srv.Serve(ln) }()
 		}
 	}
-	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", dbPath)
+	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", redactURL(dbPath))
 
 	select {
 	case err := <-errc:

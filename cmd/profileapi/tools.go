@@ -23,7 +23,7 @@ type testingTools struct {
 	metrics *metrics.Metrics
 }
 
-func newTestingTools(o *serveOptions) (*testingTools, error) {
+func newTestingTools(o *serveOptions, limiter ratelimit.Limiter) (*testingTools, error) {
 	for name, l := range map[string]*ratelimit.Limit{"--skill": &o.skillLimit, "--customer": &o.custLimit} {
 		if l.Rate > 0 && l.Burst == 0 {
 			l.Burst = int(math.Max(1, math.Ceil(l.Rate)))
@@ -37,7 +37,7 @@ func newTestingTools(o *serveOptions) (*testingTools, error) {
 	}
 	m := metrics.New()
 	t := &testingTools{
-		limits:  &ratelimit.Policy{Limiter: ratelimit.NewMemory(nil), Skill: o.skillLimit, Customer: o.custLimit},
+		limits:  &ratelimit.Policy{Limiter: limiter, Skill: o.skillLimit, Customer: o.custLimit},
 		faults:  &fault.Injector{},
 		journal: journal.New(o.journalSize),
 		metrics: m,
