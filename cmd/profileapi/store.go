@@ -2,23 +2,53 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/postgres"
 	"github.com/profileapi/profileapi/ratelimit"
 	"github.com/profileapi/profileapi/sqlite"
 )
 
 // openStore opens the store --db names: a postgres:// URL or a SQLite file.
 func openStore(ctx context.Context, db string) (profileapi.Store, error) {
+	if isPostgresURL(db) {
+		return postgres.Open(ctx, db)
+	}
 	return sqlite.Open(ctx, db)
 }
 
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// redisPrefix starts every key the rate limiter keeps in Redis, so that
+// other programs may share the Redis.
+const redisPrefix = "profileapi:ratelimit:"
+
 // newLimiter returns the rate limiter: shared through Redis when --redis
-// is given, else in process.
+// is given, else in process. Redis must answer at start: a node that
+// could not count would refuse every limited call with 503.
 func newLimiter(ctx context.Context, redisURL string) (ratelimit.Limiter, error) {
-	return ratelimit.NewMemory(nil), nil
+	if redisURL == "" {
+		return ratelimit.NewMemory(nil), nil
+	}
+	opt, err := ratelimit.ParseRedisURL(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("--redis %s: %w", redactURL(redisURL), err)
+	}
+	limiter := ratelimit.NewRedis(redis.NewClient(opt), redisPrefix)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := limiter.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("--redis %s does not answer: %w", redactURL(redisURL), err)
+	}
+	return limiter, nil
 }
 
 // redactURL hides the password of a database URL, for logs.

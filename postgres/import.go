@@ -1,0 +1,152 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/profileapi/profileapi"
+)
+
+// ImportCustomers stores many customers, then many consents, in one
+// transaction: all of them or, on the first error, none. A customer or
+// consent whose id is already stored is updated, so importing the same data
+// twice leaves the store as importing it once; a customer keeps its first
+// CreatedAt. Of items with the same id in one import, the last wins. A
+// consent's customer and skill must exist by then (ENOTFOUND). Zero times
+// are stored as the time of the import; unlike CreateCustomer, it does not
+// write them back.
+//
+// The rows are sent with COPY into temporary tables, then merged with one
+// INSERT ... ON CONFLICT per table. Only ctx bounds the import: it is
+// not held to the CallTimeout of single calls.
+func (db *DB) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
+	if err := db.importCustomers(ctx, customers, consents); err != nil {
+		return fmt.Errorf("postgres: import customers: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
+	now := db.Now()
+	orNow := func(t time.Time) time.Time {
+		if t.IsZero() {
+			t = now
+		}
+		return millis(t)
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return formatError(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE import_customers (LIKE customers) ON COMMIT DROP;
+		CREATE TEMPORARY TABLE import_consents (LIKE consents) ON COMMIT DROP`); err != nil {
+		return formatError(err)
+	}
+
+	order := lastOfEachKey(customers, func(c *profileapi.Customer) key { return key{c.ID, ""} })
+	row := make([]any, 9)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_customers"}, strings.Split(customerColumns, ", "),
+		pgx.CopyFromSlice(len(order), func(i int) ([]any, error) {
+			c := customers[order[i]]
+			createdAt, updatedAt := orNow(c.CreatedAt), orNow(c.UpdatedAt)
+			if c.UpdatedAt.IsZero() {
+				updatedAt = createdAt // as CreateCustomer does
+			}
+			countryCode, phoneNumber := mobileColumns(c.Profile.MobileNumber)
+			row[0], row[1], row[2], row[3], row[4] = c.ID, string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email
+			row[5], row[6], row[7], row[8] = countryCode, phoneNumber, createdAt, updatedAt
+			return row, nil
+		}),
+	); err != nil {
+		return fmt.Errorf("copy customers: %w", formatError(err))
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO customers (`+customerColumns+`)
+		SELECT `+customerColumns+` FROM import_customers
+		ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name,
+			given_name = excluded.given_name, email = excluded.email, mobile_country_code = excluded.mobile_country_code,
+			mobile_phone_number = excluded.mobile_phone_number, updated_at = excluded.updated_at`,
+	); err != nil {
+		return fmt.Errorf("customers: %w", formatError(err))
+	}
+
+	order = lastOfEachKey(consents, func(c *profileapi.Consent) key { return key{c.CustomerID, c.SkillID} })
+	row = row[:4]
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_consents"}, []string{"customer_id", "skill_id", "scopes", "updated_at"},
+		pgx.CopyFromSlice(len(order), func(i int) ([]any, error) {
+			c := consents[order[i]]
+			row[0], row[1], row[2], row[3] = c.CustomerID, c.SkillID, int16(c.Scopes), orNow(c.UpdatedAt)
+			return row, nil
+		}),
+	); err != nil {
+		return fmt.Errorf("copy consents: %w", formatError(err))
+	}
+	// A savepoint, so that after a foreign key failure the transaction is
+	// still there to find the consent that caused it.
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return formatError(err)
+	}
+	if _, err := sp.Exec(ctx, `INSERT INTO consents (customer_id, skill_id, scopes, updated_at)
+		SELECT customer_id, skill_id, scopes, updated_at FROM import_consents `+onConflictConsent,
+	); err != nil {
+		err = formatError(err)
+		if profileapi.IsNotFound(err) && sp.Rollback(ctx) == nil {
+			return findMissing(ctx, tx, consents, err)
+		}
+		return fmt.Errorf("consents: %w", err)
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return formatError(err)
+	}
+	return formatError(tx.Commit(ctx))
+}
+
+// findMissing names a consent of the failed import whose customer or skill
+// does not exist.
+func findMissing(ctx context.Context, tx pgx.Tx, consents []*profileapi.Consent, insertErr error) error {
+	var customerID, skillID string
+	if err := tx.QueryRow(ctx, `SELECT i.customer_id, i.skill_id FROM import_consents AS i
+		WHERE NOT EXISTS (SELECT 1 FROM customers WHERE id = i.customer_id)
+			OR NOT EXISTS (SELECT 1 FROM skills WHERE id = i.skill_id)
+		LIMIT 1`).Scan(&customerID, &skillID); err != nil {
+		return fmt.Errorf("consents: %w", insertErr)
+	}
+	i := slices.IndexFunc(consents, func(c *profileapi.Consent) bool { return c.CustomerID == customerID && c.SkillID == skillID })
+	return fmt.Errorf("consent of customer %q to skill %q (item %d): %w", customerID, skillID, i, insertErr)
+}
+
+// key is a primary key of one or two columns.
+type key struct{ first, second string }
+
+// lastOfEachKey returns the indexes of items in the order of their keys,
+// keeping of items with the same key only the last: ON CONFLICT DO UPDATE
+// may not touch a row twice in one statement. Rows sent in key order go to
+// the end of the primary key's b-tree rather than all over it.
+func lastOfEachKey[T any](items []T, keyOf func(T) key) []int {
+	type keyed struct {
+		key
+		i int
+	}
+	keys := make([]keyed, len(items))
+	for i, item := range items {
+		keys[i] = keyed{keyOf(item), i}
+	}
+	slices.SortStableFunc(keys, func(a, b keyed) int {
+		return cmp.Or(strings.Compare(a.first, b.first), strings.Compare(a.second, b.second))
+	})
+	order := make([]int, 0, len(keys))
+	for j, k := range keys {
+		if j+1 < len(keys) && keys[j+1].key == k.key {
+			continue // a later item has the same key
+		}
+		order = append(order, k.i)
+	}
+	return order
+}

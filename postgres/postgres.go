@@ -1,0 +1,202 @@
+// Package postgres keeps profileapi's data in PostgreSQL, so that several
+// nodes can serve as one: each reads and writes the same tables, and what
+// one node changes the next request to any other sees.
+//
+// The store fails fast rather than hangs. Connecting is bounded by a
+// connect timeout and every call by CallTimeout, and a server that is down,
+// restarting or out of reach is reported as EUNAVAILABLE, which the HTTP
+// layer answers with 503 and Retry-After. The pool drops dead connections
+// and dials new ones on demand, so the store recovers by itself when the
+// server returns.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/profileapi/profileapi"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a profileapi.Store kept in PostgreSQL. It is safe for concurrent
+// use, by any number of processes sharing the database.
+type DB struct {
+	// Now is the clock that stamps a time the caller left zero. Open sets
+	// it to time.Now; tests may replace it before first use.
+	Now func() time.Time
+	// CallTimeout bounds each call whose context has no sooner deadline,
+	// so that a server that stopped answering fails the call with
+	// EUNAVAILABLE instead of holding it; 0 leaves calls to their context.
+	// Open sets DefaultCallTimeout.
+	CallTimeout time.Duration
+
+	pool *pgxpool.Pool
+}
+
+var _ profileapi.Store = (*DB)(nil)
+
+// Timeouts of a DB. A connection to a live server on a working network
+// takes milliseconds; a second means the server or the network is away.
+const (
+	DefaultConnectTimeout = time.Second
+	DefaultCallTimeout    = 2 * time.Second
+)
+
+// migrationLock is the pg_advisory_xact_lock key that lets one node at a
+// time migrate: "profilea" as a number, so that no other program picks it
+// by chance.
+const migrationLock int64 = 0x70726f66_696c6561
+
+// Open connects to the database that url names (postgres://user:pass@host/db?...),
+// brings its schema up to date and returns the store. Several nodes may
+// open one database at once: they take turns migrating it. Unless the URL
+// sets connect_timeout, connecting times out after DefaultConnectTimeout.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message hides the password.
+		return nil, profileapi.Errorf(profileapi.EINVALID, "postgres: %v", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout <= 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	where := fmt.Sprintf("database %q on %s:%d", cfg.ConnConfig.Database, cfg.ConnConfig.Host, cfg.ConnConfig.Port)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open %s: %w", where, formatError(err))
+	}
+	db := &DB{Now: time.Now, CallTimeout: DefaultCallTimeout, pool: pool}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", where, formatError(err))
+	}
+	return db, nil
+}
+
+// Close closes every connection, waiting for calls in progress to end.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Ping reports whether the database can serve requests: a server that
+// cannot be reached, or a schema that is gone, is EUNAVAILABLE.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var version int
+	if err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+		err = formatError(err)
+		if profileapi.ErrorKind(err) != profileapi.EUNAVAILABLE {
+			err = profileapi.Unavailable(err, time.Second)
+		}
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// bound returns ctx limited to the call timeout, unless its own deadline
+// comes sooner.
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); db.CallTimeout <= 0 || ok && time.Until(d) <= db.CallTimeout {
+		return ctx, noCancel
+	}
+	return context.WithTimeout(ctx, db.CallTimeout)
+}
+
+func noCancel() {}
+
+// migrate applies, in order and in one transaction, the migrations the
+// database has not had yet. A migration is a file named
+// migrations/NNNN_what.sql; its number is its version. The transaction
+// first takes an advisory lock, so that nodes starting together migrate
+// one after another: the first applies, the others find nothing to do.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+		return fmt.Errorf("lock for migration: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer     NOT NULL PRIMARY KEY,
+		applied_at timestamptz NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var newest int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return err
+	}
+	latest := 0
+	for _, name := range names { // fs.Glob sorts: 0002 comes after 0001
+		version, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
+		if err != nil || version <= latest {
+			return fmt.Errorf("migration %s: want a name of the form NNNN_what.sql, numbered in order", name)
+		}
+		latest = version
+		if version <= newest {
+			continue
+		}
+		script, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		// With no arguments, Exec uses the simple protocol, which runs a
+		// script of several statements.
+		if _, err := tx.Exec(ctx, string(script)); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())`, version); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	if newest > latest {
+		return fmt.Errorf("the database is at schema version %d, newer than this program's %d", newest, latest)
+	}
+	return tx.Commit(ctx)
+}
+
+// stamp returns t, or the store's clock if t is zero, at the precision the
+// store keeps: a millisecond, in UTC.
+func (db *DB) stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		t = db.Now()
+	}
+	return millis(t)
+}
+
+// millis truncates t to the millisecond, in UTC.
+func millis(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
+
+// querier is the pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// affectedOne reports pgx.ErrNoRows, which formatError makes ENOTFOUND, if
+// a delete found nothing to delete.
+func affectedOne(tag pgconn.CommandTag, err error) error {
+	if err == nil && tag.RowsAffected() == 0 {
+		return pgx.ErrNoRows
+	}
+	return err
+}

@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/profileapi/profileapi"
+)
+
+// CreateSkill stores a new skill; ECONFLICT if the id is taken. A zero
+// CreatedAt is set to now; s gets the time as stored.
+func (db *DB) CreateSkill(ctx context.Context, s *profileapi.Skill) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	createdAt := db.stamp(s.CreatedAt)
+	if _, err := db.pool.Exec(ctx,
+		`INSERT INTO skills (id, name, permissions, created_at) VALUES ($1, $2, $3, $4)`,
+		s.ID, s.Name, int16(s.Permissions), createdAt,
+	); err != nil {
+		return fmt.Errorf("postgres: create skill %q: %w", s.ID, formatError(err))
+	}
+	s.CreatedAt = createdAt
+	return nil
+}
+
+// Skill returns the skill; ENOTFOUND if there is none.
+func (db *DB) Skill(ctx context.Context, id string) (*profileapi.Skill, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	s, err := scanSkill(db.pool.QueryRow(ctx, `SELECT id, name, permissions, created_at FROM skills WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: find skill %q: %w", id, formatError(err))
+	}
+	return s, nil
+}
+
+// Skills lists every skill ordered by id.
+func (db *DB) Skills(ctx context.Context) ([]*profileapi.Skill, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT id, name, permissions, created_at FROM skills ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list skills: %w", formatError(err))
+	}
+	defer rows.Close()
+	skills := []*profileapi.Skill{}
+	for rows.Next() {
+		s, err := scanSkill(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: list skills: %w", formatError(err))
+		}
+		skills = append(skills, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list skills: %w", formatError(err))
+	}
+	return skills, nil
+}
+
+// DeleteSkill removes the skill and, by cascade, every consent given to it;
+// ENOTFOUND if there is none.
+func (db *DB) DeleteSkill(ctx context.Context, id string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if err := affectedOne(db.pool.Exec(ctx, `DELETE FROM skills WHERE id = $1`, id)); err != nil {
+		return fmt.Errorf("postgres: delete skill %q: %w", id, formatError(err))
+	}
+	return nil
+}
+
+func scanSkill(row pgx.Row) (*profileapi.Skill, error) {
+	var s profileapi.Skill
+	var permissions int16
+	var createdAt time.Time
+	if err := row.Scan(&s.ID, &s.Name, &permissions, &createdAt); err != nil {
+		return nil, err
+	}
+	s.Permissions = profileapi.ScopeSet(permissions)
+	s.CreatedAt = createdAt.UTC()
+	return &s, nil
+}

@@ -1,0 +1,127 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+var _ Limiter = (*Redis)(nil)
+
+// Redis is a Limiter that keeps each key's TAT in Redis, so that every node
+// using the same Redis counts against one limit. The check runs as one Lua
+// script, atomic on the server, and reads the server's clock (TIME), so the
+// nodes' clocks need not agree. A key expires when its TAT passes: an
+// absent key and a passed TAT mean the same, so Redis holds only the keys
+// of recent calls.
+//
+// Allow fails, rather than guesses, when Redis does not answer; Policy then
+// refuses the call with 503. Give the client short timeouts (see
+// NewRedis) so that an outage costs each call milliseconds, not seconds.
+type Redis struct {
+	client redis.UniversalClient
+	prefix string
+}
+
+// NewRedis returns a Limiter that counts in Redis through client, under
+// keys that start with prefix (such as "profileapi:ratelimit:"), so that
+// several services can share one Redis. The client's ReadTimeout,
+// WriteTimeout and DialTimeout bound each call; around 500ms suits a
+// Redis on the same network.
+func NewRedis(client redis.UniversalClient, prefix string) *Redis {
+	return &Redis{client: client, prefix: prefix}
+}
+
+// Fail-fast defaults of ParseRedisURL: Redis on the same network answers
+// in a millisecond, so half a second without an answer means it is away.
+const (
+	redisTimeout = 500 * time.Millisecond
+	redisRetries = 1
+)
+
+// ParseRedisURL parses a redis:// or rediss:// URL as redis.ParseURL does,
+// then sets, where the URL does not, timeouts short enough that an outage
+// fails a call within about a second instead of five: dial, read, write and
+// pool timeouts of 500ms, one retry, one dial attempt, and a context
+// deadline honoured.
+func ParseRedisURL(url string) (*redis.Options, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []*time.Duration{&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout} {
+		if *d == 0 {
+			*d = redisTimeout
+		}
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = redisRetries
+	}
+	if opt.DialerRetries == 0 {
+		opt.DialerRetries = 1
+	}
+	opt.ContextTimeoutEnabled = true
+	return opt, nil
+}
+
+// gcraScript is Memory.Allow in Lua, in integer microseconds: the server's
+// clock in microseconds since 1970 fits a Lua number (a double) exactly,
+// and so does every sum below. It returns {1, 0} if the call is allowed,
+// else {0, microseconds until it would be}.
+//
+// KEYS[1] the key; ARGV[1] the emission interval; ARGV[2] the tolerance.
+var gcraScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then
+	tat = now
+end
+local nxt = tat + interval
+local allow_at = nxt - tolerance
+if now < allow_at then
+	return {0, allow_at - now}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000))
+return {1, 0}
+`)
+
+// maxSpanMicros is maxSpan in microseconds.
+const maxSpanMicros = maxSpan / 1000
+
+// Allow counts one call under key against l. An error means Redis could not
+// be asked; the call is then neither allowed nor refused.
+func (r *Redis) Allow(ctx context.Context, key string, l Limit) (bool, time.Duration, error) {
+	if l.Unlimited() {
+		return true, 0, nil
+	}
+	// The tolerance is exactly Burst intervals, as in Memory, so that
+	// rounding the interval to the microsecond admits neither more nor
+	// fewer than Burst calls at once.
+	interval := math.Max(1, math.Round(math.Min(1e6/l.Rate, maxSpanMicros)))
+	tolerance := math.Min(interval*float64(max(l.Burst, 1)), maxSpanMicros)
+	res, err := gcraScript.Run(ctx, r.client, []string{r.prefix + key}, int64(interval), int64(tolerance)).Int64Slice()
+	if err != nil {
+		return false, 0, fmt.Errorf("ratelimit: redis: %w", err)
+	}
+	if len(res) != 2 {
+		return false, 0, fmt.Errorf("ratelimit: redis: the script returned %v", res)
+	}
+	if res[0] == 0 {
+		return false, time.Duration(res[1]) * time.Microsecond, nil
+	}
+	return true, 0, nil
+}
+
+// Ping reports whether Redis answers.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ratelimit: redis: %w", err)
+	}
+	return nil
+}

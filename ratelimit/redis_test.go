@@ -1,0 +1,296 @@
+package ratelimit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// envRedis names the Redis the tests share, such as redis://127.0.0.1:56379/0.
+const envRedis = "PROFILEAPI_TEST_REDIS"
+
+// testRedis returns a client of the shared test Redis and a prefix of the
+// test's own. It skips the test if envRedis is unset and fails it if that
+// Redis does not answer.
+func testRedis(t *testing.T) (*redis.Client, string) {
+	t.Helper()
+	url := os.Getenv(envRedis)
+	if url == "" {
+		t.Skipf("%s is not set: set it to a Redis URL, such as redis://127.0.0.1:6379/0, to run this test", envRedis)
+	}
+	return dial(t, url), "profileapi-test:" + randomHex(6) + ":"
+}
+
+func dial(t *testing.T, url string) *redis.Client {
+	t.Helper()
+	opt, err := ParseRedisURL(url)
+	if err != nil {
+		t.Fatalf("%s: %v", envRedis, err)
+	}
+	client := redis.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	if err := client.Ping(t.Context()).Err(); err != nil {
+		t.Fatalf("Redis at %s does not answer: %v", url, err)
+	}
+	return client
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// TestRedisGCRA checks the script's arithmetic against the server's clock.
+// Calls made at once are microseconds apart, so each retry is within a
+// few milliseconds of what Memory would say at a standstill.
+func TestRedisGCRA(t *testing.T) {
+	client, prefix := testRedis(t)
+	r := NewRedis(client, prefix)
+	type step struct {
+		ok    bool
+		retry time.Duration // at most this, and at most 50ms less
+	}
+	tests := []struct {
+		name  string
+		limit Limit
+		steps []step
+	}{
+		{"burst then refused", Limit{Rate: 2, Burst: 3}, []step{
+			{true, 0}, {true, 0}, {true, 0}, {false, 500 * time.Millisecond}, {false, 500 * time.Millisecond},
+		}},
+		{"burst 0 acts as 1", Limit{Rate: 1, Burst: 0}, []step{{true, 0}, {false, time.Second}}},
+		{"slow rate", Limit{Rate: 0.001, Burst: 2}, []step{{true, 0}, {true, 0}, {false, 1000 * time.Second}}},
+		{"fast rate", Limit{Rate: 1e6, Burst: 1}, []step{{true, 0}}},
+		{"unlimited", Limit{}, []step{{true, 0}, {true, 0}, {true, 0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := randomHex(4)
+			for i, s := range tt.steps {
+				ok, retry, err := r.Allow(t.Context(), key, tt.limit)
+				if err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				if ok != s.ok || retry > s.retry || retry < s.retry-50*time.Millisecond {
+					t.Fatalf("step %d: Allow = %v, %v; want %v, %v", i, ok, retry, s.ok, s.retry)
+				}
+			}
+		})
+	}
+}
+
+// TestRedisKeyExpires checks that a key lives only until its TAT passes,
+// under the prefix.
+func TestRedisKeyExpires(t *testing.T) {
+	client, prefix := testRedis(t)
+	r := NewRedis(client, prefix)
+	l := Limit{Rate: 10, Burst: 5} // 100ms a call, 500ms of tolerance
+	for range 3 {
+		if ok, _, err := r.Allow(t.Context(), "amzn1.ask.skill.x amzn1.ask.account.Y", l); !ok || err != nil {
+			t.Fatalf("Allow: %v, %v", ok, err)
+		}
+	}
+	ttl, err := client.PTTL(t.Context(), prefix+"amzn1.ask.skill.x amzn1.ask.account.Y").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl <= 0 || ttl > 300*time.Millisecond {
+		t.Fatalf("the key's TTL after 3 calls is %v, want up to 300ms, the TAT", ttl)
+	}
+}
+
+// TestRedisSharedByNodes has two nodes, each with its own client, spend
+// one skill's budget at once: together they get exactly Burst calls, as
+// one node would.
+func TestRedisSharedByNodes(t *testing.T) {
+	url := os.Getenv(envRedis)
+	_, prefix := testRedis(t)
+	nodes := []*Redis{NewRedis(dial(t, url), prefix), NewRedis(dial(t, url), prefix)}
+	l := Limit{Rate: 0.5, Burst: 10} // one call per 2s: none refills during the test
+	const calls = 60
+	var allowed, refused atomic.Int32
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Go(func() {
+			ok, retry, err := nodes[i%2].Allow(t.Context(), "amzn1.ask.skill.shared", l)
+			switch {
+			case err != nil:
+				t.Errorf("call %d: %v", i, err)
+			case ok:
+				allowed.Add(1)
+			default:
+				refused.Add(1)
+				if retry <= 0 || retry > 2*time.Second {
+					t.Errorf("call %d: refused with retry after %v, want (0, 2s]", i, retry)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if allowed.Load() != int32(l.Burst) || refused.Load() != calls-int32(l.Burst) {
+		t.Fatalf("%d calls over two nodes: %d allowed, %d refused; want %d allowed", calls, allowed.Load(), refused.Load(), l.Burst)
+	}
+}
+
+// server is a redis-server of the test's own, which it may kill.
+type server struct {
+	port int
+	cmd  *exec.Cmd
+}
+
+// startRedis starts redis-server on port (a free one if 0), without
+// persistence. It skips the test if redis-server is not installed and
+// envRedis is unset, and fails it if envRedis is set.
+func startRedis(t *testing.T, port int) *server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv(envRedis) == "" {
+			t.Skipf("redis-server is not installed (Debian: apt-get install redis-server), and %s is not set", envRedis)
+		}
+		t.Fatalf("%s is set, but redis-server, needed to start a server the test can stop, is missing: %v", envRedis, err)
+	}
+	if port == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	s := &server{port: port, cmd: exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.kill)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", s.addr())
+		if err == nil {
+			conn.Close()
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server on port %d did not start: %v", port, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (s *server) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+func (s *server) kill() {
+	if s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	}
+}
+
+// failsFast checks that Allow fails, with an error, within limit.
+func failsFast(t *testing.T, r *Redis, limit time.Duration) {
+	t.Helper()
+	for i := range 3 { // a broken pooled connection, then none at all
+		start := time.Now()
+		ok, _, err := r.Allow(context.Background(), "amzn1.ask.skill.outage", Limit{Rate: 100, Burst: 100})
+		took := time.Since(start)
+		if err == nil {
+			t.Fatalf("call %d: Allow = %v with Redis away, want an error", i, ok)
+		}
+		if took > limit {
+			t.Errorf("call %d: Allow failed after %v, want within %v", i, took, limit)
+		}
+		t.Logf("call %d: failed after %v: %v", i, took.Round(time.Millisecond), err)
+	}
+}
+
+// recovers waits for the same limiter to count again.
+func recovers(t *testing.T, r *Redis) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, _, err := r.Allow(context.Background(), "amzn1.ask.skill.outage", Limit{Rate: 100, Burst: 100})
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the limiter did not recover: %v, %v", ok, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRedisOutage kills Redis under a limiter: Allow fails fast, and counts
+// again once a new Redis listens on the same port.
+func TestRedisOutage(t *testing.T) {
+	s := startRedis(t, 0)
+	r := NewRedis(dial(t, fmt.Sprintf("redis://%s/0", s.addr())), "outage:")
+	if ok, _, err := r.Allow(t.Context(), "amzn1.ask.skill.outage", Limit{Rate: 100, Burst: 100}); !ok || err != nil {
+		t.Fatalf("Allow: %v, %v", ok, err)
+	}
+	s.kill()
+	failsFast(t, r, time.Second)
+	startRedis(t, s.port)
+	recovers(t, r)
+}
+
+// TestRedisFrozen stops Redis with SIGSTOP: connections stay open but
+// nothing answers, so only the client's timeouts end a call.
+func TestRedisFrozen(t *testing.T) {
+	s := startRedis(t, 0)
+	r := NewRedis(dial(t, fmt.Sprintf("redis://%s/0", s.addr())), "frozen:")
+	if ok, _, err := r.Allow(t.Context(), "amzn1.ask.skill.outage", Limit{Rate: 100, Burst: 100}); !ok || err != nil {
+		t.Fatalf("Allow: %v, %v", ok, err)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	failsFast(t, r, 1500*time.Millisecond)
+
+	t.Log("a caller's sooner deadline is kept")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, _, err := r.Allow(ctx, "amzn1.ask.skill.outage", Limit{Rate: 100, Burst: 100}); err == nil || time.Since(start) > 400*time.Millisecond {
+		t.Errorf("Allow with a 100ms deadline: %v after %v, want an error at once", err, time.Since(start))
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	recovers(t, r)
+}
+
+func BenchmarkRedisAllow(b *testing.B) {
+	url := os.Getenv(envRedis)
+	if url == "" {
+		b.Skipf("%s is not set", envRedis)
+	}
+	opt, err := ParseRedisURL(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := redis.NewClient(opt)
+	defer client.Close()
+	r := NewRedis(client, "bench:"+randomHex(4)+":")
+	l := Limit{Rate: 1e6, Burst: 1_000_000}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := r.Allow(b.Context(), "amzn1.ask.skill.bench", l); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
