@@ -68,7 +68,12 @@ func (db *DB) Access(ctx context.Context, customerID, skillID string) (*profilea
 	// The query takes microseconds and, under WAL, waits for no writer:
 	// having the driver watch ctx while it runs, with a goroutine per query,
 	// would cost a third of its time. ctx is checked before it starts.
-	if err := ctx.Err(); err != nil {
+	// While the database is unavailable, fail without touching the pool.
+	err := ctx.Err()
+	if err == nil {
+		err = db.unavailable()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: find access of customer %q for skill %q: %w", customerID, skillID, err)
 	}
 	var a profileapi.Access

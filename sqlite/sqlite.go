@@ -14,12 +14,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
-	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -36,11 +39,25 @@ type DB struct {
 	// it to time.Now; tests may replace it before first use.
 	Now func() time.Time
 
-	path   string
-	file   os.FileInfo // the file as opened, so that Ping notices it removed or replaced
-	write  *sql.DB     // one connection: writers wait their turn here
-	read   *sql.DB     // read-only connections
-	access *sql.Stmt   // the public API's one query per request, prepared once
+	path      string
+	write     *sql.DB   // one connection: writers wait their turn here
+	read      *sql.DB   // read-only connections
+	readConns int       // the read pool's size
+	access    *sql.Stmt // the public API's one query per request, prepared once
+
+	// What health.go keeps: the files the connections have open, and
+	// why the store is unavailable (nil while it is not).
+	opened atomic.Pointer[files]
+	down   atomic.Pointer[profileapi.Error]
+	logger atomic.Pointer[slog.Logger]
+
+	// The watchdog's own; Close uses them once it has stopped.
+	anchor    *anchor
+	seen      *files // the files at the path last round, while unavailable
+	wake      chan struct{}
+	stop      chan struct{}
+	watchDone chan struct{}
+	closeOnce sync.Once
 }
 
 var _ profileapi.Store = (*DB)(nil)
@@ -56,51 +73,72 @@ var pragmas = []string{
 
 // Open opens the database file at path, creating it if needed, and brings its
 // schema up to date.
+//
+// The store then watches the file: if it is removed or replaced while open,
+// every call fails with EUNAVAILABLE, and once a database is back at the
+// path the store reopens on it by itself (health.go).
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, checkInterval)
+}
+
+// open opens the store with a watchdog that runs every interval; with none
+// if interval is 0, for tests that run its rounds themselves.
+func open(ctx context.Context, path string, interval time.Duration) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.Contains(path, "?") {
 		// Each pool connection would get its own in-memory database, and a
 		// '?' would be taken for the start of the DSN's parameters.
 		return nil, profileapi.Errorf(profileapi.EINVALID, "sqlite: %q is not a database file path", path)
 	}
-	db := &DB{Now: time.Now, path: path}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, profileapi.Errorf(profileapi.EINVALID, "sqlite: %q is not a database file path: %v", path, err)
+	}
+	db := &DB{Now: time.Now, path: abs, wake: make(chan struct{}, 1)}
 	if err := db.open(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, formatError(err))
+	}
+	if interval > 0 {
+		db.stop, db.watchDone = make(chan struct{}), make(chan struct{})
+		go db.watch(interval)
 	}
 	return db, nil
 }
 
 func (db *DB) open(ctx context.Context) error {
+	// The anchor creates the file and migrates it; the pools' connections
+	// then open it with mode=rw, so that none ever creates an empty
+	// database where the file has gone.
 	var err error
+	if db.anchor, err = openAnchor(ctx, db.path, true); err != nil {
+		return err
+	}
+	db.opened.Store(&db.anchor.files)
+
 	// BEGIN IMMEDIATE takes the write lock at the start of a transaction, so
 	// that a read-then-write one never fails to upgrade its lock midway.
-	db.write, err = sql.Open("sqlite", dsn(db.path, "_txlock", "immediate"))
+	w, err := newConnector(db, dsn(db.path, "mode", "rw", "_txlock", "immediate"), true)
 	if err != nil {
 		return err
 	}
+	db.write = sql.OpenDB(w)
 	db.write.SetMaxOpenConns(1)
-	if err := migrate(ctx, db.write); err != nil {
-		return err
-	}
+	db.write.SetMaxIdleConns(1)
 
-	// The read pool opens after the migrations, once the file is in WAL
-	// mode and has its tables.
-	db.read, err = sql.Open("sqlite", dsn(db.path, "_pragma", "query_only(1)"))
+	r, err := newConnector(db, dsn(db.path, "mode", "rw", "_pragma", "query_only(1)"), false)
 	if err != nil {
 		return err
 	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	db.read.SetMaxOpenConns(n)
-	db.read.SetMaxIdleConns(n)
+	db.read = sql.OpenDB(r)
+	db.readConns = max(4, runtime.GOMAXPROCS(0))
+	db.read.SetMaxOpenConns(db.readConns)
+	db.read.SetMaxIdleConns(db.readConns)
 	db.access, err = db.read.PrepareContext(ctx, accessQuery)
-	if err != nil {
-		return err
-	}
-	db.file, err = os.Stat(db.path)
 	return err
 }
 
-// dsn names the file with the common pragmas and the given key/value pairs.
+// dsn names the file, as a URI so that SQLite applies mode=, with the
+// common pragmas and the given key/value pairs.
 func dsn(path string, params ...string) string {
 	q := url.Values{}
 	for _, p := range pragmas {
@@ -109,35 +147,45 @@ func dsn(path string, params ...string) string {
 	for i := 0; i+1 < len(params); i += 2 {
 		q.Add(params[i], params[i+1])
 	}
-	return path + "?" + q.Encode()
+	// In a URI '%' escapes and '#' starts a fragment; path is absolute,
+	// so it cannot be taken for an authority.
+	escaped := strings.NewReplacer("%", "%25", "#", "%23").Replace(filepath.ToSlash(path))
+	return "file:" + escaped + "?" + q.Encode()
 }
 
 // Close closes the database. Writes already acknowledged are on disk.
 func (db *DB) Close() error {
 	var errs []error
-	if db.access != nil {
-		errs = append(errs, db.access.Close())
-	}
-	if db.read != nil {
-		errs = append(errs, db.read.Close())
-	}
-	if db.write != nil {
-		errs = append(errs, db.write.Close())
-	}
+	db.closeOnce.Do(func() {
+		if db.stop != nil {
+			close(db.stop)
+			<-db.watchDone
+		}
+		if db.access != nil {
+			errs = append(errs, db.access.Close())
+		}
+		if db.read != nil {
+			errs = append(errs, db.read.Close())
+		}
+		if db.write != nil {
+			errs = append(errs, db.write.Close())
+		}
+		// Last: the last connection to close checkpoints the WAL.
+		if db.anchor != nil {
+			db.anchor.close()
+		}
+	})
 	return errors.Join(errs...)
 }
 
 // Ping reports whether the database can serve requests. Beyond a query, it
-// checks that the file it opened is still the one at its path: open
+// checks that the files it opened are still those at its path: open
 // connections keep reading and writing a removed or replaced file, but
-// whatever they write there is lost at the next start. Either is EUNAVAILABLE.
+// whatever they write there is lost at the next start. Either is EUNAVAILABLE,
+// until the watchdog has reopened the store on a database back at the path.
 func (db *DB) Ping(ctx context.Context) error {
-	fi, err := os.Stat(db.path)
-	if err == nil && !os.SameFile(fi, db.file) {
-		err = fmt.Errorf("%s is no longer the file that was opened", db.path)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: ping: %w", profileapi.Unavailable(err, time.Second))
+	if err := db.verify(); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	var version int
 	if err := db.read.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil {
@@ -149,7 +197,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // migrate applies, in order and each in its own transaction, the migrations
 // the database has not had yet. A migration is a file named
 // migrations/NNNN_what.sql; its number is its version.
-func migrate(ctx context.Context, db *sql.DB) error {
+func migrate(ctx context.Context, db migrator) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		applied_at INTEGER NOT NULL
@@ -181,7 +229,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, version int, name string) error {
+// migrator is a *sql.DB or a *sql.Conn.
+type migrator interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+func applyMigration(ctx context.Context, db migrator, version int, name string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ type serveOptions struct {
 	logFormat   string
 	keyRotation time.Duration
 	shutdown    time.Duration
+	readHeader  time.Duration
 	tls         string
 	tlsCert     string
 	tlsKey      string
@@ -95,6 +96,7 @@ an official SDK.`,
 	f.IntVar(&o.journalSize, "journal-size", journal.DefaultSize, "how many recent public-API calls the request journal keeps")
 	f.StringVar(&o.fixtures, "fixtures", "", "YAML file of skills, customers, consents and tokens to create at start (idempotent); prints the tokens")
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
 	return cmd
 }
 
@@ -195,13 +197,13 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		}
 	}
 
-	servers := []*http.Server{newHTTPServer(publicHandler, logger), newHTTPServer(adminHandler, logger)}
+	servers := []*http.Server{newHTTPServer(publicHandler, logger, o.readHeader), newHTTPServer(adminHandler, logger, o.readHeader)}
 	errc := make(chan error, 2)
 	for i, ln := range []net.Listener{publicLn, adminLn} {
 		srv := servers[i]
 		if tlsCfg != nil {
 			// ServeTLS with TLSConfig set also turns on HTTP/2 for clients that offer it.
-			srv.TLSConfig = tlsCfg
+			srv.TLSConfig = tlsCfg.Clone() // ServeTLS changes it: one each
 			go func() { errc <- srv.ServeTLS(ln, "", "") }()
 		} else {
 			go func() { errc <- srv.Serve(ln) }()
@@ -229,15 +231,17 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 
 // newHTTPServer bounds every phase of a connection, so a slow client
 // cannot hold a connection or a goroutine for long.
-func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+func newHTTPServer(h http.Handler, logger *slog.Logger, readHeaderTimeout time.Duration) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// net/http reads 4 KiB beyond MaxHeaderBytes before it answers
+		// 431: this makes the cap on the request line and headers 16 KiB.
+		MaxHeaderBytes: 16<<10 - 4<<10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
 
