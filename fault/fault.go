@@ -49,7 +49,9 @@ type Fault struct {
 
 // Bounds of a valid Fault.
 const (
-	MaxLatencyMS         = 60_000
+	// MaxLatencyMS stays under serve's 30 s write timeout, so a delayed
+	// call is answered, not cut; Alexa itself waits about 8 s for a skill.
+	MaxLatencyMS         = 25_000
 	MaxRetryAfterSeconds = 86_400
 	// MaxFaults caps how many faults an Injector holds at once.
 	MaxFaults = 1000

@@ -124,7 +124,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if dbPath == "" {
 		dbPath = filepath.Join(g.dataDir, "profileapi.db")
 	}
-	store, err := openStore(ctx, dbPath)
+	store, err := openStore(ctx, dbPath, logger)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -154,7 +154,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	limiter, err := newLimiter(ctx, o.redis)
+	limiter, err := newLimiter(ctx, o.redis, logger)
 	if err != nil {
 		return err
 	}

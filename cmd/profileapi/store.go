@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -16,11 +17,16 @@ import (
 )
 
 // openStore opens the store --db names: a postgres:// URL or a SQLite file.
-func openStore(ctx context.Context, db string) (profileapi.Store, error) {
+func openStore(ctx context.Context, db string, logger *slog.Logger) (profileapi.Store, error) {
 	if isPostgresURL(db) {
 		return postgres.Open(ctx, db)
 	}
-	return sqlite.Open(ctx, db)
+	s, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	s.SetLogger(logger) // its outage and recovery lines
+	return s, nil
 }
 
 func isPostgresURL(s string) bool {
@@ -34,7 +40,7 @@ const redisPrefix = "profileapi:ratelimit:"
 // newLimiter returns the rate limiter: shared through Redis when --redis
 // is given, else in process. Redis must answer at start: a node that
 // could not count would refuse every limited call with 503.
-func newLimiter(ctx context.Context, redisURL string) (ratelimit.Limiter, error) {
+func newLimiter(ctx context.Context, redisURL string, logger *slog.Logger) (ratelimit.Limiter, error) {
 	if redisURL == "" {
 		return ratelimit.NewMemory(nil), nil
 	}
@@ -42,6 +48,7 @@ func newLimiter(ctx context.Context, redisURL string) (ratelimit.Limiter, error)
 	if err != nil {
 		return nil, fmt.Errorf("--redis %s: %w", redactURL(redisURL), err)
 	}
+	redis.SetLogger(redisLogger{logger})
 	limiter := ratelimit.NewRedis(redis.NewClient(opt), redisPrefix)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -61,4 +68,12 @@ func redactURL(s string) string {
 		return "(unparseable URL)"
 	}
 	return u.Redacted()
+}
+
+// redisLogger sends go-redis's own lines (a failed dial during an outage)
+// to the structured log instead of stderr.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, "redis", "detail", fmt.Sprintf(format, v...))
 }
