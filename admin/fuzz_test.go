@@ -1,56 +1,38 @@
 package admin_test
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/profileapi/profileapi"
-	"github.com/profileapi/profileapi/admin"
-	"github.com/profileapi/profileapi/sqlite"
-	"github.com/profileapi/profileapi/token"
+	"github.com/profileapi/profileapi/internal/servertest"
 )
 
 const testKey = "fuzz-admin-key-0123456789"
 
-func newAdmin(t testing.TB) http.Handler {
+// newAdmin runs the real admin API and returns its URL.
+func newAdmin(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "admin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	keys, err := token.NewKeyring(ctx, store, token.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return admin.NewServer(admin.Config{Store: store, Tokens: keys, Endpoints: profileapi.LoopbackEndpoints("http", "127.0.0.1:8080"), Key: testKey, Logger: slog.New(slog.DiscardHandler)})
+	return servertest.Start(t, servertest.Options{AdminKey: testKey}).AdminURL
 }
 
-func send(h http.Handler, method, path, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
+// send calls the admin API with the admin key.
+func send(t testing.TB, admin, method, path, body string) servertest.Response {
+	t.Helper()
+	return servertest.Do(t, method, admin+path, testKey, body)
 }
 
 // FuzzAdminBodies sends arbitrary JSON to every admin write. Whatever the
 // body, the answer is 2xx or a 4xx JSON error, never a 5xx, and a refused
 // change leaves the stored customer exactly as it was.
 func FuzzAdminBodies(f *testing.F) {
-	h := newAdmin(f)
-	if rec := send(h, "POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.f","name":"F","permissions":["alexa::profile:email:read"]}`); rec.Code != 201 {
-		f.Fatalf("seed skill: %d %s", rec.Code, rec.Body)
+	adm := newAdmin(f)
+	if rec := send(f, adm, "POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.f","name":"F","permissions":["alexa::profile:email:read"]}`); rec.Status != 201 {
+		f.Fatalf("seed skill: %d %s", rec.Status, rec.Body)
 	}
-	if rec := send(h, "POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.F","region":"NA","profile":{"name":"F F","email":"f@example.com"}}`); rec.Code != 201 {
-		f.Fatalf("seed customer: %d %s", rec.Code, rec.Body)
+	if rec := send(f, adm, "POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.F","region":"NA","profile":{"name":"F F","email":"f@example.com"}}`); rec.Status != 201 {
+		f.Fatalf("seed customer: %d %s", rec.Status, rec.Body)
 	}
 	for _, seed := range []string{
 		`{"profile":{"email":null}}`, `{"profile":{"mobileNumber":{"countryCode":"+91","phoneNumber":"7799827710"}}}`,
@@ -71,24 +53,24 @@ func FuzzAdminBodies(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, route uint8, body string) {
 		r := routes[int(route)%len(routes)]
-		before := send(h, "GET", "/admin/v1/customers/amzn1.ask.account.F", "").Body.String()
-		rec := send(h, r.method, r.path, body)
-		if rec.Code >= 500 {
-			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, rec.Code, rec.Body)
+		before := send(t, adm, "GET", "/admin/v1/customers/amzn1.ask.account.F", "").Body
+		rec := send(t, adm, r.method, r.path, body)
+		if rec.Status >= 500 {
+			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, rec.Status, rec.Body)
 		}
-		if rec.Code >= 400 {
+		if rec.Status >= 400 {
 			var e struct{ Code, Message string }
-			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Code == "" || e.Message == "" {
-				t.Fatalf("%d without the JSON error body: %q", rec.Code, rec.Body)
+			if err := json.Unmarshal([]byte(rec.Body), &e); err != nil || e.Code == "" || e.Message == "" {
+				t.Fatalf("%d without the JSON error body: %q", rec.Status, rec.Body)
 			}
-			if after := send(h, "GET", "/admin/v1/customers/amzn1.ask.account.F", "").Body.String(); after != before {
+			if after := send(t, adm, "GET", "/admin/v1/customers/amzn1.ask.account.F", "").Body; after != before {
 				t.Fatalf("a refused %s changed the customer:\n%s\n%s", r.method, before, after)
 			}
 		}
-		if r.method == "PATCH" && rec.Code == 200 {
+		if r.method == "PATCH" && rec.Status == 200 {
 			// Whatever was accepted is valid and reads back the same.
 			var c profileapi.Customer
-			if err := json.Unmarshal(rec.Body.Bytes(), &c); err != nil || c.Validate() != nil {
+			if err := json.Unmarshal([]byte(rec.Body), &c); err != nil || c.Validate() != nil {
 				t.Fatalf("accepted an invalid customer: %s (%v)", rec.Body, c.Validate())
 			}
 		}

@@ -6,40 +6,25 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/sqlite"
 	"github.com/profileapi/profileapi/token"
 )
 
-// clock is a settable time source shared by the keyring under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	t         testing.TB
+	srv       *servertest.Server
 	url       string
 	store     *sqlite.DB
 	keys      *token.Keyring
-	clock     *clock
+	clock     *servertest.Clock
 	endpoints profileapi.Endpoints
 }
 
@@ -47,58 +32,29 @@ type fixture struct {
 // file, with every region on loopback as serve does by default.
 func newFixture(t testing.TB, wire api.Wire) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "profiles.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	clk := &clock{t: time.Now()}
-	keys, err := token.NewKeyring(ctx, store, token.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoints := profileapi.LoopbackEndpoints("http", ln.Addr().String())
-	ts := httptest.NewUnstartedServer(api.NewServer(api.Config{Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: discard}))
-	ts.Listener.Close()
-	ts.Listener = ln
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &fixture{t: t, url: ts.URL, store: store, keys: keys, clock: clk, endpoints: endpoints}
+	clk := servertest.NewClock(time.Now())
+	srv := servertest.Start(t, servertest.Options{Wire: wire, Now: clk.Now})
+	return &fixture{t: t, srv: srv, url: srv.URL, store: srv.Store, keys: srv.Keys, clock: clk, endpoints: srv.Endpoints}
 }
 
 func (f *fixture) skill(id string, declared profileapi.ScopeSet) {
 	f.t.Helper()
-	if err := f.store.CreateSkill(context.Background(), &profileapi.Skill{ID: id, Name: "test skill", Permissions: declared, CreatedAt: time.Now()}); err != nil {
-		f.t.Fatal(err)
-	}
+	f.srv.Skill(f.t, id, declared)
 }
 
 func (f *fixture) customer(id string, region profileapi.Region, p profileapi.Profile) {
 	f.t.Helper()
-	if err := f.store.CreateCustomer(context.Background(), &profileapi.Customer{ID: id, Region: region, Profile: p, CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
-		f.t.Fatal(err)
-	}
+	f.srv.Customer(f.t, id, region, p)
 }
 
 func (f *fixture) grant(customerID, skillID string, scopes profileapi.ScopeSet) {
 	f.t.Helper()
-	if err := f.store.PutConsent(context.Background(), &profileapi.Consent{CustomerID: customerID, SkillID: skillID, Scopes: scopes, UpdatedAt: time.Now()}); err != nil {
-		f.t.Fatal(err)
-	}
+	f.srv.Consent(f.t, customerID, skillID, scopes)
 }
 
 func (f *fixture) mint(customerID, skillID string, region profileapi.Region, ttl time.Duration) string {
 	f.t.Helper()
-	tok, _, err := f.keys.Issue(context.Background(), token.Claims{CustomerID: customerID, SkillID: skillID, Region: region, Audience: f.endpoints.URL(region)}, ttl)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return tok
+	return f.srv.Mint(f.t, customerID, skillID, region, ttl)
 }
 
 type response struct {

@@ -6,26 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/profileapi/profileapi"
-	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/client"
 	"github.com/profileapi/profileapi/fault"
-	"github.com/profileapi/profileapi/internal/web"
+	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/ratelimit"
-	"github.com/profileapi/profileapi/sqlite"
-	"github.com/profileapi/profileapi/token"
 )
 
 const realAdminKey = "client-test-admin-key-0123456789"
@@ -42,59 +32,26 @@ type realServer struct {
 
 func startReal(t testing.TB, wire api.Wire) *realServer {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "profiles.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	keys, err := token.NewKeyring(ctx, store, token.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoints := profileapi.LoopbackEndpoints("http", ln.Addr().String())
 	rs := &realServer{
 		faults: &fault.Injector{},
 		limits: &ratelimit.Policy{Limiter: ratelimit.NewMemory(nil)},
 	}
-	logger := slog.New(slog.DiscardHandler)
-	pub := httptest.NewUnstartedServer(api.NewServer(api.Config{
-		Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger,
+	s := servertest.Start(t, servertest.Options{
+		Wire: wire, AdminKey: realAdminKey,
 		Guards: []api.Guard{rs.limits.Guard(), rs.faults.Guard()},
-	}))
-	pub.Listener.Close()
-	pub.Listener = ln
-	pub.Start()
-	t.Cleanup(pub.Close)
-	adm := httptest.NewServer(admin.NewServer(admin.Config{
-		Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Key: realAdminKey, Logger: logger,
-		Extra: func(mux *web.Mux, auth func(http.Handler) http.Handler) {},
-	}))
-	t.Cleanup(adm.Close)
-	rs.public, rs.admin = pub.URL, adm.URL
+	})
+	rs.public, rs.admin = s.URL, s.AdminURL
 	return rs
 }
 
 func (rs *realServer) call(t testing.TB, method, path string, body any) []byte {
 	t.Helper()
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, rs.admin+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+realAdminKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	r := servertest.Do(t, method, rs.admin+path, realAdminKey, string(b))
+	if r.Status >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
-	}
-	return out
+	return []byte(r.Body)
 }
 
 // envelope sets the scenario up through the admin API and returns the

@@ -35,17 +35,18 @@ func TestJournalOfPublicCalls(t *testing.T) {
 		operation   string
 	}
 	settings := "/v2/accounts/~current/settings/"
+	tokenA1, tokenB2 := public.Token(t, customer1, skillA), public.Token(t, customer2, skillB)
 	calls := []call{
-		{settings + "Profile.name", skillA + "|" + customer1, 200, "", "NA", skillA, customer1, "Profile.name"},
-		{settings + "Profile.email", skillB + "|" + customer2, 403, "ACCESS_DENIED", "NA", skillB, customer2, "Profile.email"},
+		{settings + "Profile.name", tokenA1, 200, "", "NA", skillA, customer1, "Profile.name"},
+		{settings + "Profile.email", tokenB2, 403, "ACCESS_DENIED", "NA", skillB, customer2, "Profile.email"},
 		{settings + "Profile.email", "", 401, "INVALID_TOKEN", "", "", "", "Profile.email"},
-		{settings + "Profile.address", skillA + "|" + customer1, 404, "INVALID_KEY", "", "", "", "Profile.address"},
-		{"/v1/somewhere/else", skillA + "|" + customer1, 404, "NOT_FOUND", "", "", "", "else"},
+		{settings + "Profile.address", tokenA1, 404, "INVALID_KEY", "", "", "", "Profile.address"},
+		{"/v1/somewhere/else", tokenA1, 404, "NOT_FOUND", "", "", "", "else"},
 		{settings + strings.Repeat("x", 100), "", 404, "INVALID_KEY", "", "", "", strings.Repeat("x", 64)},
 	}
 	var requestIDs []string
 	for _, c := range calls {
-		r := do(t, "GET", public+c.path, c.token, "")
+		r := do(t, "GET", public.URL+c.path, c.token, "")
 		if r.status != c.status {
 			t.Fatalf("GET %s: %d %s, want %d", c.path, r.status, r.raw, c.status)
 		}

@@ -1,70 +1,21 @@
 package metrics_test
 
 import (
-	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/profileapi/profileapi"
-	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/fault"
+	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/metrics"
 	"github.com/profileapi/profileapi/ratelimit"
-	"github.com/profileapi/profileapi/token"
 )
 
-// clock is a fake time source that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// endpoints puts NA alone at the root, so the region needs no Host match.
-var endpoints = profileapi.LoopbackEndpoints("http", "127.0.0.1:1")
-
-// verifier accepts tokens of the form "{skillId}|{customerId}" for NA.
-type verifier struct{}
-
-func (verifier) Verify(_ context.Context, s string) (*token.Claims, error) {
-	skill, customer, ok := strings.Cut(s, "|")
-	if !ok {
-		return nil, profileapi.Errorf(profileapi.EUNAUTHORIZED, "bad test token")
-	}
-	return &token.Claims{SkillID: skill, CustomerID: customer, Region: profileapi.RegionNA, Audience: endpoints.URL(profileapi.RegionNA)}, nil
-}
-
-// store lets every skill but skillB read every setting of a customer
-// with a name and an email; skillB declares only the name scope.
-type store struct{}
-
-func (store) Access(_ context.Context, customerID, skillID string) (*profileapi.Access, error) {
-	declared := profileapi.AllScopes
-	if skillID == skillB {
-		declared = profileapi.NewScopeSet(profileapi.ScopeName)
-	}
-	return &profileapi.Access{
-		Customer: profileapi.Customer{ID: customerID, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Ada Lovelace", Email: "ada@example.com"}},
-		Declared: declared,
-		Granted:  declared,
-	}, nil
+func newClock() *servertest.Clock {
+	return servertest.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 const (
@@ -74,29 +25,38 @@ const (
 	skillD    = "amzn1.ask.skill.d"
 	customer1 = "amzn1.ask.account.ONE"
 	customer2 = "amzn1.ask.account.TWO"
-	adminKey  = "test-admin-key"
 )
-
-var discard = slog.New(slog.DiscardHandler)
 
 // newServer runs the real public API with the metrics, a rate limit
 // policy and a fault injector wired in as serve wires them, and serves the
-// metrics at GET /metrics on an admin listener.
-func newServer(t *testing.T, m *metrics.Metrics, p *ratelimit.Policy, inj *fault.Injector) (public, adminURL string) {
+// metrics at GET /metrics on an admin listener. In its store both
+// customers, with a name and an email, grant each skill what it declares:
+// skillB only the name, every other skill every scope.
+func newServer(t *testing.T, m *metrics.Metrics, p *ratelimit.Policy, inj *fault.Injector) (public *servertest.Server, adminURL string) {
 	t.Helper()
 	p.Limited = func(api.Call) { m.RateLimited() }
 	inj.Injected = func(_ api.Call, f fault.Fault) { m.FaultInjected(f.Status) }
-	pub := httptest.NewServer(api.NewServer(api.Config{
-		Store: store{}, Tokens: verifier{}, Endpoints: endpoints, Logger: discard,
+	s := servertest.Start(t, servertest.Options{
 		Guards: []api.Guard{p.Guard(), inj.Guard()},
 		Done:   m.Done,
-	}))
-	t.Cleanup(pub.Close)
-	adm := httptest.NewServer(admin.NewServer(admin.Config{Key: adminKey, Logger: discard, Extra: func(mux *web.Mux, auth func(http.Handler) http.Handler) {
-		mux.Handle("GET /metrics", m.Handler())
-	}}))
-	t.Cleanup(adm.Close)
-	return pub.URL, adm.URL
+		Extra: func(mux *web.Mux, auth func(http.Handler) http.Handler) {
+			mux.Handle("GET /metrics", m.Handler())
+		},
+	})
+	declared := map[string]profileapi.ScopeSet{
+		skillA: profileapi.AllScopes, skillB: profileapi.NewScopeSet(profileapi.ScopeName),
+		skillC: profileapi.AllScopes, skillD: profileapi.AllScopes,
+	}
+	for skill, scopes := range declared {
+		s.Skill(t, skill, scopes)
+	}
+	for _, c := range []string{customer1, customer2} {
+		s.Customer(t, c, profileapi.RegionNA, profileapi.Profile{Name: "Ada Lovelace", Email: "ada@example.com"})
+		for skill, scopes := range declared {
+			s.Consent(t, c, skill, scopes)
+		}
+	}
+	return s, s.AdminURL
 }
 
 type response struct {
@@ -108,34 +68,6 @@ type response struct {
 
 func do(t *testing.T, method, url, auth, body string) response {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", "Bearer "+auth)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := response{status: res.StatusCode, header: res.Header, raw: string(b)}
-	if res.StatusCode >= 400 {
-		if err := json.Unmarshal(b, &r.body); err != nil {
-			t.Fatalf("%s %s: %d with a body that is not the error JSON: %q", method, url, res.StatusCode, b)
-		}
-	}
-	return r
+	r := servertest.Do(t, method, url, auth, body)
+	return response{status: r.Status, header: r.Header, body: r.Error, raw: r.Body}
 }

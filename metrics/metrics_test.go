@@ -96,23 +96,24 @@ func TestMetricsOfPublicCalls(t *testing.T) {
 	public, adm := newServer(t, m, p, inj)
 
 	settings := "/v2/accounts/~current/settings/"
+	token := func(skill, customer string) string { return public.Token(t, customer, skill) }
 	calls := []struct {
 		path, token string
 		status      int
 	}{
-		{settings + "Profile.name", skillA + "|" + customer1, 200},
-		{settings + "Profile.name", skillA + "|" + customer2, 200},
-		{settings + "Profile.email", skillB + "|" + customer1, 403},     // not declared
+		{settings + "Profile.name", token(skillA, customer1), 200},
+		{settings + "Profile.name", token(skillA, customer2), 200},
+		{settings + "Profile.email", token(skillB, customer1), 403},     // not declared
 		{settings + "Profile.email", "", 401},                           // no token
-		{settings + "Profile.address", skillA + "|" + customer1, 404},   // unknown setting
+		{settings + "Profile.address", token(skillA, customer1), 404},   // unknown setting
 		{"/favicon.ico", "", 404},                                       // no route
-		{settings + "Profile.givenName", skillC + "|" + customer1, 404}, // no value
-		{settings + "Profile.givenName", skillC + "|" + customer1, 429}, // over the limit
-		{settings + "Profile.email", skillD + "|" + customer1, 503},     // injected
-		{settings + "Profile.email", skillD + "|" + customer1, 200},     // the fault is spent
+		{settings + "Profile.givenName", token(skillC, customer1), 404}, // no value
+		{settings + "Profile.givenName", token(skillC, customer1), 429}, // over the limit
+		{settings + "Profile.email", token(skillD, customer1), 503},     // injected
+		{settings + "Profile.email", token(skillD, customer1), 200},     // the fault is spent
 	}
 	for _, c := range calls {
-		if r := do(t, "GET", public+c.path, c.token, ""); r.status != c.status {
+		if r := do(t, "GET", public.URL+c.path, c.token, ""); r.status != c.status {
 			t.Fatalf("GET %s: %d %s, want %d", c.path, r.status, r.raw, c.status)
 		}
 	}

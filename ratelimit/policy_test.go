@@ -72,10 +72,10 @@ func TestGuardCustomerLimit(t *testing.T) {
 	if r := getName(t, public, skillB, customer1); r.status != 200 {
 		t.Fatalf("the customer on another skill: %d %s", r.status, r.raw)
 	}
-	if r := getName(t, public, skillA, "amzn1.ask.account.THREE"); r.status != 200 {
+	if r := getName(t, public, skillA, customer3); r.status != 200 {
 		t.Fatalf("third customer, third call of the skill: %d %s", r.status, r.raw)
 	}
-	if r := getName(t, public, skillA, "amzn1.ask.account.FOUR"); r.status != 429 {
+	if r := getName(t, public, skillA, customer4); r.status != 429 {
 		t.Fatalf("fourth call of the skill: %d %s, want 429", r.status, r.raw)
 	}
 }
