@@ -18,12 +18,14 @@ func (s *server) routes(mux *web.Mux) {
 	mux.Handle("GET /admin/v1/customers/{id}", key(web.HandlerFunc(s.getCustomer)))
 	mux.Handle("PATCH /admin/v1/customers/{id}", key(web.HandlerFunc(s.patchCustomer)))
 	mux.Handle("DELETE /admin/v1/customers/{id}", key(web.HandlerFunc(s.deleteCustomer)))
+	mux.Handle("POST /admin/v1/import", key(web.HandlerFunc(s.importCustomers)))
 
 	mux.Handle("PUT /admin/v1/customers/{id}/consents/{skillId}", key(web.HandlerFunc(s.putConsent)))
 	mux.Handle("GET /admin/v1/customers/{id}/consents/{skillId}", key(web.HandlerFunc(s.getConsent)))
 	mux.Handle("DELETE /admin/v1/customers/{id}/consents/{skillId}", key(web.HandlerFunc(s.deleteConsent)))
 
 	mux.Handle("POST /admin/v1/tokens", key(web.HandlerFunc(s.createToken)))
+	mux.Handle("POST /admin/v1/tokens/batch", key(web.HandlerFunc(s.createTokens)))
 	mux.Handle("POST /admin/v1/requests", key(web.HandlerFunc(s.createRequest)))
 	mux.Handle("GET /admin/v1/evaluate", key(web.HandlerFunc(s.evaluate)))
 

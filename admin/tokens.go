@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -26,12 +27,9 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ttl := token.DefaultTTL
-	if req.TTLSeconds != nil {
-		if *req.TTLSeconds < 1 || *req.TTLSeconds > int64(token.MaxTTL/time.Second) {
-			return profileapi.Errorf(profileapi.EINVALID, "ttlSeconds must be between 1 and %d", int64(token.MaxTTL/time.Second))
-		}
-		ttl = time.Duration(*req.TTLSeconds) * time.Second
+	ttl, err := tokenTTL(req.TTLSeconds)
+	if err != nil {
+		return err
 	}
 	resp, err := s.mint(r, req.CustomerID, req.SkillID, ttl)
 	if err != nil {
@@ -39,6 +37,17 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	web.Encode(w, http.StatusCreated, resp)
 	return nil
+}
+
+// tokenTTL is the lifetime ttlSeconds asks for, or the default.
+func tokenTTL(ttlSeconds *int64) (time.Duration, error) {
+	if ttlSeconds == nil {
+		return token.DefaultTTL, nil
+	}
+	if *ttlSeconds < 1 || *ttlSeconds > int64(token.MaxTTL/time.Second) {
+		return 0, profileapi.Errorf(profileapi.EINVALID, "ttlSeconds must be between 1 and %d", int64(token.MaxTTL/time.Second))
+	}
+	return time.Duration(*ttlSeconds) * time.Second, nil
 }
 
 // mint issues a token for an existing customer and skill, at the
@@ -59,6 +68,11 @@ func (s *server) mint(r *http.Request, customerID, skillID string, ttl time.Dura
 	if _, err := s.Store.Skill(ctx, skillID); err != nil {
 		return nil, err
 	}
+	return s.issue(ctx, c, skillID, ttl)
+}
+
+// issue mints a token for a customer and skill known to exist.
+func (s *server) issue(ctx context.Context, c *profileapi.Customer, skillID string, ttl time.Duration) (*tokenResponse, error) {
 	endpoint := s.Endpoints.URL(c.Region)
 	tok, exp, err := s.Tokens.Issue(ctx, token.Claims{
 		CustomerID: c.ID,

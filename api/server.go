@@ -92,7 +92,10 @@ func NewServer(cfg Config) http.Handler {
 	s := &server{Config: cfg}
 	mux := web.NewMux()
 	s.routes(mux)
-	return web.Middleware(cfg.Logger, "public", mux, s.done)
+	// A line per call at Debug: at the rate skills call, a line each at
+	// Info would cost more than the call, and the metrics and the journal
+	// have every call. A 5xx is still logged, at Warn.
+	return web.MiddlewareAt(slog.LevelDebug, cfg.Logger, "public", mux, s.done)
 }
 
 func (s *server) done(r *http.Request, info *web.Info, d time.Duration) {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,6 +78,9 @@ func bearer(r *http.Request) (string, error) {
 	case len(values) > 1:
 		return "", profileapi.Errorf(profileapi.EINVALID, "the request has more than one Authorization header")
 	}
+	if tok, ok := strings.CutPrefix(values[0], "Bearer "); ok && tok != "" && tok[0] != ' ' && !isSpace(tok[len(tok)-1]) {
+		return tok, nil // the usual form: what the general case below would find
+	}
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", profileapi.Errorf(profileapi.EUNAUTHORIZED, "the Authorization header is not a Bearer token: send Authorization: Bearer {apiAccessToken}")
@@ -90,43 +92,48 @@ func bearer(r *http.Request) (string, error) {
 	return tok, nil
 }
 
+// isSpace reports whether strings.TrimSpace trims the ASCII byte b.
+func isSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r' || b >= 0x80
+}
+
 // writeValue answers with the field's value in the wire mode, or with the
-// mode's answer for an absent value.
+// mode's answer for an absent value. The bodies are few and fixed in
+// shape, so they are written by hand, escaped as encoding/json would.
 func (s *server) writeValue(w http.ResponseWriter, field profileapi.Field, p *profileapi.Profile) error {
-	var v any
+	var key, value string
 	switch field {
 	case profileapi.FieldName:
-		v = stringValue(s.Wire, "name", p.Name)
+		key, value = "name", p.Name
 	case profileapi.FieldGivenName:
-		v = stringValue(s.Wire, "name", p.GivenName)
+		key, value = "name", p.GivenName
 	case profileapi.FieldEmail:
-		v = stringValue(s.Wire, "email", p.Email)
-	case profileapi.FieldMobileNumber:
-		if p.MobileNumber != nil {
-			v = p.MobileNumber
-		}
+		key, value = "email", p.Email
 	}
-	if v == nil {
+	if field == profileapi.FieldMobileNumber && p.MobileNumber == nil || field != profileapi.FieldMobileNumber && value == "" {
 		if s.Wire == WireAlexa {
 			w.WriteHeader(http.StatusNoContent)
 			return nil
 		}
 		return profileapi.Errorf(profileapi.ENOTFOUND, "the customer has no value for %s", field)
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+	b := make([]byte, 0, 64+len(value))
+	switch {
+	case field == profileapi.FieldMobileNumber: // an object in both modes
+		b = append(b, `{"countryCode":`...)
+		b = web.AppendJSONString(b, p.MobileNumber.CountryCode)
+		b = append(b, `,"phoneNumber":`...)
+		b = web.AppendJSONString(b, p.MobileNumber.PhoneNumber)
+		b = append(b, '}')
+	case s.Wire == WireAlexa:
+		b = web.AppendJSONString(b, value)
+	default:
+		b = append(b, `{"`...)
+		b = append(b, key...)
+		b = append(b, `":`...)
+		b = web.AppendJSONString(b, value)
+		b = append(b, '}')
 	}
 	web.WriteJSON(w, http.StatusOK, b)
 	return nil
-}
-
-func stringValue(wire Wire, key, value string) any {
-	switch {
-	case value == "":
-		return nil
-	case wire == WireAlexa:
-		return value
-	}
-	return map[string]string{key: value}
 }

@@ -10,11 +10,8 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -30,8 +27,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
-	"github.com/profileapi/profileapi/sqlite"
-	tokens "github.com/profileapi/profileapi/token"
+	"github.com/profileapi/profileapi/internal/servertest"
 )
 
 const adminKey = "test-admin-key-0123456789"
@@ -39,10 +35,10 @@ const adminKey = "test-admin-key-0123456789"
 // stack is the real public and admin servers of one wire mode, on loopback
 // listeners, over a real SQLite file.
 type stack struct {
-	wire   api.Wire
-	store  *testStore
-	public *httptest.Server
-	admin  *httptest.Server
+	wire      api.Wire
+	store     *testStore
+	publicURL string
+	adminURL  string
 	// faults maps a skill id to the error the public API's guard answers
 	// its calls with: how a rate limiter or a failing dependency would.
 	faults sync.Map
@@ -50,33 +46,15 @@ type stack struct {
 
 func newStack(t *testing.T, wire api.Wire) *stack {
 	t.Helper()
-	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := &stack{wire: wire, store: &testStore{Store: db}}
-	keys, err := tokens.NewKeyring(ctx, st.store, tokens.Options{})
-	if err != nil {
-		t.Fatalf("new keyring: %v", err)
-	}
-	logger := slog.New(slog.DiscardHandler)
-
-	// The endpoints name the public listener's real address, so it is
-	// opened before either handler is built.
-	st.public = httptest.NewUnstartedServer(nil)
-	endpoints := profileapi.LoopbackEndpoints("http", st.public.Listener.Addr().String())
-	st.public.Config.Handler = api.NewServer(api.Config{
-		Store: st.store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger,
-		Guards: []api.Guard{st.fault},
+	st := &stack{wire: wire}
+	srv := servertest.Start(t, servertest.Options{
+		Wire: wire, AdminKey: adminKey, Guards: []api.Guard{st.fault},
+		WrapStore: func(db profileapi.Store) profileapi.Store {
+			st.store = &testStore{Store: db}
+			return st.store
+		},
 	})
-	st.public.Start()
-	t.Cleanup(st.public.Close)
-	st.admin = httptest.NewServer(admin.NewServer(admin.Config{
-		Store: st.store, Tokens: keys, Endpoints: endpoints, Wire: wire, Key: adminKey, Logger: logger,
-	}))
-	t.Cleanup(st.admin.Close)
+	st.publicURL, st.adminURL = srv.URL, srv.AdminURL
 	return st
 }
 
@@ -198,6 +176,39 @@ func (s *testStore) Access(ctx context.Context, customerID, skillID string) (*pr
 	return s.Store.Access(ctx, customerID, skillID)
 }
 
+func (s *testStore) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	return s.Store.(admin.Importer).ImportCustomers(ctx, customers, consents)
+}
+
+// decodeNDJSON decodes an application/x-ndjson body for kin-openapi, which
+// knows no such type: every line must match the schema, which describes
+// one line, and the first stands for the body.
+func decodeNDJSON(body io.Reader, _ http.Header, schema *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	var first any
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var v any
+		if err := json.Unmarshal(line, &v); err != nil {
+			return nil, fmt.Errorf("NDJSON line %d: %w", i+1, err)
+		}
+		if schema != nil && schema.Value != nil {
+			if err := schema.Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+				return nil, fmt.Errorf("NDJSON line %d: %w", i+1, err)
+			}
+		}
+		if i == 0 {
+			first = v
+		}
+	}
+	return first, nil
+}
+
 // spec is the OpenAPI document, loaded and validated, with a router, and
 // the operations and statuses the tests have seen.
 type spec struct {
@@ -230,6 +241,7 @@ func loadSpec(t *testing.T) *spec {
 		}
 		return nil
 	}))
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", decodeNDJSON)
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		t.Fatalf("route admin/openapi.json: %v", err)
@@ -370,9 +382,9 @@ var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) er
 func (s *session) do(x exchange) *reply {
 	t := s.t
 	t.Helper()
-	base := s.st.public.URL
+	base := s.st.publicURL
 	if x.on == onAdmin {
-		base = s.st.admin.URL
+		base = s.st.adminURL
 	}
 	req, err := http.NewRequestWithContext(t.Context(), x.method, base+x.path, bodyReader(x.body))
 	if err != nil {

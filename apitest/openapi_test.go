@@ -514,12 +514,12 @@ func adminScript(s *session) {
 		ExpiresAt                   time.Time
 	}
 	s.admin("POST", "/admin/v1/tokens", jsonOf(map[string]any{"customerId": cust.ID, "skillId": skillID}), 201).decode(t, &tok)
-	if tok.APIEndpoint != s.st.public.URL {
-		t.Errorf("NA apiEndpoint %q, want %q", tok.APIEndpoint, s.st.public.URL)
+	if tok.APIEndpoint != s.st.publicURL {
+		t.Errorf("NA apiEndpoint %q, want %q", tok.APIEndpoint, s.st.publicURL)
 	}
 	s.admin("POST", "/admin/v1/tokens", jsonOf(map[string]any{"customerId": custID, "skillId": skillID, "ttlSeconds": 60}), 201).decode(t, &tok)
-	if tok.APIEndpoint != s.st.public.URL+"/fe" {
-		t.Errorf("FE apiEndpoint %q, want %q", tok.APIEndpoint, s.st.public.URL+"/fe")
+	if tok.APIEndpoint != s.st.publicURL+"/fe" {
+		t.Errorf("FE apiEndpoint %q, want %q", tok.APIEndpoint, s.st.publicURL+"/fe")
 	}
 	s.adminBad("POST", "/admin/v1/tokens", jsonOf(map[string]any{"customerId": cust.ID, "skillId": skillID, "ttlSeconds": 0}), 400)
 	s.adminBad("POST", "/admin/v1/tokens", jsonOf(map[string]any{"customerId": cust.ID, "skillId": skillID, "ttlSeconds": 86401}), 400)
@@ -529,11 +529,29 @@ func adminScript(s *session) {
 	s.admin("POST", "/admin/v1/tokens", jsonOf(map[string]any{"customerId": cust.ID, "skillId": "amzn1.ask.skill.nobody"}), 404)
 	s.adminBad("GET", "/admin/v1/tokens", "", 405)
 
+	// Bulk: customers with their consents, one per line, then their tokens.
+	bulkID := "amzn1.ask.account.BULK1"
+	var imported struct{ Imported int }
+	s.admin("POST", "/admin/v1/import", jsonOf(map[string]any{"id": bulkID, "region": "EU", "profile": map[string]any{"name": "Bulk One", "email": "bulk1@example.com"}, "consents": map[string][]string{skillID: {scopeEmail}}}), 200).decode(t, &imported)
+	if imported.Imported != 1 {
+		t.Errorf("imported %d, want 1", imported.Imported)
+	}
+	s.admin("GET", "/admin/v1/customers/"+bulkID+"/consents/"+skillID, "", 200)
+	s.wantError(s.admin("POST", "/admin/v1/import", jsonOf(map[string]any{"id": "amzn1.ask.account.BULK2", "region": "EU", "consents": map[string][]string{skillID: {scopeGiven}}}), 400), "INVALID_REQUEST", "line 1: skill "+skillID+" does not declare")
+	s.adminBad("POST", "/admin/v1/import", jsonOf(map[string]any{"id": "amzn1.ask.account.BULK2"}), 400)
+	var batch struct{ CustomerID, SkillID, APIAccessToken, APIEndpoint string }
+	s.admin("POST", "/admin/v1/tokens/batch", jsonOf(map[string]any{"customerId": bulkID, "skillId": skillID, "ttlSeconds": 60}), 200).decode(t, &batch)
+	if batch.CustomerID != bulkID || batch.SkillID != skillID || batch.APIEndpoint != s.st.publicURL+"/eu" || batch.APIAccessToken == "" {
+		t.Errorf("tokens/batch line %+v", batch)
+	}
+	s.wantError(s.admin("POST", "/admin/v1/tokens/batch", jsonOf(map[string]any{"customerId": "amzn1.ask.account.NOBODY", "skillId": skillID}), 404), "NOT_FOUND", "line 1: customer amzn1.ask.account.NOBODY does not exist")
+	s.adminBad("POST", "/admin/v1/tokens/batch", jsonOf(map[string]any{"customerId": bulkID}), 400)
+
 	// Request envelopes.
 	var env envelope
 	s.admin("POST", "/admin/v1/requests", jsonOf(map[string]any{"type": "LaunchRequest", "customerId": cust.ID, "skillId": skillID}), 200).decode(t, &env)
 	sys := env.Context.System
-	if sys.User.Permissions == nil || sys.User.Permissions.ConsentToken == "" || sys.APIEndpoint != s.st.public.URL || env.Request.Locale != "en-US" {
+	if sys.User.Permissions == nil || sys.User.Permissions.ConsentToken == "" || sys.APIEndpoint != s.st.publicURL || env.Request.Locale != "en-US" {
 		t.Fatalf("LaunchRequest envelope %+v", env)
 	}
 	// The envelope's token works at its endpoint.
@@ -628,9 +646,9 @@ func (s *session) token(customerID, skillID string) (tok, prefix string) {
 	s.t.Helper()
 	var resp struct{ APIAccessToken, APIEndpoint string }
 	s.admin("POST", "/admin/v1/tokens", jsonOf(map[string]any{"customerId": customerID, "skillId": skillID}), 201).decode(s.t, &resp)
-	prefix, ok := strings.CutPrefix(resp.APIEndpoint, s.st.public.URL)
+	prefix, ok := strings.CutPrefix(resp.APIEndpoint, s.st.publicURL)
 	if !ok {
-		s.t.Fatalf("apiEndpoint %q is not on the public listener %s", resp.APIEndpoint, s.st.public.URL)
+		s.t.Fatalf("apiEndpoint %q is not on the public listener %s", resp.APIEndpoint, s.st.publicURL)
 	}
 	return resp.APIAccessToken, prefix
 }

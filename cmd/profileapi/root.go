@@ -76,6 +76,7 @@ PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
 		journalCmd(g),
 		evaluateCmd(g),
 		rateLimitCmd(g),
+		importCmd(g), loadtestCmd(g), loadtestCeilingCmd(),
 	)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		return applyEnv(cmd.Flags(), getenv)

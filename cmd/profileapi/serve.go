@@ -45,6 +45,8 @@ type serveOptions struct {
 	journalSize int
 	fixtures    string
 	redis       string
+	cache       cacheOptions
+	cpuprofile  string
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -97,6 +99,9 @@ an official SDK.`,
 	f.StringVar(&o.fixtures, "fixtures", "", "YAML file of skills, customers, consents and tokens to create at start (idempotent); prints the tokens")
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
+	o.cache.register(f)
+	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
+	_ = f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -113,6 +118,11 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(o.cpuprofile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -128,6 +138,12 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
+	cached, err := o.cache.wrap(ctx, store, dbPath, logger)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	store = cached
 	defer store.Close()
 	keys, err := token.NewKeyring(ctx, store, token.Options{Rotation: o.keyRotation})
 	if err != nil {

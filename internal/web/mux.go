@@ -17,43 +17,47 @@ type Mux struct {
 func NewMux() *Mux { return &Mux{http.NewServeMux()} }
 
 // ServeHTTP routes the request, replacing the mux's plain-text errors.
+// The request is routed once: the mux's own 404 and 405 are told from a
+// handler's by the request's Pattern, which stays empty when no route
+// matched.
 func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := m.Handler(r); pattern != "" {
-		m.ServeMux.ServeHTTP(w, r)
+	m.ServeMux.ServeHTTP(&muxErrors{ResponseWriter: w, r: r}, r)
+}
+
+// muxErrors answers the mux's own 404 and 405 with the JSON error body,
+// keeping the Allow header; it passes everything else through.
+type muxErrors struct {
+	http.ResponseWriter
+	r        *http.Request
+	replaced bool // the mux's error was answered: drop its body
+}
+
+func (m *muxErrors) WriteHeader(code int) {
+	if m.r.Pattern != "" || (code != http.StatusNotFound && code != http.StatusMethodNotAllowed) {
+		m.ResponseWriter.WriteHeader(code)
 		return
 	}
-	// No route: let the mux say which error (or redirect) it would give.
-	rec := &headerRecorder{header: http.Header{}}
-	m.ServeMux.ServeHTTP(rec, r)
-	switch rec.status {
-	case http.StatusMethodNotAllowed:
-		w.Header().Set("Allow", rec.header.Get("Allow"))
-		WriteError(w, r, &profileapi.Error{Kind: EMETHOD, Message: r.Method + " is not allowed here; allowed: " + rec.header.Get("Allow")})
-	case http.StatusNotFound, 0:
-		WriteError(w, r, profileapi.Errorf(profileapi.ENOTFOUND, "no such resource: %s", r.URL.EscapedPath()))
-	default:
-		for k, v := range rec.header {
-			w.Header()[k] = v
+	m.replaced = true
+	h := m.ResponseWriter.Header()
+	allow := h.Get("Allow")
+	for k := range h { // the plain-text error's headers
+		if k != "Allow" && k != "X-Request-Id" {
+			delete(h, k)
 		}
-		w.WriteHeader(rec.status)
 	}
+	if code == http.StatusMethodNotAllowed {
+		WriteError(m.ResponseWriter, m.r, &profileapi.Error{Kind: EMETHOD, Message: m.r.Method + " is not allowed here; allowed: " + allow})
+		return
+	}
+	WriteError(m.ResponseWriter, m.r, profileapi.Errorf(profileapi.ENOTFOUND, "no such resource: %s", m.r.URL.EscapedPath()))
 }
 
-// headerRecorder keeps the mux's status and headers and drops its body.
-type headerRecorder struct {
-	header http.Header
-	status int
+func (m *muxErrors) Write(b []byte) (int, error) {
+	if m.replaced {
+		return len(b), nil
+	}
+	return m.ResponseWriter.Write(b)
 }
 
-func (h *headerRecorder) Header() http.Header { return h.header }
-func (h *headerRecorder) Write(b []byte) (int, error) {
-	if h.status == 0 {
-		h.status = http.StatusOK
-	}
-	return len(b), nil
-}
-func (h *headerRecorder) WriteHeader(code int) {
-	if h.status == 0 {
-		h.status = code
-	}
-}
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (m *muxErrors) Unwrap() http.ResponseWriter { return m.ResponseWriter }

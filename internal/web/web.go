@@ -4,8 +4,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,7 +17,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/profileapi/profileapi"
 )
@@ -115,12 +119,27 @@ func Encode(w http.ResponseWriter, status int, v any) {
 func WriteJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if len(body) < len(contentLengths) {
+		h["Content-Length"] = contentLengths[len(body)]
+	} else {
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
-var jsonContentType = []string{"application/json; charset=utf-8"}
+// Header values shared by every response, so that answering allocates
+// none: a header's slice is replaced, never appended to in place (its
+// capacity is its length).
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	contentLengths  = func() (v [512][]string) {
+		for n := range v {
+			v[n] = []string{strconv.Itoa(n)}
+		}
+		return v
+	}()
+)
 
 // Decode reads one JSON value of type T from the body: at most maxBytes,
 // no unknown fields, nothing after it. Each failure is EINVALID or
@@ -141,6 +160,78 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 			return v, decodeError(err, maxBytes)
 		}
 		return v, profileapi.Errorf(profileapi.EINVALID, "the body must hold a single JSON value")
+	}
+	return v, nil
+}
+
+// AppendJSONString appends s as a JSON string, escaped exactly as
+// encoding/json escapes it (HTML characters, U+2028 and U+2029 included,
+// invalid UTF-8 as U+FFFD), for bodies written without reflection.
+func AppendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// Unmarshal decodes data, which must hold exactly one JSON value, with
+// Decode's rules and messages: unknown fields are rejected, and each
+// failure is EINVALID naming the problem. It is for bodies read in parts,
+// such as one line of NDJSON.
+func Unmarshal[T any](data []byte) (T, error) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return v, decodeError(err, int64(len(data)))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return v, profileapi.Errorf(profileapi.EINVALID, "the line must hold a single JSON value")
 	}
 	return v, nil
 }
@@ -199,20 +290,20 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	infoKey
-)
+const infoKey ctxKey = 0
 
 // RequestID returns the request's id, set by Middleware.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if i := InfoFrom(ctx); i != nil {
+		return i.RequestID
+	}
+	return ""
 }
 
 // Info is what a request leaves for its log line and metrics: set by the
 // handlers, read by Middleware after the handler returns.
 type Info struct {
+	RequestID string
 	Status    int
 	ErrorCode string
 	Attrs     []slog.Attr
@@ -225,6 +316,9 @@ type Info struct {
 
 // InfoFrom returns the request's Info, or nil outside Middleware.
 func InfoFrom(ctx context.Context) *Info {
+	if s, ok := ctx.(*requestState); ok { // the common case, without a lookup
+		return &s.info
+	}
 	i, _ := ctx.Value(infoKey).(*Info)
 	return i
 }
@@ -236,11 +330,29 @@ func AddAttrs(ctx context.Context, attrs ...slog.Attr) {
 	}
 }
 
-// NewRequestID returns a fresh random request id.
-func NewRequestID() string {
+// A request id is a random prefix for the process and a counter from a
+// random start: it costs no system call, and two processes, or two runs of
+// one, do not repeat each other's.
+var (
+	requestIDPrefix [4]byte
+	requestIDNext   atomic.Uint64
+)
+
+func init() {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	copy(requestIDPrefix[:], b[:4])
+	requestIDNext.Store(binary.BigEndian.Uint64(b[4:]))
+}
+
+// NewRequestID returns a fresh request id: 24 hex digits.
+func NewRequestID() string {
+	var b [12]byte
+	copy(b[:4], requestIDPrefix[:])
+	binary.BigEndian.PutUint64(b[4:], requestIDNext.Add(1))
+	var out [24]byte
+	hex.Encode(out[:], b[:])
+	return string(out[:])
 }
 
 // validRequestID keeps a client-given X-Request-Id only if it is short and
@@ -283,27 +395,59 @@ func (r *Recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *Recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// requestState is what Middleware keeps for one request, in one
+// allocation: the request's context, which carries its Info, the
+// recorder, and room for the usual number of log attributes.
+type requestState struct {
+	context.Context
+	info     Info
+	rec      Recorder
+	idHeader [1]string
+	attrs    [4]slog.Attr
+}
+
+// Value answers for the Info; anything else is the parent's.
+func (s *requestState) Value(key any) any {
+	if key == infoKey {
+		return &s.info
+	}
+	return s.Context.Value(key)
+}
+
 // Middleware gives each request an id (X-Request-Id), recovers panics into
-// a JSON 500, and logs one line per request; then calls done, if set, with
-// the outcome (for metrics and the journal).
+// a JSON 500, and logs one line per request at Info; then calls done, if
+// set, with the outcome (for metrics and the journal).
 func Middleware(logger *slog.Logger, name string, next http.Handler, done func(r *http.Request, info *Info, d time.Duration)) http.Handler {
+	return MiddlewareAt(slog.LevelInfo, logger, name, next, done)
+}
+
+// MiddlewareAt is Middleware logging each request's line at level, and a
+// 5xx answer at Warn, whatever the level.
+func MiddlewareAt(level slog.Level, logger *slog.Logger, name string, next http.Handler, done func(r *http.Request, info *Info, d time.Duration)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
+		var id string
+		if v := r.Header["X-Request-Id"]; len(v) > 0 { // the server canonicalized the name
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			id = NewRequestID()
 		}
-		w.Header().Set("X-Request-Id", id)
-		info := &Info{}
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), infoKey, info)
-		r = r.WithContext(ctx)
-		rec := &Recorder{ResponseWriter: w}
+		st := &requestState{Context: r.Context()}
+		st.idHeader[0] = id
+		w.Header()["X-Request-Id"] = st.idHeader[:]
+		info := &st.info
+		info.RequestID = id
+		info.Attrs = st.attrs[:0]
+		r = r.WithContext(st)
+		rec := &st.rec
+		rec.ResponseWriter = w
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				logger.ErrorContext(ctx, "panic", "request_id", id, "panic", fmt.Sprint(p))
+				logger.ErrorContext(st, "panic", "request_id", id, "panic", fmt.Sprint(p))
 				if rec.Status == 0 {
 					WriteError(rec, r, profileapi.Errorf(profileapi.EINTERNAL, "panic"))
 				}
@@ -316,25 +460,28 @@ func Middleware(logger *slog.Logger, name string, next http.Handler, done func(r
 			if done != nil {
 				done(r, info, d)
 			}
-			if logger.Enabled(ctx, slog.LevelInfo) || info.Err != nil {
-				attrs := append([]slog.Attr{
-					slog.String("listener", name),
-					slog.String("request_id", id),
-					slog.String("method", r.Method),
-					slog.String("route", r.Pattern),
-					slog.Int("status", info.Status),
-					slog.Duration("duration", d),
-				}, info.Attrs...)
-				level := slog.LevelInfo
-				if info.ErrorCode != "" {
-					attrs = append(attrs, slog.String("code", info.ErrorCode))
-				}
-				if info.Err != nil {
-					level = slog.LevelWarn
-					attrs = append(attrs, slog.String("err", info.Err.Error()))
-				}
-				logger.LogAttrs(ctx, level, "request", attrs...)
+			level := level
+			if info.Err != nil {
+				level = slog.LevelWarn
 			}
+			if !logger.Enabled(st, level) {
+				return
+			}
+			attrs := append([]slog.Attr{
+				slog.String("listener", name),
+				slog.String("request_id", id),
+				slog.String("method", r.Method),
+				slog.String("route", r.Pattern),
+				slog.Int("status", info.Status),
+				slog.Duration("duration", d),
+			}, info.Attrs...)
+			if info.ErrorCode != "" {
+				attrs = append(attrs, slog.String("code", info.ErrorCode))
+			}
+			if info.Err != nil {
+				attrs = append(attrs, slog.String("err", info.Err.Error()))
+			}
+			logger.LogAttrs(st, level, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

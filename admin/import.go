@@ -1,0 +1,365 @@
+package admin
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+)
+
+// Importer stores customers and their consents in bulk, in one
+// transaction, updating those already stored; *sqlite.DB is one.
+type Importer interface {
+	ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error
+}
+
+const (
+	// maxLine caps one line of an NDJSON body; the body itself has no cap.
+	maxLine = 64 << 10
+	// importBatch is how many customers one ImportCustomers call stores:
+	// a transaction's fixed cost, a sync to disk, is paid once per batch,
+	// and a batch is sorted by id before it is written.
+	importBatch = 5000
+	// streamDeadline is how long a streamed body may go without a batch
+	// done; the listener's own timeouts are too short for a large import.
+	streamDeadline = time.Minute
+)
+
+// importLine is one customer of an import, with the consents it gives.
+type importLine struct {
+	ID       string                         `json:"id"`
+	Region   profileapi.Region              `json:"region"`
+	Profile  profileapi.Profile             `json:"profile"`
+	Consents map[string]profileapi.ScopeSet `json:"consents"`
+}
+
+// importCustomers creates or updates the customers of an NDJSON body, one
+// per line, with the consents each gives, validated as the single-customer
+// calls validate them. It writes in batches: on a bad line it stores the
+// lines before it and stops, and says so; importing is idempotent, so the
+// fixed file can simply be imported again.
+func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) error {
+	if err := checkLinesContentType(r); err != nil {
+		return err
+	}
+	importer, ok := s.Store.(Importer)
+	if !ok {
+		return profileapi.Errorf(profileapi.EINVALID, "this server's store cannot import in bulk: create the customers one by one with POST /admin/v1/customers")
+	}
+	ctx := r.Context()
+	skills, err := s.Store.Skills(ctx)
+	if err != nil {
+		return err
+	}
+	declared := make(map[string]profileapi.ScopeSet, len(skills))
+	for _, sk := range skills {
+		declared[sk.ID] = sk.Permissions
+	}
+
+	lines := newLineReader(w, r)
+	out := newImportWriter(ctx, importer)
+	defer out.close()
+	b := &importBatchOf{}
+	for {
+		// Lines are parsed and validated a chunk at a time on every core,
+		// then added in order.
+		chunk, numbers, readErr := readChunk(lines, chunkLines)
+		parsed := parseChunk(chunk, declared, s.Now().UTC())
+		for i, p := range parsed {
+			err := p.err
+			if err == nil {
+				err = b.add(p, numbers[i])
+			}
+			if err != nil {
+				if werr := out.write(b); werr != nil {
+					return werr
+				}
+				return out.fail(numbers[i], err)
+			}
+			if len(b.customers) == importBatch {
+				if err := out.write(b); err != nil {
+					return err
+				}
+				b = &importBatchOf{}
+				lines.extendDeadlines()
+			}
+		}
+		if readErr == io.EOF {
+			break
+		}
+		if readErr != nil {
+			if werr := out.write(b); werr != nil {
+				return werr
+			}
+			return out.fail(lines.n, readErr)
+		}
+	}
+	if err := out.write(b); err != nil {
+		return err
+	}
+	if err := out.close(); err != nil {
+		return err
+	}
+	web.Encode(w, http.StatusOK, map[string]int{"imported": out.imported})
+	return nil
+}
+
+// importBatchOf is the customers and consents of consecutive lines.
+type importBatchOf struct {
+	first, last int // line numbers
+	customers   []*profileapi.Customer
+	consents    []*profileapi.Consent
+	ids         map[string]bool
+}
+
+// parsedLine is a line's customer and consents, or why it is refused.
+type parsedLine struct {
+	customer *profileapi.Customer
+	consents []*profileapi.Consent
+	err      error
+}
+
+// parseChunk parses and validates lines on every core.
+func parseChunk(chunk [][]byte, declared map[string]profileapi.ScopeSet, now time.Time) []parsedLine {
+	parsed := make([]parsedLine, len(chunk))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(chunk)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(chunk) {
+					return
+				}
+				parsed[i] = parseLine(chunk[i], declared, now)
+			}
+		})
+	}
+	wg.Wait()
+	return parsed
+}
+
+// parseLine validates one line as the single-customer calls would.
+func parseLine(line []byte, declared map[string]profileapi.ScopeSet, now time.Time) parsedLine {
+	in, err := web.Unmarshal[importLine](line)
+	if err != nil {
+		return parsedLine{err: err}
+	}
+	c := &profileapi.Customer{ID: in.ID, Region: in.Region, Profile: in.Profile, CreatedAt: now, UpdatedAt: now}
+	switch {
+	case c.ID == "":
+		return parsedLine{err: profileapi.Errorf(profileapi.EINVALID, "id is required: an import names every customer, so that importing again updates rather than duplicates")}
+	case c.Region == "":
+		return parsedLine{err: profileapi.Errorf(profileapi.EINVALID, "region is required: NA, EU or FE")}
+	}
+	if err := c.Validate(); err != nil {
+		return parsedLine{err: err}
+	}
+	p := parsedLine{customer: c}
+	for skillID, scopes := range in.Consents {
+		if err := profileapi.ValidateSkillID(skillID); err != nil {
+			return parsedLine{err: err}
+		}
+		permissions, ok := declared[skillID]
+		if !ok {
+			return parsedLine{err: profileapi.Errorf(profileapi.EINVALID, "skill %s does not exist: create it first", skillID)}
+		}
+		if undeclared := scopes &^ permissions; undeclared != 0 {
+			return parsedLine{err: profileapi.Errorf(profileapi.EINVALID, "skill %s does not declare %s; it declares [%s]", skillID, undeclared, permissions)}
+		}
+		p.consents = append(p.consents, &profileapi.Consent{CustomerID: c.ID, SkillID: skillID, Scopes: scopes, UpdatedAt: now})
+	}
+	return p
+}
+
+// add adds line n's customer and consents. A customer already in the
+// batch is an error of the line: one statement cannot write a row twice,
+// and a file naming a customer twice is likely wrong.
+func (b *importBatchOf) add(p parsedLine, n int) error {
+	c := p.customer
+	if b.ids[c.ID] {
+		return profileapi.Errorf(profileapi.EINVALID, "customer %s appears twice in lines %d to %d", c.ID, b.first, n)
+	}
+	if b.ids == nil {
+		b.ids = make(map[string]bool, importBatch)
+		b.first = n
+	}
+	b.ids[c.ID] = true
+	b.customers = append(b.customers, c)
+	b.consents = append(b.consents, p.consents...)
+	b.last = n
+	return nil
+}
+
+// importWriter stores batches in the background, so that the next batch
+// is read and validated while the last one is written.
+type importWriter struct {
+	batches   chan *importBatchOf
+	done      chan error
+	closed    bool
+	closedErr error
+	// Set by the writing goroutine; read after done.
+	imported int // customers stored
+	failedAt *importBatchOf
+}
+
+func newImportWriter(ctx context.Context, importer Importer) *importWriter {
+	iw := &importWriter{batches: make(chan *importBatchOf), done: make(chan error, 1)}
+	go func() {
+		for b := range iw.batches {
+			if err := importer.ImportCustomers(ctx, b.customers, b.consents); err != nil {
+				iw.failedAt = b
+				iw.done <- err // write or close receives it
+				return
+			}
+			iw.imported += len(b.customers)
+		}
+		iw.done <- nil
+	}()
+	return iw
+}
+
+// write hands a batch to the writing goroutine; it waits while the batch
+// before is written, and fails once a batch has.
+func (iw *importWriter) write(b *importBatchOf) error {
+	if len(b.customers) == 0 {
+		return nil
+	}
+	select {
+	case iw.batches <- b:
+		return nil
+	case err := <-iw.done:
+		iw.closed = true
+		close(iw.batches)
+		iw.closedErr = iw.storeError(err)
+		return iw.closedErr
+	}
+}
+
+// close waits for every batch to be written.
+func (iw *importWriter) close() error {
+	if iw.closed {
+		return iw.closedErr
+	}
+	iw.closed = true
+	close(iw.batches)
+	if err := <-iw.done; err != nil {
+		iw.closedErr = iw.storeError(err)
+	}
+	return iw.closedErr
+}
+
+// fail is the answer for a bad line n, once the lines before it are stored.
+func (iw *importWriter) fail(n int, err error) error {
+	if cerr := iw.close(); cerr != nil {
+		return cerr
+	}
+	var e *profileapi.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	out := *e
+	out.Message = fmt.Sprintf("line %d: %s (%s)", n, e.Message, iw.progress(n))
+	return &out
+}
+
+// storeError keeps the store's error kind, for its status, and says
+// which lines were stored.
+func (iw *importWriter) storeError(err error) error {
+	var e *profileapi.Error
+	if !errors.As(err, &e) || e.Kind == profileapi.EINTERNAL || e.Kind == profileapi.EUNAVAILABLE {
+		return err // 5xx: the message is not shown, the cause is logged
+	}
+	out := *e
+	if out.Kind == profileapi.ENOTFOUND {
+		out.Kind = profileapi.EINVALID // a skill deleted while the import ran
+	}
+	b := iw.failedAt
+	out.Message = fmt.Sprintf("lines %d to %d: %s (%s)", b.first, b.last, e.Message, iw.progress(b.first))
+	return &out
+}
+
+// progress says what was stored before line n.
+func (iw *importWriter) progress(n int) string {
+	if iw.imported == 0 {
+		return "nothing was imported; importing is idempotent: fix the file and import it again"
+	}
+	return fmt.Sprintf("%d customers from the lines before line %d were imported, nothing after; importing is idempotent: fix the file and import it again", iw.imported, n)
+}
+
+// checkLinesContentType accepts NDJSON and, as its lines are JSON,
+// application/json, or no Content-Type at all.
+func checkLinesContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+	case mt == "application/x-ndjson", mt == "application/ndjson", mt == "application/jsonl", mt == "application/json":
+		return nil
+	}
+	return profileapi.Errorf(profileapi.EINVALID, "Content-Type must be application/x-ndjson (one JSON object per line), not %q", ct)
+}
+
+// lineReader reads an NDJSON body line by line, each at most maxLine
+// bytes; blank lines are skipped but counted.
+type lineReader struct {
+	rd *bufio.Reader
+	rc *http.ResponseController
+	n  int // the number of the line last read
+}
+
+func newLineReader(w http.ResponseWriter, r *http.Request) *lineReader {
+	l := &lineReader{rd: bufio.NewReaderSize(r.Body, maxLine+2), rc: http.NewResponseController(w)}
+	l.extendDeadlines()
+	return l
+}
+
+// extendDeadlines lets a long stream outlive the listener's timeouts, as
+// long as it keeps moving. Where the writer cannot (a test recorder), the
+// listener's timeouts stay.
+func (l *lineReader) extendDeadlines() {
+	deadline := time.Now().Add(streamDeadline)
+	_ = l.rc.SetReadDeadline(deadline)
+	_ = l.rc.SetWriteDeadline(deadline)
+}
+
+// next returns the next non-blank line without its line ending, or io.EOF.
+func (l *lineReader) next() ([]byte, error) {
+	for {
+		line, err := l.rd.ReadSlice('\n')
+		if len(line) == 0 && err == io.EOF {
+			return nil, io.EOF
+		}
+		l.n++
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, profileapi.Errorf(profileapi.ETOOLARGE, "the line is longer than %d bytes", maxLine)
+		}
+		if err != nil && err != io.EOF {
+			return nil, profileapi.Errorf(profileapi.EINVALID, "the body could not be read: %v", err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) > maxLine {
+			return nil, profileapi.Errorf(profileapi.ETOOLARGE, "the line is longer than %d bytes", maxLine)
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			return line, nil
+		}
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package admin
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+)
+
+// chunkLines is how many lines of an NDJSON body are handled at once, by
+// every core, before their results are taken in order.
+const chunkLines = 1024
+
+// batchToken is one line of the tokens/batch answer.
+type batchToken struct {
+	CustomerID string `json:"customerId"`
+	SkillID    string `json:"skillId"`
+	*tokenResponse
+}
+
+// mintResult is what a line of a tokens/batch body came to.
+type mintResult struct {
+	line []byte // the encoded answer line
+	err  error
+}
+
+// createTokens mints a token for each line of an NDJSON body of token
+// requests and streams them back, one per line in the order asked. An
+// error before the first token is answered as any error is; after it, the
+// stream ends with a line holding the error body, {"code", "message"}.
+func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
+	if err := checkLinesContentType(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	skills, err := s.Store.Skills(ctx)
+	if err != nil {
+		return err
+	}
+	exists := make(map[string]bool, len(skills))
+	for _, sk := range skills {
+		exists[sk.ID] = true
+	}
+
+	lines := newLineReader(w, r)
+	out := bufio.NewWriterSize(w, 64<<10)
+	started := false
+	for {
+		chunk, numbers, readErr := readChunk(lines, chunkLines)
+		results := s.mintChunk(ctx, chunk, exists)
+		if !started {
+			// Nothing is sent yet: an error is still the answer.
+			for i, res := range results {
+				if res.err != nil {
+					return atLine(numbers[i], res.err)
+				}
+			}
+		}
+		for i, res := range results {
+			err := res.err
+			if err == nil {
+				if !started {
+					// Tokens stream back while lines stream in; without
+					// this, HTTP/1 would discard the rest of the body at
+					// the first token written. Not before: an error
+					// answered early lets the server drain the body.
+					_ = lines.rc.EnableFullDuplex()
+					w.Header().Set("Content-Type", "application/x-ndjson")
+					started = true
+				}
+				_, _ = out.Write(res.line)
+				continue
+			}
+			err = atLine(numbers[i], err)
+			if !started {
+				return err
+			}
+			return endWithError(out, r, err)
+		}
+		if readErr == io.EOF {
+			break
+		}
+		if readErr != nil {
+			readErr = atLine(lines.n, readErr)
+			if !started {
+				return readErr
+			}
+			return endWithError(out, r, readErr)
+		}
+		if err := out.Flush(); err != nil {
+			return nil // the client is gone
+		}
+		lines.extendDeadlines()
+	}
+	if !started {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = out.Flush()
+	return nil
+}
+
+// readChunk reads up to n lines, copied, with their line numbers; the
+// error is that of the line after the last returned.
+func readChunk(lines *lineReader, n int) ([][]byte, []int, error) {
+	var chunk [][]byte
+	var numbers []int
+	for len(chunk) < n {
+		line, err := lines.next()
+		if err != nil {
+			return chunk, numbers, err
+		}
+		chunk = append(chunk, append([]byte(nil), line...))
+		numbers = append(numbers, lines.n)
+	}
+	return chunk, numbers, nil
+}
+
+// mintChunk mints the tokens of a chunk of lines on every core.
+func (s *server) mintChunk(ctx context.Context, chunk [][]byte, skills map[string]bool) []mintResult {
+	results := make([]mintResult, len(chunk))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(chunk)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(chunk) {
+					return
+				}
+				results[i] = s.mintLine(ctx, chunk[i], skills)
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func (s *server) mintLine(ctx context.Context, line []byte, skills map[string]bool) mintResult {
+	req, err := web.Unmarshal[tokenRequest](line)
+	if err != nil {
+		return mintResult{err: err}
+	}
+	ttl, err := tokenTTL(req.TTLSeconds)
+	if err != nil {
+		return mintResult{err: err}
+	}
+	if err := profileapi.ValidateCustomerID(req.CustomerID); err != nil {
+		return mintResult{err: err}
+	}
+	if err := profileapi.ValidateSkillID(req.SkillID); err != nil {
+		return mintResult{err: err}
+	}
+	if !skills[req.SkillID] {
+		return mintResult{err: profileapi.Errorf(profileapi.ENOTFOUND, "skill %s does not exist", req.SkillID)}
+	}
+	// Access, not Customer: the public API's read, prepared once, and
+	// what a cache in front of the store answers from memory.
+	a, err := s.Store.Access(ctx, req.CustomerID, req.SkillID)
+	if profileapi.IsNotFound(err) {
+		return mintResult{err: profileapi.Errorf(profileapi.ENOTFOUND, "customer %s does not exist", req.CustomerID)}
+	} else if err != nil {
+		return mintResult{err: err}
+	}
+	c := &a.Customer
+	tok, err := s.issue(ctx, c, req.SkillID, ttl)
+	if err != nil {
+		return mintResult{err: err}
+	}
+	b, err := json.Marshal(batchToken{CustomerID: c.ID, SkillID: req.SkillID, tokenResponse: tok})
+	if err != nil {
+		return mintResult{err: err}
+	}
+	return mintResult{line: append(b, '\n')}
+}
+
+// atLine prefixes the public message of err with its line number.
+func atLine(n int, err error) error {
+	var e *profileapi.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	out := *e
+	out.Message = fmt.Sprintf("line %d: %s", n, e.Message)
+	return &out
+}
+
+// endWithError ends a stream already under way with the error body as
+// its last line: its status line has long been sent. It then reads what
+// the client still sends, within reason, so that closing the connection
+// does not reset it before the client has read the error.
+func endWithError(out *bufio.Writer, r *http.Request, err error) error {
+	_, body := web.StatusOf(err)
+	b, _ := json.Marshal(body)
+	_, _ = out.Write(append(b, '\n'))
+	_ = out.Flush()
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<20))
+	return nil
+}

@@ -1,0 +1,649 @@
+// Package cache keeps what the public API reads of each customer, the
+// profile and the consents, in memory in front of a profileapi.Store, so
+// that answering a call costs a hash lookup instead of a database query.
+//
+// It is a write-through cache for one process. Every write goes through
+// it to the store, one at a time, and the cache takes the stored result
+// before the write returns: a revocation or a profile change holds for the
+// very next call. A read it cannot answer goes to the store and is kept,
+// unless a write to the same shard happened meanwhile. So it is exact as
+// long as this process is the only one writing to the store.
+//
+// With other writers (several nodes on one PostgreSQL database), set
+// Options.MaxAge: an entry older than that is read again, which bounds how
+// long another node's write can go unseen.
+package cache
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/profileapi/profileapi"
+)
+
+// Importer is a store that imports customers in bulk, as *sqlite.DB does.
+type Importer interface {
+	ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error
+}
+
+// Lister is a store that lists every customer with its consents, as
+// *sqlite.DB does; Warm reads it.
+type Lister interface {
+	EachCustomer(ctx context.Context, fn func(c *profileapi.Customer, consents []*profileapi.Consent) error) error
+}
+
+// Health is a store that tells cheaply whether its database is available
+// and which opening of it the store is on, as *sqlite.DB does. In front
+// of one, the cache answers as the store would while the database is
+// unavailable, and forgets everything when the store reopens on what may
+// be another database.
+type Health interface {
+	// Unavailable returns the error calls answer while the database is
+	// unavailable, or nil.
+	Unavailable() error
+	// Opening changes when the store reopens the database.
+	Opening() any
+}
+
+// Options tune a cache; the zero value is the defaults.
+type Options struct {
+	// MaxBytes bounds the memory of the cached customers: 1 GiB if zero.
+	// A customer takes about a hundred bytes.
+	MaxBytes int64
+	// MaxAge, if positive, is how long a cached customer is used before it
+	// is read again from the store. Zero: until a write through the cache
+	// changes it.
+	MaxAge time.Duration
+	// Now is the clock of MaxAge; time.Now if nil.
+	Now func() time.Time
+}
+
+// Store is a profileapi.Store with Access answered from memory. Its other
+// reads go to the store it wraps.
+type Store struct {
+	profileapi.Store
+
+	seed   maphash.Seed
+	seed2  maphash.Seed
+	max    int // bytes per shard
+	maxAge time.Duration
+	now    func() time.Time
+	start  time.Time
+	shards [shardCount]shard
+
+	// writes serializes the writes and what the cache learns of them, so
+	// that the cache sees them in the order the store does.
+	writes sync.Mutex
+
+	skillsMu  sync.RWMutex
+	skills    map[string]skillEntry
+	nextSkill uint32
+	skillsGen uint64
+
+	// complete is set while every customer of the store is cached: then
+	// a customer the cache does not have is new to the store too.
+	complete atomic.Bool
+	// evictions counts the customers dropped for want of room.
+	evictions atomic.Uint64
+
+	hits, misses atomic.Uint64
+
+	health  Health // nil if the store is not one
+	opening atomic.Value
+	warming atomic.Bool
+}
+
+// skillEntry is a skill as the cache knows it: a number, new each time the
+// skill is created, and the scopes it declares.
+type skillEntry struct {
+	number   uint32
+	declared profileapi.ScopeSet
+}
+
+var _ profileapi.Store = (*Store)(nil)
+
+// New returns a cache in front of store, empty; Warm fills it.
+func New(store profileapi.Store, opts Options) *Store {
+	s := &Store{
+		Store:  store,
+		seed:   maphash.MakeSeed(),
+		seed2:  maphash.MakeSeed(),
+		maxAge: opts.MaxAge,
+		now:    opts.Now,
+		skills: map[string]skillEntry{},
+	}
+	max := opts.MaxBytes
+	if max <= 0 {
+		max = 1 << 30
+	}
+	s.max = int(max / shardCount)
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.start = s.now()
+	for i := range s.shards {
+		s.shards[i].stamped = s.maxAge > 0
+	}
+	if h, ok := store.(Health); ok {
+		s.health = h
+		s.opening.Store(openingOf(h))
+	}
+	return s
+}
+
+// opening wraps what Health.Opening returns, which atomic.Value needs of
+// one type.
+type opening struct{ v any }
+
+func openingOf(h Health) opening { return opening{h.Opening()} }
+
+// checkHealth returns the store's error while its database is
+// unavailable, and forgets everything once the store has reopened it.
+func (s *Store) checkHealth() error {
+	if s.health == nil {
+		return nil
+	}
+	if err := s.health.Unavailable(); err != nil {
+		return err
+	}
+	if now := openingOf(s.health); now != s.opening.Load() {
+		s.forgetAll(now)
+	}
+	return nil
+}
+
+// forgetAll empties the cache, after the store reopened its database,
+// and fills it again in the background.
+func (s *Store) forgetAll(now opening) {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	if s.opening.Load() == now {
+		return // another call did it
+	}
+	s.complete.Store(false)
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.clear()
+		sh.mu.Unlock()
+	}
+	s.skillsMu.Lock()
+	clear(s.skills)
+	s.skillsGen++
+	s.skillsMu.Unlock()
+	s.opening.Store(now)
+	go func() { _ = s.Warm(context.Background()) }()
+}
+
+func (s *Store) key(id string) key {
+	return key{hi: maphash.String(s.seed, id), lo: maphash.String(s.seed2, id)}
+}
+
+func (s *Store) shardOf(k key) *shard { return &s.shards[k.hi%shardCount] }
+
+// stamp is the cache's clock in seconds, for MaxAge.
+func (s *Store) stamp() uint32 {
+	return uint32(min(s.now().Sub(s.start)/time.Second, math.MaxUint32))
+}
+
+// fresh reports whether a record of this stamp may still be used.
+func (s *Store) fresh(stamp uint32) bool {
+	return s.maxAge <= 0 || time.Duration(s.stamp()-stamp)*time.Second < s.maxAge
+}
+
+// Stats are the cache's counters.
+type Stats struct {
+	Customers int
+	// Bytes is the memory the customers take: their records, live or
+	// not yet reclaimed, and the tables.
+	Bytes        int
+	Hits, Misses uint64
+}
+
+// Stats counts what the cache holds and how often it answered.
+func (s *Store) Stats() Stats {
+	st := Stats{Hits: s.hits.Load(), Misses: s.misses.Load()}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		st.Customers += sh.count
+		st.Bytes += sh.bytes()
+		sh.mu.RUnlock()
+	}
+	return st
+}
+
+// Close closes the store and gives back the cache's memory.
+func (s *Store) Close() error {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.clear()
+		sh.mu.Unlock()
+	}
+	return s.Store.Close()
+}
+
+// Access answers from memory if it can, else from the store, keeping the
+// answer.
+func (s *Store) Access(ctx context.Context, customerID, skillID string) (*profileapi.Access, error) {
+	if err := s.checkHealth(); err != nil {
+		return nil, fmt.Errorf("cache: find access of customer %q for skill %q: %w", customerID, skillID, err)
+	}
+	if a := s.cached(customerID, skillID); a != nil {
+		s.hits.Add(1)
+		return a, nil
+	}
+	s.misses.Add(1)
+	return s.readThrough(ctx, customerID, skillID)
+}
+
+func (s *Store) skill(id string) (skillEntry, bool) {
+	s.skillsMu.RLock()
+	e, ok := s.skills[id]
+	s.skillsMu.RUnlock()
+	return e, ok
+}
+
+// cached is the access from memory, or nil.
+func (s *Store) cached(customerID, skillID string) *profileapi.Access {
+	sk, ok := s.skill(skillID)
+	if !ok {
+		return nil
+	}
+	k := s.key(customerID)
+	sh := s.shardOf(k)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	off := sh.find(k)
+	if off < 0 {
+		return nil
+	}
+	_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
+	if !s.fresh(stamp) {
+		return nil
+	}
+	granted, known := grantOf(body, sk.number)
+	if !known {
+		return nil
+	}
+	a := &profileapi.Access{Declared: sk.declared, Granted: granted}
+	var e entry
+	decode(body, &e, customerID, false)
+	a.Customer = e.customer
+	return a
+}
+
+// readThrough reads the access from the store and keeps it, unless a
+// write happened since the read began.
+func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*profileapi.Access, error) {
+	k := s.key(customerID)
+	sh := s.shardOf(k)
+	sh.mu.RLock()
+	gen := sh.gen
+	sh.mu.RUnlock()
+	s.skillsMu.RLock()
+	skillsGen := s.skillsGen
+	s.skillsMu.RUnlock()
+
+	a, err := s.Store.Access(ctx, customerID, skillID)
+	if err != nil {
+		return nil, err
+	}
+	sk, ok := s.learnSkill(skillID, a.Declared, skillsGen)
+	if !ok {
+		return a, nil
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.gen != gen {
+		return a, nil
+	}
+	e := entry{customer: a.Customer}
+	if off := sh.find(k); off >= 0 {
+		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
+		if s.fresh(stamp) {
+			decode(body, &e, customerID, true) // keep the grants it knows
+			e.customer = a.Customer
+		}
+	}
+	e.grants = setGrant(e.grants, sk.number, a.Granted)
+	s.put(sh, k, &e)
+	return a, nil
+}
+
+// learnSkill keeps a skill read with an access, unless a skill was
+// created or deleted since the read began.
+func (s *Store) learnSkill(id string, declared profileapi.ScopeSet, gen uint64) (skillEntry, bool) {
+	if e, ok := s.skill(id); ok {
+		return e, e.declared == declared
+	}
+	s.skillsMu.Lock()
+	defer s.skillsMu.Unlock()
+	if s.skillsGen != gen {
+		return skillEntry{}, false
+	}
+	if e, ok := s.skills[id]; ok {
+		return e, e.declared == declared
+	}
+	e := skillEntry{number: s.nextSkill, declared: declared}
+	s.nextSkill++
+	s.skills[id] = e
+	return e, true
+}
+
+func setGrant(grants []grant, skill uint32, scopes profileapi.ScopeSet) []grant {
+	for i := range grants {
+		if grants[i].skill == skill {
+			grants[i].scopes = scopes
+			return grants
+		}
+	}
+	return append(grants, grant{skill: skill, scopes: scopes})
+}
+
+// put stores e as k's record; if the shard is full, it starts over empty,
+// and the cache is no longer complete. The caller holds sh.mu.
+func (s *Store) put(sh *shard, k key, e *entry) {
+	e.stamp = s.stamp()
+	rec, ok := encode(nil, k, e, sh.stamped)
+	if !ok {
+		sh.remove(k)
+		s.evicted()
+		return
+	}
+	if !sh.put(k, rec, s.max, s.fresh) {
+		sh.clear()
+		s.evicted()
+		sh.put(k, rec, s.max, s.fresh)
+	}
+}
+
+func (s *Store) evicted() {
+	s.evictions.Add(1)
+	s.complete.Store(false)
+}
+
+// update changes k's record under the shard's lock, after a write: fn gets
+// the record (ok false if there is none) and says what to keep, or drop.
+func (s *Store) update(id string, fn func(e *entry, ok bool) (keep bool)) {
+	k := s.key(id)
+	sh := s.shardOf(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.gen++
+	var e entry
+	ok := false
+	if off := sh.find(k); off >= 0 {
+		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
+		if s.fresh(stamp) {
+			decode(body, &e, id, true)
+			ok = true
+		}
+	}
+	if fn(&e, ok) {
+		s.put(sh, k, &e)
+	} else {
+		sh.remove(k)
+	}
+}
+
+// forget drops a customer after a write whose outcome is not known.
+func (s *Store) forget(id string) {
+	s.update(id, func(*entry, bool) bool { return false })
+}
+
+// CreateSkill creates the skill in the store.
+func (s *Store) CreateSkill(ctx context.Context, sk *profileapi.Skill) error {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	err := s.Store.CreateSkill(ctx, sk)
+	s.forgetSkill(sk.ID)
+	return err
+}
+
+// DeleteSkill deletes the skill, and with it every consent to it.
+func (s *Store) DeleteSkill(ctx context.Context, id string) error {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	err := s.Store.DeleteSkill(ctx, id)
+	s.forgetSkill(id)
+	return err
+}
+
+// forgetSkill drops what the cache knows of a skill: the grants to it that
+// customers' records hold name its old number, which no skill has again.
+func (s *Store) forgetSkill(id string) {
+	s.skillsMu.Lock()
+	delete(s.skills, id)
+	s.skillsGen++
+	s.skillsMu.Unlock()
+}
+
+// CreateCustomer creates the customer in the store and caches it: it has
+// given no consent yet.
+func (s *Store) CreateCustomer(ctx context.Context, c *profileapi.Customer) error {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	err := s.Store.CreateCustomer(ctx, c)
+	s.update(c.ID, func(e *entry, ok bool) bool {
+		if err != nil {
+			return ok && profileapi.ErrorKind(err) == profileapi.ECONFLICT // the one stored is unchanged
+		}
+		*e = entry{customer: *c, complete: true}
+		return true
+	})
+	return err
+}
+
+// UpdateCustomer changes the customer in the store and in the cache.
+func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(*profileapi.Customer) error) (*profileapi.Customer, error) {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	c, err := s.Store.UpdateCustomer(ctx, id, fn)
+	s.update(id, func(e *entry, ok bool) bool {
+		if err != nil || !ok {
+			return false
+		}
+		e.customer = *c
+		return true
+	})
+	return c, err
+}
+
+// DeleteCustomer deletes the customer, and its consents.
+func (s *Store) DeleteCustomer(ctx context.Context, id string) error {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	err := s.Store.DeleteCustomer(ctx, id)
+	s.forget(id)
+	return err
+}
+
+// PutConsent sets the consent in the store and in the cache.
+func (s *Store) PutConsent(ctx context.Context, c *profileapi.Consent) error {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	err := s.Store.PutConsent(ctx, c)
+	s.setConsent(c.CustomerID, c.SkillID, c.Scopes, err)
+	return err
+}
+
+// DeleteConsent revokes the consent in the store and in the cache.
+func (s *Store) DeleteConsent(ctx context.Context, customerID, skillID string) error {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	err := s.Store.DeleteConsent(ctx, customerID, skillID)
+	if profileapi.IsNotFound(err) {
+		return err // nothing changed
+	}
+	s.setConsent(customerID, skillID, 0, err)
+	return err
+}
+
+// setConsent records a grant after a consent write; after a failed one,
+// or for a skill the cache does not know, it drops the customer.
+func (s *Store) setConsent(customerID, skillID string, scopes profileapi.ScopeSet, err error) {
+	sk, known := s.skill(skillID)
+	s.update(customerID, func(e *entry, ok bool) bool {
+		if err != nil || !ok || !known {
+			return false
+		}
+		e.grants = setGrant(e.grants, sk.number, scopes)
+		return true
+	})
+}
+
+// ImportCustomers imports into the store, then caches what it imported:
+// a customer the cache has keeps its CreatedAt, as in the store; a new one
+// is cached if the cache holds every customer, for then it knows the
+// customer is new. A customer with a zero time, which the store stamps
+// with its own clock, is dropped instead.
+func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
+	importer, ok := s.Store.(Importer)
+	if !ok {
+		return profileapi.Errorf(profileapi.EINVALID, "this server's store cannot import in bulk")
+	}
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	err := importer.ImportCustomers(ctx, customers, consents)
+	grants := make(map[string][]*profileapi.Consent, len(consents))
+	for _, c := range consents {
+		grants[c.CustomerID] = append(grants[c.CustomerID], c)
+	}
+	type known struct {
+		skillEntry
+		ok bool
+	}
+	skills := map[string]known{}
+	if err == nil {
+		for _, c := range consents {
+			if _, ok := skills[c.SkillID]; !ok {
+				e, ok := s.skillForWrite(ctx, c.SkillID)
+				skills[c.SkillID] = known{e, ok}
+			}
+		}
+	}
+	complete := s.complete.Load()
+	for _, c := range customers {
+		s.update(c.ID, func(e *entry, cached bool) bool {
+			if err != nil || !cached && !complete || c.CreatedAt.IsZero() || c.UpdatedAt.IsZero() {
+				return false
+			}
+			created := c.CreatedAt
+			if cached {
+				created = e.customer.CreatedAt
+			} else {
+				*e = entry{complete: true}
+			}
+			e.customer = *c
+			e.customer.CreatedAt = toMillis(created)
+			e.customer.UpdatedAt = toMillis(c.UpdatedAt)
+			for _, g := range grants[c.ID] {
+				sk := skills[g.SkillID]
+				if !sk.ok {
+					return false
+				}
+				e.grants = setGrant(e.grants, sk.number, g.Scopes)
+			}
+			return true
+		})
+	}
+	return err
+}
+
+// toMillis is t at the store's precision.
+func toMillis(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
+
+// skillForWrite is the skill's entry, read from the store if need be. The
+// caller holds s.writes: no skill is created or deleted meanwhile.
+func (s *Store) skillForWrite(ctx context.Context, id string) (skillEntry, bool) {
+	if e, ok := s.skill(id); ok {
+		return e, true
+	}
+	sk, err := s.Store.Skill(ctx, id)
+	if err != nil {
+		return skillEntry{}, false
+	}
+	s.skillsMu.Lock()
+	defer s.skillsMu.Unlock()
+	if e, ok := s.skills[id]; ok {
+		return e, true
+	}
+	e := skillEntry{number: s.nextSkill, declared: sk.Permissions}
+	s.nextSkill++
+	s.skills[id] = e
+	return e, true
+}
+
+// Warm caches every skill and every customer of the store, if it can list
+// them, and notes that the cache is complete if all fitted. Run it once,
+// at start; requests are answered meanwhile, and writes may happen: a
+// shard written to during the warm-up is not warmed further, as a page
+// read before the write could be older than it.
+func (s *Store) Warm(ctx context.Context) error {
+	lister, ok := s.Store.(Lister)
+	if !ok || !s.warming.CompareAndSwap(false, true) {
+		return nil
+	}
+	defer s.warming.Store(false)
+	evictions := s.evictions.Load()
+	var gens [shardCount]uint64
+	for i := range s.shards {
+		s.shards[i].mu.RLock()
+		gens[i] = s.shards[i].gen
+		s.shards[i].mu.RUnlock()
+	}
+	s.skillsMu.RLock()
+	skillsGen := s.skillsGen
+	s.skillsMu.RUnlock()
+	skills, err := s.Store.Skills(ctx)
+	if err != nil {
+		return err
+	}
+	numbers := map[string]skillEntry{}
+	for _, sk := range skills {
+		e, ok := s.learnSkill(sk.ID, sk.Permissions, skillsGen)
+		if !ok {
+			return nil // a skill changed meanwhile: the cache warms as it is used
+		}
+		numbers[sk.ID] = e
+	}
+	complete := true
+	err = lister.EachCustomer(ctx, func(c *profileapi.Customer, consents []*profileapi.Consent) error {
+		k := s.key(c.ID)
+		sh := s.shardOf(k)
+		e := entry{customer: *c, complete: true}
+		for _, g := range consents {
+			sk, ok := numbers[g.SkillID]
+			if !ok {
+				complete = false // a skill created meanwhile
+				return nil
+			}
+			e.grants = setGrant(e.grants, sk.number, g.Scopes)
+		}
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		if sh.gen != gens[k.hi%shardCount] {
+			complete = false
+			return nil
+		}
+		s.put(sh, k, &e)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.skillsMu.RLock()
+	unchanged := s.skillsGen == skillsGen
+	s.skillsMu.RUnlock()
+	if complete && unchanged && s.evictions.Load() == evictions {
+		s.complete.Store(true)
+	}
+	return nil
+}

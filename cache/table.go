@@ -1,0 +1,396 @@
+package cache
+
+import (
+	"encoding/binary"
+	"sync"
+	"time"
+
+	"github.com/profileapi/profileapi"
+)
+
+// The customers are kept in shards, each a hash table of records in one
+// arena. Arenas and tables live outside the Go heap (mem_unix.go): a
+// million customers are a hundred megabytes that the garbage collector
+// neither scans nor counts towards its next cycle, so the process's memory
+// is the cache plus a small heap, not twice the cache.
+//
+// A customer is known by a keyed hash of its id rather than the id, which
+// would double the memory: 64 bits kept in the record, 32 in its slot and
+// 6 that pick the shard. Two ids of a million hash alike with a probability
+// under 2^-60, and the key is random per process.
+
+const shardCount = 64
+
+// key is the hash of a customer id: hi picks the shard and the slot.
+type key struct{ hi, lo uint64 }
+
+func (k key) tag() uint32 { return uint32(k.hi >> 32) }
+
+// A slot of a table is 0 (empty), tombstone, or a record's offset in the
+// arena plus one in the high half and its key's tag in the low half.
+const tombstone = 1
+
+type shard struct {
+	mu    sync.RWMutex
+	slots []uint64 // a power of two long
+	arena []byte
+	used  int // bytes of the arena in use, live or not
+	live  int // bytes of live records
+	count int // live records
+	tombs int
+	// gen changes with every write to the shard, so that a record read
+	// from the store before a write is not stored after it.
+	gen uint64
+	// stamped says the records hold when they were read: the cache has a
+	// MaxAge.
+	stamped bool
+}
+
+// A record is the key's lo, when it was read if the cache has a MaxAge,
+// then the customer:
+//
+//	lo uint64 | stamp uint32 (with MaxAge) | len uvarint | body
+//
+// body: region, flags, created and updated (varints, milliseconds), name,
+// given name, email, mobile number (if any) as uvarint-length strings, then
+// the grants known: count, then skill number (uvarint) and scopes (byte).
+
+const (
+	flagComplete = 1 << iota // the grants are every grant the customer has given
+	flagMobile               // the customer has a mobile number
+)
+
+// entry is a decoded record.
+type entry struct {
+	customer profileapi.Customer
+	complete bool
+	grants   []grant
+	stamp    uint32
+}
+
+// grant is what a customer grants one skill, by the skill's number.
+type grant struct {
+	skill  uint32
+	scopes profileapi.ScopeSet
+}
+
+var regionCodes = map[profileapi.Region]byte{profileapi.RegionNA: 1, profileapi.RegionEU: 2, profileapi.RegionFE: 3}
+
+var codeRegions = [4]profileapi.Region{"", profileapi.RegionNA, profileapi.RegionEU, profileapi.RegionFE}
+
+// encode appends e's record. A region the cache has no code for cannot be
+// kept: ok is false.
+func encode(dst []byte, k key, e *entry, stamped bool) ([]byte, bool) {
+	region, ok := regionCodes[e.customer.Region]
+	if !ok {
+		return dst, false
+	}
+	var body []byte
+	body = append(body, region)
+	var flags byte
+	if e.complete {
+		flags |= flagComplete
+	}
+	p := &e.customer.Profile
+	if p.MobileNumber != nil {
+		flags |= flagMobile
+	}
+	body = append(body, flags)
+	created := e.customer.CreatedAt.UnixMilli()
+	body = binary.AppendVarint(body, created)
+	body = binary.AppendVarint(body, e.customer.UpdatedAt.UnixMilli()-created)
+	for _, s := range []string{p.Name, p.GivenName, p.Email} {
+		body = binary.AppendUvarint(body, uint64(len(s)))
+		body = append(body, s...)
+	}
+	if p.MobileNumber != nil {
+		for _, s := range []string{p.MobileNumber.CountryCode, p.MobileNumber.PhoneNumber} {
+			body = binary.AppendUvarint(body, uint64(len(s)))
+			body = append(body, s...)
+		}
+	}
+	body = binary.AppendUvarint(body, uint64(len(e.grants)))
+	for _, g := range e.grants {
+		body = binary.AppendUvarint(body, uint64(g.skill))
+		body = append(body, byte(g.scopes))
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, k.lo)
+	if stamped {
+		dst = binary.LittleEndian.AppendUint32(dst, e.stamp)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(body)))
+	return append(dst, body...), true
+}
+
+// recordAt returns the record at off: its key's lo, its stamp (0 if not
+// stamped), its body, and its whole length.
+func recordAt(arena []byte, off int, stamped bool) (lo uint64, stamp uint32, body []byte, size int) {
+	lo = binary.LittleEndian.Uint64(arena[off:])
+	head := 8
+	if stamped {
+		stamp = binary.LittleEndian.Uint32(arena[off+8:])
+		head += 4
+	}
+	n, w := binary.Uvarint(arena[off+head:])
+	start := off + head + w
+	return lo, stamp, arena[start : start+int(n)], head + w + int(n)
+}
+
+// decoder reads a record's body.
+type decoder struct {
+	b []byte
+	i int
+}
+
+func (d *decoder) byte() byte { d.i++; return d.b[d.i-1] }
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b[d.i:])
+	d.i += n
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b[d.i:])
+	d.i += n
+	return v
+}
+
+// span returns the bounds of the next string.
+func (d *decoder) span() (int, int) {
+	n := int(d.uvarint())
+	d.i += n
+	return d.i - n, d.i
+}
+
+// decode reads a body into e, with its grants if asked. The strings are
+// copied out of the arena, in one allocation: the arena is reused once the
+// shard's lock is released.
+func decode(body []byte, e *entry, id string, withGrants bool) {
+	d := &decoder{b: body}
+	e.customer.ID = id
+	e.customer.Region = codeRegions[d.byte()&3]
+	flags := d.byte()
+	e.complete = flags&flagComplete != 0
+	created := d.varint()
+	updated := created + d.varint()
+	e.customer.CreatedAt = time.UnixMilli(created).UTC()
+	e.customer.UpdatedAt = time.UnixMilli(updated).UTC()
+	strs := d.i
+	nameA, nameB := d.span()
+	givenA, givenB := d.span()
+	emailA, emailB := d.span()
+	var ccA, ccB, phoneA, phoneB int
+	if flags&flagMobile != 0 {
+		ccA, ccB = d.span()
+		phoneA, phoneB = d.span()
+	}
+	all := string(body[strs:d.i])
+	str := func(a, b int) string { return all[a-strs : b-strs] }
+	p := &e.customer.Profile
+	p.Name, p.GivenName, p.Email = str(nameA, nameB), str(givenA, givenB), str(emailA, emailB)
+	p.MobileNumber = nil
+	if flags&flagMobile != 0 {
+		p.MobileNumber = &profileapi.PhoneNumber{CountryCode: str(ccA, ccB), PhoneNumber: str(phoneA, phoneB)}
+	}
+	if !withGrants {
+		return
+	}
+	n := int(d.uvarint())
+	e.grants = e.grants[:0]
+	for range n {
+		skill := uint32(d.uvarint())
+		e.grants = append(e.grants, grant{skill: skill, scopes: profileapi.ScopeSet(d.byte())})
+	}
+}
+
+// grantOf reads only what a body says of one skill: the scopes granted,
+// and whether the body knows.
+func grantOf(body []byte, skill uint32) (profileapi.ScopeSet, bool) {
+	d := &decoder{b: body}
+	d.i = 1
+	flags := d.byte()
+	d.varint()
+	d.varint()
+	d.span()
+	d.span()
+	d.span()
+	if flags&flagMobile != 0 {
+		d.span()
+		d.span()
+	}
+	for n := int(d.uvarint()); n > 0; n-- {
+		s := uint32(d.uvarint())
+		scopes := profileapi.ScopeSet(d.byte())
+		if s == skill {
+			return scopes, true
+		}
+	}
+	return 0, flags&flagComplete != 0
+}
+
+// find returns the offset of k's record, or -1. The caller holds mu.
+func (s *shard) find(k key) int {
+	if len(s.slots) == 0 {
+		return -1
+	}
+	mask := uint32(len(s.slots) - 1)
+	tag := k.tag()
+	for i := tag & mask; ; i = (i + 1) & mask {
+		v := s.slots[i]
+		if v == 0 {
+			return -1
+		}
+		if v != tombstone && uint32(v) == tag {
+			off := int(v>>32) - 1
+			if lo, _, _, _ := recordAt(s.arena, off, s.stamped); lo == k.lo {
+				return off
+			}
+		}
+	}
+}
+
+// slotOf returns the index of k's slot, or -1. The caller holds mu.
+func (s *shard) slotOf(k key) int {
+	if len(s.slots) == 0 {
+		return -1
+	}
+	mask := uint32(len(s.slots) - 1)
+	tag := k.tag()
+	for i := tag & mask; ; i = (i + 1) & mask {
+		v := s.slots[i]
+		if v == 0 {
+			return -1
+		}
+		if v != tombstone && uint32(v) == tag {
+			if lo, _, _, _ := recordAt(s.arena, int(v>>32)-1, s.stamped); lo == k.lo {
+				return int(i)
+			}
+		}
+	}
+}
+
+// remove drops k's record, if any. The caller holds mu for writing.
+func (s *shard) remove(k key) {
+	i := s.slotOf(k)
+	if i < 0 {
+		return
+	}
+	_, _, _, size := recordAt(s.arena, int(s.slots[i]>>32)-1, s.stamped)
+	s.live -= size
+	s.count--
+	s.slots[i] = tombstone
+	s.tombs++
+}
+
+// put stores rec, the record of k, replacing any other. It returns false
+// if the shard has no room within max bytes, even once compacted. The
+// caller holds mu for writing.
+func (s *shard) put(k key, rec []byte, max int, keep func(stamp uint32) bool) bool {
+	s.remove(k)
+	if (s.count+s.tombs+1)*4 > len(s.slots)*3 {
+		s.rehash()
+	}
+	if len(s.slots)*8 > max {
+		return false
+	}
+	if s.used+len(rec) > len(s.arena) && !s.grow(len(rec), max, keep) {
+		return false
+	}
+	off := s.used
+	copy(s.arena[off:], rec)
+	s.used += len(rec)
+	s.live += len(rec)
+	s.count++
+	mask := uint32(len(s.slots) - 1)
+	for i := k.tag() & mask; ; i = (i + 1) & mask {
+		if v := s.slots[i]; v == 0 || v == tombstone {
+			if v == tombstone {
+				s.tombs--
+			}
+			s.slots[i] = uint64(off+1)<<32 | uint64(k.tag())
+			return true
+		}
+	}
+}
+
+// grow makes room for need more bytes: compacts the arena if half of it
+// is dead, else doubles it, within max bytes for arena and slots. keep
+// says whether a record of that stamp is still worth its room.
+func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
+	size := len(s.arena)
+	switch {
+	case size == 0:
+		size = 64 << 10
+	case s.live+need <= size/2:
+		// as large: compact only
+	default:
+		size *= 2
+	}
+	for size < s.live+need {
+		size *= 2
+	}
+	if size+len(s.slots)*8 > max {
+		if s.live+need+len(s.slots)*8 > max {
+			return false
+		}
+		size = max - len(s.slots)*8
+	}
+	arena := allocate(size)
+	used, live, count := 0, 0, 0
+	for i, v := range s.slots {
+		if v == 0 || v == tombstone {
+			continue
+		}
+		_, stamp, _, n := recordAt(s.arena, int(v>>32)-1, s.stamped)
+		if !keep(stamp) {
+			s.slots[i] = tombstone
+			s.tombs++
+			continue
+		}
+		copy(arena[used:], s.arena[int(v>>32)-1:int(v>>32)-1+n])
+		s.slots[i] = uint64(used+1)<<32 | uint64(uint32(v))
+		used += n
+		live += n
+		count++
+	}
+	release(s.arena)
+	s.arena, s.used, s.live, s.count = arena, used, live, count
+	return s.used+need <= len(s.arena)
+}
+
+// rehash sizes the table for the records it holds, dropping tombstones.
+func (s *shard) rehash() {
+	n := 1024
+	for n < (s.count+1)*2 { // at most half full after, so between 3/8 and 3/4 full
+		n *= 2
+	}
+	slots := allocateSlots(n)
+	mask := uint32(n - 1)
+	for _, v := range s.slots {
+		if v == 0 || v == tombstone {
+			continue
+		}
+		for i := uint32(v) & mask; ; i = (i + 1) & mask {
+			if slots[i] == 0 {
+				slots[i] = v
+				break
+			}
+		}
+	}
+	releaseSlots(s.slots)
+	s.slots, s.tombs = slots, 0
+}
+
+// clear drops every record and gives the memory back.
+func (s *shard) clear() {
+	release(s.arena)
+	releaseSlots(s.slots)
+	s.arena, s.slots = nil, nil
+	s.used, s.live, s.count, s.tombs = 0, 0, 0, 0
+	s.gen++
+}
+
+// bytes is the memory the shard uses; the arena's tail is reserved, not
+// yet touched.
+func (s *shard) bytes() int { return s.used + 8*len(s.slots) }

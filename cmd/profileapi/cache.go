@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/cache"
+)
+
+// cacheOptions are serve's --cache flags.
+type cacheOptions struct {
+	mode   string
+	sizeMB int64
+	maxAge time.Duration
+}
+
+func (c *cacheOptions) register(f *pflag.FlagSet) {
+	f.StringVar(&c.mode, "cache", "auto", `keep customers and consents in memory for the public API: on, off, or auto (on for a SQLite file, which only this process may write to; off for PostgreSQL, which other nodes write to)`)
+	f.Int64Var(&c.sizeMB, "cache-size", 1024, "memory the cache may take, in MiB (about 100 bytes a customer)")
+	f.DurationVar(&c.maxAge, "cache-max-age", 0, "how long a cached customer is used before it is read again (default: until this process changes it; 1s with PostgreSQL)")
+}
+
+// wrap puts the cache in front of the store, if it is on, and starts
+// filling it in the background: calls are answered meanwhile, from the
+// store if need be.
+func (c *cacheOptions) wrap(ctx context.Context, store profileapi.Store, db string, logger *slog.Logger) (profileapi.Store, error) {
+	postgres := isPostgresURL(db)
+	switch c.mode {
+	case "off":
+		return store, nil
+	case "auto":
+		if postgres {
+			return store, nil
+		}
+	case "on":
+	default:
+		return nil, fmt.Errorf("--cache %q: want on, off or auto", c.mode)
+	}
+	maxAge := c.maxAge
+	if postgres && maxAge == 0 {
+		maxAge = time.Second // other nodes' writes show within a second
+	}
+	cached := cache.New(store, cache.Options{MaxBytes: c.sizeMB << 20, MaxAge: maxAge})
+	go func() {
+		start := time.Now()
+		if err := cached.Warm(context.WithoutCancel(ctx)); err != nil {
+			logger.Warn("cache warm-up failed; the cache fills as customers are read", "err", err)
+			return
+		}
+		st := cached.Stats()
+		logger.Info("cache warm", "customers", st.Customers, "bytes", st.Bytes, "duration", time.Since(start).Round(time.Millisecond))
+	}()
+	return cached, nil
+}

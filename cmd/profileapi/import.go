@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func importCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "import FILE|-",
+		Short: "Create or update customers and their consents in bulk, from NDJSON",
+		Long: `import streams a file of customers, one JSON object per line, to the admin
+API, which stores them in batches as they arrive (FILE - reads standard input):
+
+  {"id":"amzn1.ask.account.A1","region":"NA","profile":{"name":"John Smith","givenName":"John",
+   "email":"jsmith@example.com","mobileNumber":{"countryCode":"+1","phoneNumber":"201-555-0123"}},
+   "consents":{"amzn1.ask.skill.pizza":["alexa::profile:email:read"]}}
+
+Each line is validated as "customers create" and "consents grant" validate
+it; the skills must exist. On the first bad line the lines before it are
+imported and the error names the line. Importing is idempotent (customers
+and consents already stored are updated), so fix the file and run the same
+command again.`,
+		Example: `  profileapi import customers.ndjson
+  gzip -dc customers.ndjson.gz | profileapi import -`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in := g.stdin
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				in = f
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			var out struct {
+				Imported int `json:"imported"`
+			}
+			if err := c.stream(cmd.Context(), "/admin/v1/import", in, &out); err != nil {
+				return err
+			}
+			d := time.Since(start)
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d customers in %s (%.0f/s)\n", out.Imported, d.Round(time.Millisecond), float64(out.Imported)/d.Seconds())
+			return nil
+		},
+	}
+}
+
+// stream POSTs an NDJSON body of any length and decodes the JSON answer
+// into out. It has no overall timeout: a large import takes minutes.
+func (c *adminClient) stream(ctx context.Context, path string, body io.Reader, out any) error {
+	resp, err := c.post(ctx, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 400 {
+		return answerError(resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+// post sends an NDJSON body and returns the answer, whose body the caller
+// reads and closes.
+func (c *adminClient) post(ctx context.Context, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	hc := *c.http
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the admin API at %s (is `profileapi serve` running? see --admin-url): %w", c.base, err)
+	}
+	return resp, nil
+}
+
+// answerError is the error of an admin API answer with an error status.
+func answerError(status int, body []byte) error {
+	e := &apiError{Status: status}
+	if json.Unmarshal(body, e) != nil || e.Code == "" {
+		e.Code, e.Message = http.StatusText(status), strings.TrimSpace(string(body))
+	}
+	return e
+}

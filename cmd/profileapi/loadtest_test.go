@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profileapi/profileapi"
+)
+
+// The generated customers are valid, in id order, and all different.
+func TestLoadtestCustomers(t *testing.T) {
+	g := &generator{seed: 7, n: 3000}
+	seen := map[string]bool{}
+	last := ""
+	for _, i := range g.inOrder() {
+		var line struct {
+			ID       string                         `json:"id"`
+			Region   profileapi.Region              `json:"region"`
+			Profile  profileapi.Profile             `json:"profile"`
+			Consents map[string]profileapi.ScopeSet `json:"consents"`
+		}
+		b := g.customerLine(nil, int(i))
+		if err := json.Unmarshal(b, &line); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		c := profileapi.Customer{ID: line.ID, Region: line.Region, Profile: line.Profile}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if seen[c.ID] || c.ID <= last || len(c.ID) != len("amzn1.ask.account.")+64 || line.Consents[loadtestSkill] != profileapi.AllScopes {
+			t.Fatalf("customer %d: %s", i, b)
+		}
+		seen[c.ID], last = true, c.ID
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	h := &histogram{}
+	for i := 1; i <= 10000; i++ {
+		h.record(time.Duration(i) * time.Microsecond)
+	}
+	for q, want := range map[float64]time.Duration{0.5: 5 * time.Millisecond, 0.99: 9900 * time.Microsecond, 0.999: 9990 * time.Microsecond, 1: 10 * time.Millisecond} {
+		got := h.quantile(q)
+		if d := got - want; d < -want/100 || d > want/100 {
+			t.Errorf("quantile %v = %s, want %s within 1%%", q, got, want)
+		}
+	}
+	for _, ns := range []uint64{0, 1, 127, 128, 255, 256, 1000, 123456789} {
+		if b := bucketOf(ns); valueOf(b) < ns || (b > 0 && valueOf(b-1) >= ns) {
+			t.Errorf("%d ns is in bucket %d, which ends at %d", ns, b, valueOf(b))
+		}
+	}
+}
+
+func TestReadResponse(t *testing.T) {
+	rd := bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-length: 5\r\n\r\nhello" +
+		"HTTP/1.1 204 No Content\r\nX-Request-Id: a\r\n\r\n" +
+		"HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"))
+	for _, want := range []struct {
+		status    int
+		keepAlive bool
+	}{{200, true}, {204, true}, {401, false}} {
+		status, keepAlive, err := readResponse(rd)
+		if err != nil || status != want.status || keepAlive != want.keepAlive {
+			t.Fatalf("got %d %v %v, want %+v", status, keepAlive, err, want)
+		}
+	}
+}
+
+// The load test end to end, small: the server and the ceiling run as child
+// processes (this test binary acting as profileapi).
+func TestLoadtest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Setenv("PROFILEAPI_TEST_AS_MAIN", "1")
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens.txt")
+	var stdout, stderr strings.Builder
+	err := run(context.Background(), []string{"loadtest", "--customers", "300", "--connections", "4", "--duration", "600ms", "--warmup", "200ms",
+		"--rounds", "2", "--tokens-out", tokens, "--work-dir", dir}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("loadtest: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	t.Log(out)
+	for _, want := range []string{"import   300 customers", "tokens   300 minted", "round 2", "ratio              throughput"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the report", want)
+		}
+	}
+	m := regexp.MustCompile(`(?m)^profileapi\s+(\d+)\s+\S+\s+\S+\s+\S+\s+\S+\s+(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("no profileapi line")
+	}
+	if rate, _ := strconv.Atoi(m[1]); rate == 0 || m[2] != "0" {
+		t.Errorf("profileapi: %s req/s, %s non-2xx", m[1], m[2])
+	}
+	b, err := os.ReadFile(tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 300 {
+		t.Errorf("%d token lines, want 300", n)
+	}
+}
+
+// import streams a file to the admin API; a bad line is reported with
+// what was imported.
+func TestImportCommand(t *testing.T) {
+	in := start(t, t.TempDir())
+	if _, err := in.cli(t, "skills", "create", "--id", "amzn1.ask.skill.imp", "--name", "Imp", "--permission", "alexa::profile:email:read"); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "customers.ndjson")
+	lines := `{"id":"amzn1.ask.account.CLI1","region":"NA","profile":{"email":"one@example.com"},"consents":{"amzn1.ask.skill.imp":["alexa::profile:email:read"]}}
+{"id":"amzn1.ask.account.CLI2","region":"EU","profile":{"name":"Two"}}
+`
+	if err := os.WriteFile(file, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := in.cli(t, "import", file)
+	if err != nil || !strings.HasPrefix(out, "imported 2 customers in ") {
+		t.Fatalf("import: %q %v", out, err)
+	}
+	if out, err := in.cli(t, "consents", "get", "amzn1.ask.account.CLI1", "amzn1.ask.skill.imp"); err != nil || !strings.Contains(out, "alexa::profile:email:read") {
+		t.Fatalf("imported consent: %q %v", out, err)
+	}
+	if err := os.WriteFile(file, []byte(lines+`{"id":"amzn1.ask.account.CLI3","region":"XX"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = in.cli(t, "import", file)
+	if err == nil || !strings.Contains(err.Error(), "line 3: region") || !strings.Contains(err.Error(), "2 customers from the lines before line 3 were imported") {
+		t.Fatalf("import of a bad line: %v", err)
+	}
+}

@@ -1,0 +1,31 @@
+package token
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// BenchmarkVerifyFull is Verify without the fast path: golang-jwt's full
+// parse, as every request paid before the fast path.
+func BenchmarkVerifyFull(b *testing.B) {
+	k := newTestKeyring(b, nil)
+	ctx := context.Background()
+	tok, _, err := k.Issue(ctx, Claims{
+		CustomerID: "amzn1.ask.account.AFJ3EXAMPLEAZQWERTYUIOPASDFGHJKLZXCVBNMQWERTYUIOPASDFGHJKLZXCVBNMQ",
+		SkillID:    "amzn1.ask.skill.0f5b5b4e-9a8e-4b39-8c43-2f1d2a6e0b71",
+		DeviceID:   "amzn1.ask.device.AEXAMPLEDEVICEIDQWERTYUIOPASDFGHJKL",
+		Region:     "NA",
+		Audience:   "https://api.amazonalexa.com",
+	}, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(tok)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.verifyFull(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package token
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/sqlite"
+)
+
+func newTestKeyring(t testing.TB, now func() time.Time) *Keyring {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "keys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	k, err := NewKeyring(context.Background(), store, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+var testClaims = Claims{CustomerID: "amzn1.ask.account.A", SkillID: "amzn1.ask.skill.s", DeviceID: "amzn1.ask.device.D", Region: profileapi.RegionEU, Audience: "https://api.eu.amazonalexa.com"}
+
+// resign replaces the token's payload and signs it again with the key.
+func resign(k *Keyring, tok, payload string) string {
+	parts := strings.Split(tok, ".")
+	k.mu.RLock()
+	key := k.signing
+	k.mu.RUnlock()
+	signed := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	mac := hmac.New(sha256.New, key.Secret)
+	mac.Write([]byte(signed))
+	return signed + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func payloadOf(t testing.TB, tok string) string {
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestFastPathMatchesFullParse(t *testing.T) {
+	k := newTestKeyring(t, nil)
+	ctx := context.Background()
+	tok, _, err := k.Issue(ctx, testClaims, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.verifyFast(tok); ok {
+		t.Fatal("the fast path knew a header before any token verified")
+	}
+	full, err := k.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, ok := k.verifyFast(tok)
+	if !ok {
+		t.Fatal("the fast path refused a token that verified")
+	}
+	if !reflect.DeepEqual(fast, full) {
+		t.Fatalf("fast path claims %+v, full parse %+v", fast, full)
+	}
+
+	// A forged signature, a bad segment count: the fast path leaves them
+	// to the full parse.
+	for _, bad := range []string{tok[:len(tok)-2] + "AA", tok + ".x", strings.Replace(tok, ".", "..", 1), tok[:strings.LastIndexByte(tok, '.')]} {
+		if _, ok := k.verifyFast(bad); ok {
+			t.Errorf("fast path accepted %q", bad)
+		}
+		if _, err := k.Verify(ctx, bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+func TestFastPathRespectsTime(t *testing.T) {
+	now := time.Now()
+	k := newTestKeyring(t, func() time.Time { return now })
+	ctx := context.Background()
+	tok, _, _ := k.Issue(ctx, testClaims, time.Minute)
+	if _, err := k.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if _, err := k.Verify(ctx, tok); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("a token at its expiry: %v", err)
+	}
+	now = now.Add(-2 * time.Minute)
+	if _, err := k.Verify(ctx, tok); err == nil || !strings.Contains(err.Error(), "not valid yet") {
+		t.Fatalf("a token before it was issued: %v", err)
+	}
+}
+
+func TestFastPathForgetsRetiredKeys(t *testing.T) {
+	now := time.Now()
+	k := newTestKeyring(t, func() time.Time { return now })
+	ctx := context.Background()
+	tok, _, _ := k.Issue(ctx, testClaims, MaxTTL)
+	if _, err := k.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(MaxTTL - time.Minute)
+	if _, err := k.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.verifyFast(tok); !ok {
+		t.Fatal("after a rotation, the fast path refused a live token of the previous key")
+	}
+	now = now.Add(DefaultRotation + 2*time.Minute)
+	if _, ok := k.verifyFast(tok); ok {
+		t.Fatal("the fast path accepted a token of a retired key")
+	}
+	if _, err := k.Verify(ctx, tok); err == nil {
+		t.Fatal("accepted a token of a retired key")
+	}
+}
+
+// fastPathSeeds are payloads the fast path must get exactly right or
+// leave alone: each is signed with the real key.
+func fastPathSeeds(good string) []string {
+	return []string{
+		good,
+		strings.Replace(good, `"iss":`, `"ISS":`, 1),
+		strings.Replace(good, `"sub":"amzn1.ask.skill.s"`, `"sub":"amzn1.ask.skill.s","sub":"amzn1.ask.skill.t"`, 1),
+		strings.Replace(good, `"sub":"amzn1.ask.skill.s"`, `"sub":"amzn1.ask.skill.s","Sub":"amzn1.ask.skill.t"`, 1),
+		strings.Replace(good, `"userId":"amzn1.ask.account.A"`, `"userId":"amzn1.ask.account.A","userid":"amzn1.ask.account.B"`, 1),
+		strings.Replace(good, `"userId":"amzn1.ask.account.A"`, `"userId":"amzn1.ask.\u0061ccount.A"`, 1),
+		strings.Replace(good, `"aud":[`, `"aud":["x",`, 1),
+		strings.Replace(good, `"aud":["https://api.eu.amazonalexa.com"]`, `"aud":"https://api.eu.amazonalexa.com"`, 1),
+		strings.Replace(good, `"aud":["https://api.eu.amazonalexa.com"]`, `"aud":[]`, 1),
+		strings.Replace(good, `"aud":["https://api.eu.amazonalexa.com"]`, `"aud":null`, 1),
+		strings.Replace(good, `"exp":`, `"exp":-`, 1),
+		strings.Replace(good, `"exp":`, `"exp":0`, 1),
+		strings.Replace(good, `"iat":`, `"x":1,"iat":`, 1),
+		strings.Replace(good, `"region":"EU"`, `"region":"EU","extra":{"a":[1,2]}`, 1),
+		strings.Replace(good, `,"nbf":`, `,"nbf":1e3,"NBF":`, 1),
+		strings.Replace(good, `"region":"EU"`, `"region":"Ëu"`, 1),
+		good + " ",
+		good + "x",
+		" " + good,
+		"[" + good + "]",
+		`{"iss":"AlexaSkillKit"}`,
+		`{}`,
+		``,
+		`null`,
+	}
+}
+
+// FuzzFastPath signs arbitrary payloads with the real key: whatever the
+// fast path accepts, the full parse accepts with the same claims.
+func FuzzFastPath(f *testing.F) {
+	k := newTestKeyring(f, nil)
+	ctx := context.Background()
+	tok, _, err := k.Issue(ctx, testClaims, time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := k.Verify(ctx, tok); err != nil { // teaches the fast path the header
+		f.Fatal(err)
+	}
+	for _, s := range fastPathSeeds(payloadOf(f, tok)) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, payload string) {
+		s := resign(k, tok, payload)
+		fast, ok := k.verifyFast(s)
+		full, err := k.verifyFull(ctx, s)
+		if ok && (err != nil || !reflect.DeepEqual(fast, full)) {
+			t.Fatalf("payload %q: fast path %+v, full parse %+v, %v", payload, fast, full, err)
+		}
+	})
+}
+
+// The seeds, as a test: each one the fast path accepts is accepted the same.
+func TestFastPathSeeds(t *testing.T) {
+	k := newTestKeyring(t, nil)
+	ctx := context.Background()
+	tok, _, _ := k.Issue(ctx, testClaims, time.Hour)
+	if _, err := k.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	for _, payload := range fastPathSeeds(payloadOf(t, tok)) {
+		s := resign(k, tok, payload)
+		fast, ok := k.verifyFast(s)
+		full, err := k.verifyFull(ctx, s)
+		if ok {
+			accepted++
+			if err != nil || !reflect.DeepEqual(fast, full) {
+				t.Errorf("payload %q: fast path %+v, full parse %+v, %v", payload, fast, full, err)
+			}
+		}
+	}
+	if accepted < 3 {
+		t.Errorf("the fast path accepted %d seeds, want the good one and its harmless variants", accepted)
+	}
+}
