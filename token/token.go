@@ -75,10 +75,12 @@ type Keyring struct {
 	rotation time.Duration
 	parser   *jwt.Parser
 
-	mu          sync.RWMutex
-	keys        map[string]*profileapi.SigningKey
-	signing     *profileapi.SigningKey
-	lastUnknown time.Time // last reload for an unknown kid, on the real clock
+	mu      sync.RWMutex
+	keys    map[string]*profileapi.SigningKey
+	signing *profileapi.SigningKey
+
+	reloadMu   sync.Mutex
+	lastReload time.Time // start of the last reload for an unknown kid, real clock
 
 	// headers maps the header segment of tokens that verified to their
 	// key, for the fast path (see verifyFast). Replaced whole under mu,
@@ -268,20 +270,24 @@ func (k *Keyring) signingKey(ctx context.Context) (*profileapi.SigningKey, error
 	return k.Rotate(ctx)
 }
 
-// verifyingKey finds the key by id. A kid not seen before triggers a
+// verifyingKey finds the key by id. A kid not known yet makes the keyring
 // reload from the store, so a key another node has just made is found at
-// once; reloads for unknown kids are capped at one per 50ms, so a flood of
-// forged kids costs the store little.
+// once. Reloads are serialised, and a caller that waited for one which
+// started after it arrived does not start another: concurrent requests
+// with a new kid share one reload, and a flood of forged kids costs one
+// store query at a time.
 func (k *Keyring) verifyingKey(ctx context.Context, kid string) *profileapi.SigningKey {
-	k.mu.RLock()
-	key, ok := k.keys[kid]
-	k.mu.RUnlock()
-	if !ok && kid != "" && k.mayReload() {
-		if k.reload(ctx) == nil {
-			k.mu.RLock()
-			key, ok = k.keys[kid]
-			k.mu.RUnlock()
+	key, ok := k.lookup(kid)
+	if !ok && kid != "" {
+		arrived := time.Now()
+		k.reloadMu.Lock()
+		if key, ok = k.lookup(kid); !ok && !k.lastReload.After(arrived) {
+			k.lastReload = time.Now()
+			if k.reload(ctx) == nil {
+				key, ok = k.lookup(kid)
+			}
 		}
+		k.reloadMu.Unlock()
 	}
 	if !ok || k.now().Sub(key.CreatedAt) > k.rotation+MaxTTL {
 		return nil
@@ -289,16 +295,11 @@ func (k *Keyring) verifyingKey(ctx context.Context, kid string) *profileapi.Sign
 	return key
 }
 
-// mayReload spends the budget of reloads for unknown kids. It uses the
-// real clock: it paces load, not token validity.
-func (k *Keyring) mayReload() bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if !k.lastUnknown.IsZero() && time.Since(k.lastUnknown) < 50*time.Millisecond {
-		return false
-	}
-	k.lastUnknown = time.Now()
-	return true
+func (k *Keyring) lookup(kid string) (*profileapi.SigningKey, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	key, ok := k.keys[kid]
+	return key, ok
 }
 
 func (k *Keyring) reload(ctx context.Context) error {

@@ -114,3 +114,35 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// Many requests carrying a key another node has just made all verify:
+// they share one reload instead of being turned away while it runs.
+func TestConcurrentNewKid(t *testing.T) {
+	a, store := newKeyring(t, nil)
+	b, err := token.NewKeyring(context.Background(), store, token.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, _ := a.Issue(context.Background(), claims, 0)
+	errs := make(chan error, 32)
+	for range 32 {
+		go func() {
+			_, err := b.Verify(context.Background(), tok)
+			errs <- err
+		}()
+	}
+	for range 32 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a token of a key made by another node: %v", err)
+		}
+	}
+	// A forged kid is still refused, after its one reload.
+	parts := strings.Split(tok, ".")
+	forged := "eyJhbGciOiJIUzI1NiIsImtpZCI6Im5vcGUiLCJ0eXAiOiJKV1QifQ." + parts[1] + "." + parts[2]
+	if _, err := b.Verify(context.Background(), forged); err == nil {
+		t.Fatal("a forged kid verified")
+	}
+}
