@@ -146,8 +146,8 @@ var (
 // ETOOLARGE with a message naming the problem.
 func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
 	var v T
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return v, profileapi.Errorf(profileapi.EINVALID, "Content-Type must be application/json, not %q", ct)
+	if ct := strings.ToLower(r.Header.Get("Content-Type")); ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/merge-patch+json") {
+		return v, profileapi.Errorf(profileapi.EINVALID, "Content-Type must be application/json, not %q", r.Header.Get("Content-Type"))
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
 	dec.DisallowUnknownFields()
@@ -448,7 +448,11 @@ func MiddlewareAt(level slog.Level, logger *slog.Logger, name string, next http.
 					panic(p)
 				}
 				logger.ErrorContext(st, "panic", "request_id", id, "panic", fmt.Sprint(p))
-				if rec.Status == 0 {
+				if rec.Status != 0 {
+					// Part of an answer is out: cut the connection, so the
+					// client sees a failure, not a short body that looks whole.
+					defer panic(http.ErrAbortHandler)
+				} else {
 					WriteError(rec, r, profileapi.Errorf(profileapi.EINTERNAL, "panic"))
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -76,4 +77,113 @@ func TestMiddlewareAt(t *testing.T) {
 	if line := logs.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, "request_id=given-id") || !strings.Contains(line, "err=\"a bug\"") || !strings.Contains(line, "e=5") {
 		t.Fatalf("a 5xx is logged at Warn with its cause: %s", line)
 	}
+}
+
+func TestPanicRecovery(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	mux := NewMux()
+	mux.Handle("GET /string", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("secret internal detail") }))
+	mux.Handle("GET /nilmap", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		var m map[string]int
+		m["x"] = 1
+	}))
+	mux.Handle("GET /after-write", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(200)
+		_, _ = w.Write([]byte(`{"partial":`))
+		panic("half way")
+	}))
+	mux.Handle("GET /ok", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { Encode(w, 200, map[string]string{"ok": "yes"}) }))
+	srv := httptest.NewServer(Middleware(logger, "test", mux, nil))
+	defer srv.Close()
+
+	for _, path := range []string{"/string", "/nilmap"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 500 || string(body) != `{"code":"UNKNOWN_ERROR","message":"an unexpected error occurred"}`+"\n" {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	// A panic after the answer started cuts the connection: the client
+	// sees an error, not a short body it could take for a whole one.
+	if resp, err := http.Get(srv.URL + "/after-write"); err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Fatal("a half-written answer read as complete")
+		}
+	}
+	resp, err := http.Get(srv.URL + "/ok")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after the panics: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(logs.String(), "secret internal detail") || !strings.Contains(logs.String(), "request_id=") {
+		t.Errorf("the panic is not in the log with its request id:\n%s", logs.String())
+	}
+}
+
+func TestMuxErrorsAreJSON(t *testing.T) {
+	mux := NewMux()
+	mux.Handle("GET /thing", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { Encode(w, 200, "x") }))
+	mux.Handle("DELETE /thing", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	srv := httptest.NewServer(Middleware(slog.New(slog.DiscardHandler), "test", mux, nil))
+	defer srv.Close()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{"GET", "/nothing", 404, "NOT_FOUND", ""},
+		{"POST", "/thing", 405, "METHOD_NOT_ALLOWED", "DELETE, GET, HEAD"},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e ErrorBody
+		err = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != tc.status || e.Code != tc.code || e.Message == "" || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d %+v Allow=%q (%v)", tc.method, tc.path, resp.StatusCode, e, resp.Header.Get("Allow"), err)
+		}
+	}
+}
+
+func TestRetryAfterAndDecodeLimits(t *testing.T) {
+	rec := httptest.NewRecorder()
+	WriteError(rec, httptest.NewRequest("GET", "/", nil), profileapi.Unavailable(errors.New("db gone"), 2500*time.Millisecond))
+	if rec.Code != 503 || rec.Header().Get("Retry-After") != "3" || strings.Contains(rec.Body.String(), "db gone") {
+		t.Fatalf("503: %d Retry-After=%q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	type body struct{ Name string }
+	for _, tc := range []struct {
+		in   string
+		kind string
+	}{
+		{`{"Name":"x"}`, ""},
+		{`{"Name":"x","Extra":1}`, profileapi.EINVALID},
+		{`{"Name":"x"} {}`, profileapi.EINVALID},
+		{`{"Name":`, profileapi.EINVALID},
+		{``, profileapi.EINVALID},
+		{`{"Name":"` + strings.Repeat("a", 100) + `"}`, profileapi.ETOOLARGE},
+	} {
+		req := httptest.NewRequest("POST", "/", strings.NewReader(tc.in))
+		_, err := Decode[body](httptest.NewRecorder(), req, 64)
+		if got := kindOf(err); got != tc.kind {
+			t.Errorf("%q: kind %q, want %q (%v)", tc.in, got, tc.kind, err)
+		}
+	}
+}
+
+func kindOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	return profileapi.ErrorKind(err)
 }
