@@ -84,10 +84,7 @@ func TestPanicRecovery(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	mux := NewMux()
 	mux.Handle("GET /string", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("secret internal detail") }))
-	mux.Handle("GET /nilmap", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-		var m map[string]int
-		m["x"] = 1
-	}))
+	mux.Handle("GET /error", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(errors.New("secret error detail")) }))
 	mux.Handle("GET /after-write", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(200)
 		_, _ = w.Write([]byte(`{"partial":`))
@@ -97,7 +94,7 @@ func TestPanicRecovery(t *testing.T) {
 	srv := httptest.NewServer(Middleware(logger, "test", mux, nil))
 	defer srv.Close()
 
-	for _, path := range []string{"/string", "/nilmap"} {
+	for _, path := range []string{"/string", "/error"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
