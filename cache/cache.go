@@ -318,11 +318,10 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 }
 
 // learnSkill keeps a skill read with an access, unless a skill was
-// created or deleted since the read began.
+// created or deleted since the read began: even when the skill is cached,
+// it may be a new skill of the same id, and the access read before belongs
+// to the old one (whose consents were deleted with it).
 func (s *Store) learnSkill(id string, declared profileapi.ScopeSet, gen uint64) (skillEntry, bool) {
-	if e, ok := s.skill(id); ok {
-		return e, e.declared == declared
-	}
 	s.skillsMu.Lock()
 	defer s.skillsMu.Unlock()
 	if s.skillsGen != gen {
@@ -529,9 +528,11 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Cus
 			}
 		}
 	}
-	complete := s.complete.Load()
 	for _, c := range customers {
 		s.update(c.ID, func(e *entry, cached bool) bool {
+			// Read under the shard lock: a put during this loop may have
+			// emptied a full shard and cleared complete meanwhile.
+			complete := s.complete.Load()
 			if err != nil || !cached && !complete || c.CreatedAt.IsZero() || c.UpdatedAt.IsZero() {
 				return false
 			}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -405,4 +406,66 @@ func TestHealth(t *testing.T) {
 	h.down, h.opening = nil, 1
 	h.mu.Unlock()
 	same(t, c, db, cust, skill)
+}
+
+// pausingStore holds the first Access after reading it, so a test can
+// write in between the read and the cache keeping what was read: an
+// interleaving the real store cannot be made to produce on cue.
+type pausingStore struct {
+	profileapi.Store
+	paused        atomic.Bool
+	read, proceed chan struct{}
+}
+
+func (p *pausingStore) Access(ctx context.Context, customerID, skillID string) (*profileapi.Access, error) {
+	a, err := p.Store.Access(ctx, customerID, skillID)
+	if p.paused.CompareAndSwap(false, true) { // only the first
+		close(p.read)
+		<-p.proceed
+	}
+	return a, err
+}
+
+// A skill deleted and made anew while a read of its old consent is in
+// flight: the old grant must not be kept for the new skill.
+func TestSkillRecreatedDuringReadThrough(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	p := &pausingStore{Store: db, read: make(chan struct{}), proceed: make(chan struct{})}
+	c := cache.New(p, cache.Options{})
+	now := time.Now()
+	skill := &profileapi.Skill{ID: "amzn1.ask.skill.s", Name: "S", Permissions: profileapi.AllScopes, CreatedAt: now}
+	for _, err := range []error{
+		c.CreateSkill(ctx, skill),
+		c.CreateCustomer(ctx, &profileapi.Customer{ID: "amzn1.ask.account.C", Region: profileapi.RegionNA, Profile: profileapi.Profile{Email: "c@example.com"}, CreatedAt: now, UpdatedAt: now}),
+		c.CreateCustomer(ctx, &profileapi.Customer{ID: "amzn1.ask.account.D", Region: profileapi.RegionNA, CreatedAt: now, UpdatedAt: now}),
+		c.PutConsent(ctx, &profileapi.Consent{CustomerID: "amzn1.ask.account.C", SkillID: skill.ID, Scopes: profileapi.AllScopes, UpdatedAt: now}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error)
+	go func() { _, err := c.Access(ctx, "amzn1.ask.account.C", skill.ID); done <- err }()
+	<-p.read // the old grant has been read from the store
+	if err := c.DeleteSkill(ctx, skill.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CreateSkill(ctx, skill); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Access(ctx, "amzn1.ask.account.D", skill.ID); err != nil { // caches the new skill
+		t.Fatal(err)
+	}
+	close(p.proceed)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.Access(ctx, "amzn1.ask.account.C", skill.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Granted != 0 {
+		t.Fatalf("the recreated skill has the old skill's grant %s; the store has none", a.Granted)
+	}
 }

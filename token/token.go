@@ -180,7 +180,10 @@ func (k *Keyring) verifyFull(ctx context.Context, s string) (*Claims, error) {
 	var used *profileapi.SigningKey
 	_, err := k.parser.ParseWithClaims(s, &claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		key := k.verifyingKey(ctx, kid)
+		key, err := k.verifyingKey(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
 		if key == nil {
 			return nil, errUnknownKey
 		}
@@ -188,6 +191,9 @@ func (k *Keyring) verifyFull(ctx context.Context, s string) (*Claims, error) {
 		return key.Secret, nil
 	})
 	if err != nil {
+		if profileapi.ErrorKind(err) == profileapi.EUNAVAILABLE {
+			return nil, err // the store could not be asked for the key: 503, not 401
+		}
 		return nil, unauthorized(err)
 	}
 	p := claims.Private
@@ -276,23 +282,26 @@ func (k *Keyring) signingKey(ctx context.Context) (*profileapi.SigningKey, error
 // started after it arrived does not start another: concurrent requests
 // with a new kid share one reload, and a flood of forged kids costs one
 // store query at a time.
-func (k *Keyring) verifyingKey(ctx context.Context, kid string) *profileapi.SigningKey {
+func (k *Keyring) verifyingKey(ctx context.Context, kid string) (*profileapi.SigningKey, error) {
 	key, ok := k.lookup(kid)
 	if !ok && kid != "" {
 		arrived := time.Now()
 		k.reloadMu.Lock()
 		if key, ok = k.lookup(kid); !ok && !k.lastReload.After(arrived) {
-			k.lastReload = time.Now()
-			if k.reload(ctx) == nil {
-				key, ok = k.lookup(kid)
+			started := time.Now()
+			if err := k.reload(ctx); err != nil {
+				k.reloadMu.Unlock()
+				return nil, err
 			}
+			k.lastReload = started // only a reload that happened counts
+			key, ok = k.lookup(kid)
 		}
 		k.reloadMu.Unlock()
 	}
 	if !ok || k.now().Sub(key.CreatedAt) > k.rotation+MaxTTL {
-		return nil
+		return nil, nil
 	}
-	return key
+	return key, nil
 }
 
 func (k *Keyring) lookup(kid string) (*profileapi.SigningKey, bool) {
