@@ -32,6 +32,22 @@ func DeviceID(customerID string) string {
 	return "amzn1.ask.device." + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:20])
 }
 
+// Update applies fn to c as every Store's UpdateCustomer does: fn may not
+// change the id, and UpdatedAt becomes now unless fn set it.
+func (c *Customer) Update(fn func(*Customer) error, now time.Time) error {
+	id, before := c.ID, c.UpdatedAt
+	if err := fn(c); err != nil {
+		return err
+	}
+	if c.ID != id {
+		return Errorf(EINVALID, "a customer's id cannot change")
+	}
+	if c.UpdatedAt.Equal(before) {
+		c.UpdatedAt = now
+	}
+	return nil
+}
+
 // Validate checks the customer's id, region and profile.
 func (c *Customer) Validate() error {
 	if err := ValidateCustomerID(c.ID); err != nil {

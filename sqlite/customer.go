@@ -57,15 +57,8 @@ func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*profileapi
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: update customer %q: %w", id, formatError(err))
 	}
-	before := c.UpdatedAt
-	if err := fn(c); err != nil {
+	if err := c.Update(fn, db.Now()); err != nil {
 		return nil, err
-	}
-	if c.ID != id {
-		return nil, profileapi.Errorf(profileapi.EINVALID, "a customer's id cannot change")
-	}
-	if c.UpdatedAt.Equal(before) {
-		c.UpdatedAt = db.Now()
 	}
 	c.CreatedAt, c.UpdatedAt = db.stamp(c.CreatedAt), db.stamp(c.UpdatedAt)
 	countryCode, phoneNumber := mobileColumns(c.Profile.MobileNumber)
