@@ -63,6 +63,10 @@ func parseHost(h string) (string, netip.Addr, error) {
 		return "", ip.WithZone("").Unmap(), nil
 	}
 	s = strings.TrimSuffix(strings.ToLower(s), ".")
+	if ip, err := netip.ParseAddr(s); err == nil {
+		// "10.0.0.5." is the address with a root dot, not a name.
+		return "", ip.WithZone("").Unmap(), nil
+	}
 	if !validDNSName(s) {
 		return "", netip.Addr{}, fmt.Errorf("tls: invalid host %q: want a DNS name or an IP address", h)
 	}
