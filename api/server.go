@@ -72,30 +72,39 @@ type Config struct {
 	Logger    *slog.Logger
 	// Guards run in order after the token is verified.
 	Guards []Guard
-	// Done, if set, is called after every request with what it was
-	// (zero Call if it never got past the token) and how it ended.
+	// Done, if set, is called after every request with what it was and
+	// how it ended: the Call has only its Field if the call never got
+	// past the token, and is zero if the path named no setting.
 	Done func(r *http.Request, c Call, info *web.Info, d time.Duration)
 }
 
 type server struct {
 	Config
+	mux    *web.Mux
+	direct map[string]directRoute
 }
 
 // NewServer returns the public API handler.
-func NewServer(cfg Config) http.Handler {
+func NewServer(cfg Config) http.Handler { return newServer(cfg, true) }
+
+// newServer is NewServer; without direct routes every request goes
+// through the mux, which tests compare the direct routes with.
+func newServer(cfg Config, direct bool) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Wire == "" {
 		cfg.Wire = WireDocumented
 	}
-	s := &server{Config: cfg}
-	mux := web.NewMux()
-	s.routes(mux)
+	s := &server{Config: cfg, mux: web.NewMux()}
+	s.routes(s.mux)
+	if !direct {
+		s.direct = nil
+	}
 	// A line per call at Debug: at the rate skills call, a line each at
 	// Info would cost more than the call, and the metrics and the journal
 	// have every call. A 5xx is still logged, at Warn.
-	return web.MiddlewareAt(slog.LevelDebug, cfg.Logger, "public", mux, s.done)
+	return web.MiddlewareAt(slog.LevelDebug, cfg.Logger, "public", s, s.done)
 }
 
 func (s *server) done(r *http.Request, info *web.Info, d time.Duration) {

@@ -11,62 +11,78 @@ import (
 	"github.com/profileapi/profileapi/internal/web"
 )
 
-// handleSetting answers GET and HEAD of one profile setting.
+// handleSetting answers GET and HEAD of one profile setting, the one the
+// path's {field} names.
 func (s *server) handleSetting(regions []profileapi.Region) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		field, ok := profileapi.ParseField(r.PathValue("field"))
-		if !ok {
-			return &profileapi.Error{Kind: profileapi.ENOTFOUND, Code: "INVALID_KEY",
-				Message: fmt.Sprintf("%q is not a setting of this API; use Profile.name, Profile.givenName, Profile.email or Profile.mobileNumber", r.PathValue("field"))}
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET"}
-		}
-		if r.ContentLength != 0 {
-			return profileapi.Errorf(profileapi.EINVALID, "the request must not have a body")
-		}
-		region, ok := s.Endpoints.RegionOf(regions, r.Host)
-		if !ok {
-			return profileapi.Errorf(profileapi.EUNAUTHORIZED, "this host serves no region's endpoint")
-		}
-		raw, err := bearer(r)
-		if err != nil {
-			return err
-		}
-		claims, err := s.Tokens.Verify(r.Context(), raw)
-		if err != nil {
-			return err
-		}
-		if claims.Region != region || claims.Audience != s.Endpoints.URL(region) {
-			return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the token was issued for another endpoint than this %s endpoint", region)
-		}
-		call := &Call{Region: region, SkillID: claims.SkillID, CustomerID: claims.CustomerID, Field: field}
-		ctx := r.Context()
-		if info := web.InfoFrom(ctx); info != nil {
-			info.Call = call
-		}
-		web.AddAttrs(ctx, slog.String("skill", call.SkillID), slog.String("field", field.String()))
-		for _, guard := range s.Guards {
-			if err := guard(ctx, *call); err != nil {
-				return err
-			}
-		}
-		access, err := s.Store.Access(ctx, claims.CustomerID, claims.SkillID)
-		if profileapi.IsNotFound(err) {
-			return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer or skill this token was issued for no longer exists")
-		} else if err != nil {
-			return err
-		}
-		if err := Decide(access, region, field); err != nil {
-			var e *profileapi.Error
-			if errors.As(err, &e) && e.Kind == profileapi.EFORBIDDEN {
-				web.AddAttrs(ctx, slog.String("reason", strings.TrimPrefix(e.Message, "Access denied with reason: ")))
-			}
-			return err
-		}
-		return s.writeValue(w, field, &access.Customer.Profile)
+		return s.serveSetting(w, r, regions, r.PathValue("field"))
 	}
+}
+
+// handleField answers GET and HEAD of the setting named name.
+func (s *server) handleField(regions []profileapi.Region, name string) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return s.serveSetting(w, r, regions, name)
+	}
+}
+
+// serveSetting answers GET and HEAD of the setting named name.
+func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []profileapi.Region, name string) error {
+	field, ok := profileapi.ParseField(name)
+	if !ok {
+		return &profileapi.Error{Kind: profileapi.ENOTFOUND, Code: "INVALID_KEY",
+			Message: fmt.Sprintf("%q is not a setting of this API; use Profile.name, Profile.givenName, Profile.email or Profile.mobileNumber", name)}
+	}
+	// The observers learn the operation now, so that a call refused
+	// before its token was read still counts under its setting.
+	call := &Call{Field: field}
+	ctx := r.Context()
+	if info := web.InfoFrom(ctx); info != nil {
+		info.Call = call
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET"}
+	}
+	if r.ContentLength != 0 {
+		return profileapi.Errorf(profileapi.EINVALID, "the request must not have a body")
+	}
+	region, ok := s.Endpoints.RegionOf(regions, r.Host)
+	if !ok {
+		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "this host serves no region's endpoint")
+	}
+	raw, err := bearer(r)
+	if err != nil {
+		return err
+	}
+	claims, err := s.Tokens.Verify(ctx, raw)
+	if err != nil {
+		return err
+	}
+	if claims.Region != region || claims.Audience != s.Endpoints.URL(region) {
+		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the token was issued for another endpoint than this %s endpoint", region)
+	}
+	call.Region, call.SkillID, call.CustomerID = region, claims.SkillID, claims.CustomerID
+	web.AddAttrs(ctx, slog.String("skill", call.SkillID), slog.String("field", field.String()))
+	for _, guard := range s.Guards {
+		if err := guard(ctx, *call); err != nil {
+			return err
+		}
+	}
+	access, err := s.Store.Access(ctx, claims.CustomerID, claims.SkillID)
+	if profileapi.IsNotFound(err) {
+		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer or skill this token was issued for no longer exists")
+	} else if err != nil {
+		return err
+	}
+	if err := Decide(access, region, field); err != nil {
+		var e *profileapi.Error
+		if errors.As(err, &e) && e.Kind == profileapi.EFORBIDDEN {
+			web.AddAttrs(ctx, slog.String("reason", strings.TrimPrefix(e.Message, "Access denied with reason: ")))
+		}
+		return err
+	}
+	return s.writeValue(w, field, &access.Customer.Profile)
 }
 
 // bearer returns the token of the request's Authorization header.

@@ -13,7 +13,9 @@ package metrics
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +48,17 @@ type Metrics struct {
 	denials     *prometheus.CounterVec
 	rateLimited prometheus.Counter
 	faults      *prometheus.CounterVec
+
+	// The series of the usual calls, looked up on first use and kept, so
+	// that counting a call hashes no labels and takes no lock: by
+	// operation (0 unknown, then the fields), region (0 none) and the
+	// statuses the public API answers with.
+	hotRequests [profileapi.FieldMobileNumber + 1][1 + 3][len(hotStatuses)]atomic.Pointer[prometheus.Counter]
+	hotDuration [profileapi.FieldMobileNumber + 1]atomic.Pointer[prometheus.Observer]
 }
+
+// hotStatuses are the statuses whose series Metrics keeps at hand.
+var hotStatuses = [...]int{200, 204, 400, 401, 403, 404, 405, 429, 500, 503}
 
 // New returns metrics registered on a fresh registry.
 func New() *Metrics {
@@ -97,12 +109,47 @@ func (m *Metrics) Handler() http.Handler {
 // 403 ACCESS_DENIED also counts as a consent denial, under the reason the
 // API left in the ReasonAttr attribute.
 func (m *Metrics) Done(r *http.Request, c api.Call, info *web.Info, d time.Duration) {
-	op := operation(r, c)
-	m.requests.WithLabelValues(op, strconv.Itoa(info.Status), region(c)).Inc()
-	m.duration.WithLabelValues(op).Observe(d.Seconds())
-	if info.Status == http.StatusForbidden && info.ErrorCode == "ACCESS_DENIED" {
-		m.denials.WithLabelValues(op, reason(info.Attrs)).Inc()
+	field := c.Field
+	if field == 0 {
+		field, _ = profileapi.ParseField(r.PathValue("field"))
 	}
+	m.requestsCounter(field, c.Region, info.Status).Inc()
+	m.durationObserver(field).Observe(d.Seconds())
+	if info.Status == http.StatusForbidden && info.ErrorCode == "ACCESS_DENIED" {
+		m.denials.WithLabelValues(operation(field), reason(info.Attrs)).Inc()
+	}
+}
+
+// requestsCounter returns the series of profileapi_requests_total for
+// the call, from hotRequests when it is one of the usual ones.
+func (m *Metrics) requestsCounter(field profileapi.Field, r profileapi.Region, status int) prometheus.Counter {
+	ri := slices.Index(profileapi.Regions, r) + 1 // 0: none
+	si := slices.Index(hotStatuses[:], status)
+	if int(field) >= len(m.hotRequests) || ri >= len(m.hotRequests[0]) || si < 0 {
+		return m.requests.WithLabelValues(operation(field), strconv.Itoa(status), region(r))
+	}
+	slot := &m.hotRequests[field][ri][si]
+	if p := slot.Load(); p != nil {
+		return *p
+	}
+	c := m.requests.WithLabelValues(operation(field), strconv.Itoa(status), region(r))
+	slot.Store(&c)
+	return c
+}
+
+// durationObserver returns the series of profileapi_request_duration_seconds
+// for the operation, kept in hotDuration after its first use.
+func (m *Metrics) durationObserver(field profileapi.Field) prometheus.Observer {
+	if int(field) >= len(m.hotDuration) {
+		return m.duration.WithLabelValues(operation(field))
+	}
+	slot := &m.hotDuration[field]
+	if p := slot.Load(); p != nil {
+		return *p
+	}
+	o := m.duration.WithLabelValues(operation(field))
+	slot.Store(&o)
+	return o
 }
 
 // RateLimited counts a call refused by a rate limit; ratelimit.Policy's
@@ -124,22 +171,20 @@ func (m *Metrics) FaultInjected(status int) {
 	m.faults.WithLabelValues(s).Inc()
 }
 
-// operation is the call's field or, for a call refused before its token
-// was read, the field of the path if it is one; else UnknownOperation.
-func operation(r *http.Request, c api.Call) string {
-	if c.Field != 0 {
-		return c.Field.String()
+// operation is the operation label of a call's field (Done takes it from
+// the path for a call refused before its token was read): UnknownOperation
+// if the path named no field.
+func operation(f profileapi.Field) string {
+	if f == 0 {
+		return UnknownOperation
 	}
-	if f, ok := profileapi.ParseField(r.PathValue("field")); ok {
-		return f.String()
-	}
-	return UnknownOperation
+	return f.String()
 }
 
-func region(c api.Call) string {
-	switch c.Region {
+func region(r profileapi.Region) string {
+	switch r {
 	case profileapi.RegionNA, profileapi.RegionEU, profileapi.RegionFE:
-		return string(c.Region)
+		return string(r)
 	}
 	return NoRegion
 }
