@@ -60,8 +60,9 @@ type Call struct {
 }
 
 // Guard may refuse a call before it is answered: rate limits and injected
-// faults. Its error is answered like any other.
-type Guard func(ctx context.Context, c Call) error
+// faults. Its error is answered like any other. It may add attributes to
+// the call's log line through info, which is nil outside a request.
+type Guard func(ctx context.Context, c Call, info *web.Info) error
 
 // Config is what the server depends on.
 type Config struct {

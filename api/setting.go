@@ -36,8 +36,8 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	// The observers learn the operation now, so that a call refused
 	// before its token was read still counts under its setting.
 	call := &Call{Field: field}
-	ctx := r.Context()
-	if info := web.InfoFrom(ctx); info != nil {
+	info := web.InfoOf(w)
+	if info != nil {
 		info.Call = call
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -55,6 +55,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	if err != nil {
 		return err
 	}
+	ctx := r.Context()
 	claims, err := s.Tokens.Verify(ctx, raw)
 	if err != nil {
 		return err
@@ -63,9 +64,9 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the token was issued for another endpoint than this %s endpoint", region)
 	}
 	call.Region, call.SkillID, call.CustomerID = region, claims.SkillID, claims.CustomerID
-	web.AddAttrs(ctx, slog.String("skill", call.SkillID), slog.String("field", field.String()))
+	info.AddAttrs(slog.String("skill", call.SkillID), slog.String("field", field.String()))
 	for _, guard := range s.Guards {
-		if err := guard(ctx, *call); err != nil {
+		if err := guard(ctx, *call, info); err != nil {
 			return err
 		}
 	}
@@ -78,7 +79,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	if err := Decide(access, region, field); err != nil {
 		var e *profileapi.Error
 		if errors.As(err, &e) && e.Kind == profileapi.EFORBIDDEN {
-			web.AddAttrs(ctx, slog.String("reason", strings.TrimPrefix(e.Message, "Access denied with reason: ")))
+			info.AddAttrs(slog.String("reason", strings.TrimPrefix(e.Message, "Access denied with reason: ")))
 		}
 		return err
 	}

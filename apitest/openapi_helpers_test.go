@@ -28,6 +28,7 @@ import (
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/internal/servertest"
+	"github.com/profileapi/profileapi/internal/web"
 )
 
 const adminKey = "test-admin-key-0123456789"
@@ -58,7 +59,7 @@ func newStack(t *testing.T, wire api.Wire) *stack {
 	return st
 }
 
-func (st *stack) fault(_ context.Context, c api.Call) error {
+func (st *stack) fault(_ context.Context, c api.Call, _ *web.Info) error {
 	if err, ok := st.faults.Load(c.SkillID); ok {
 		return err.(error)
 	}

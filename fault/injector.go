@@ -122,7 +122,7 @@ func (i *Injector) remove(k int) {
 // tell it from a real failure; a 500's message is replaced by the generic
 // one on the wire, but the id is in the log line.
 func (i *Injector) Guard() api.Guard {
-	return func(ctx context.Context, c api.Call) error {
+	return func(ctx context.Context, c api.Call, info *web.Info) error {
 		if i.n.Load() == 0 {
 			return nil
 		}
@@ -133,7 +133,7 @@ func (i *Injector) Guard() api.Guard {
 		if i.Injected != nil {
 			i.Injected(c, f)
 		}
-		web.AddAttrs(ctx, slog.String("fault", f.ID))
+		info.AddAttrs(slog.String("fault", f.ID))
 		if f.LatencyMS > 0 {
 			if err := i.sleep(ctx, time.Duration(f.LatencyMS)*time.Millisecond); err != nil {
 				return &profileapi.Error{Kind: profileapi.EUNAVAILABLE,

@@ -12,6 +12,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/fault"
+	"github.com/profileapi/profileapi/internal/web"
 )
 
 // sleeper records the latencies asked for instead of waiting them out.
@@ -102,7 +103,7 @@ func TestGuardMatching(t *testing.T) {
 		{skillB, customer2, profileapi.FieldMobileNumber, profileapi.ERATELIMITED}, // f_3 before f_4
 	}
 	for _, tt := range tests {
-		err := guard(context.Background(), api.Call{Region: profileapi.RegionNA, SkillID: tt.skill, CustomerID: tt.customer, Field: tt.field})
+		err := guard(context.Background(), api.Call{Region: profileapi.RegionNA, SkillID: tt.skill, CustomerID: tt.customer, Field: tt.field}, nil)
 		if tt.kind == "" {
 			if err != nil {
 				t.Errorf("%s %s %s: %v, want no fault", tt.skill, tt.customer, tt.field, err)
@@ -159,19 +160,19 @@ func TestCountRemaining(t *testing.T) {
 	}
 	guard := inj.Guard()
 	call := api.Call{SkillID: skillA, CustomerID: customer1, Field: profileapi.FieldName}
-	if err := guard(context.Background(), api.Call{SkillID: skillB}); err != nil {
+	if err := guard(context.Background(), api.Call{SkillID: skillB}, nil); err != nil {
 		t.Fatalf("a call that does not match: %v", err)
 	}
-	if err := guard(context.Background(), call); err == nil {
+	if err := guard(context.Background(), call, nil); err == nil {
 		t.Fatal("first call: no fault")
 	}
 	if got := inj.List(); len(got) != 1 || got[0].Remaining != 1 {
 		t.Fatalf("after one hit: %+v, want Remaining 1", got)
 	}
-	if err := guard(context.Background(), call); err == nil {
+	if err := guard(context.Background(), call, nil); err == nil {
 		t.Fatal("second call: no fault")
 	}
-	if err := guard(context.Background(), call); err != nil {
+	if err := guard(context.Background(), call, nil); err != nil {
 		t.Fatalf("third call: %v, want none (spent)", err)
 	}
 }
@@ -189,7 +190,7 @@ func hits(t *testing.T, n int, faults ...fault.Fault) []string {
 	out := make([]string, n)
 	for i := range out {
 		got = got[:0]
-		guard(context.Background(), api.Call{SkillID: skillA, CustomerID: customer1, Field: profileapi.FieldName})
+		guard(context.Background(), api.Call{SkillID: skillA, CustomerID: customer1, Field: profileapi.FieldName}, nil)
 		if len(got) == 1 {
 			out[i] = got[0]
 		}
@@ -270,7 +271,7 @@ func TestLatencyCancelled(t *testing.T) {
 	mustAdd(t, inj, fault.Fault{LatencyMS: fault.MaxLatencyMS})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := inj.Guard()(ctx, api.Call{SkillID: skillA})
+	err := inj.Guard()(ctx, api.Call{SkillID: skillA}, nil)
 	if profileapi.ErrorKind(err) != profileapi.EUNAVAILABLE || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled during latency: %v, want EUNAVAILABLE caused by context.Canceled", err)
 	}
@@ -349,11 +350,30 @@ func TestDeleteAndClear(t *testing.T) {
 	if got := inj.List(); len(got) != 0 {
 		t.Fatalf("List after Clear = %+v", got)
 	}
-	if err := inj.Guard()(context.Background(), api.Call{SkillID: skillA}); err != nil {
+	if err := inj.Guard()(context.Background(), api.Call{SkillID: skillA}, nil); err != nil {
 		t.Fatalf("a call after Clear: %v", err)
 	}
 	if c := mustAdd(t, inj, fault.Fault{Status: 500}); c.ID == a.ID || c.ID == b.ID {
 		t.Fatalf("an id was reused after Clear: %s", c.ID)
+	}
+}
+
+// TestGuardNamesTheFault: the fault a call met is an attribute of the
+// call's log line, latency-only faults included.
+func TestGuardNamesTheFault(t *testing.T) {
+	var s sleeper
+	inj := &fault.Injector{Sleep: s.Sleep}
+	f := mustAdd(t, inj, fault.Fault{SkillID: skillA, LatencyMS: 10})
+	var info web.Info
+	if err := inj.Guard()(context.Background(), api.Call{SkillID: skillA}, &info); err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Attrs) != 1 || info.Attrs[0].Key != "fault" || info.Attrs[0].Value.String() != f.ID {
+		t.Fatalf("attrs %v, want fault=%s", info.Attrs, f.ID)
+	}
+	info = web.Info{}
+	if err := inj.Guard()(context.Background(), api.Call{SkillID: skillB}, &info); err != nil || len(info.Attrs) != 0 {
+		t.Fatalf("a call no fault matched: %v, attrs %v", err, info.Attrs)
 	}
 }
 
@@ -364,7 +384,7 @@ func BenchmarkGuardNoFaults(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			guard(ctx, call)
+			guard(ctx, call, nil)
 		}
 	})
 }
@@ -380,7 +400,7 @@ func BenchmarkGuardNoMatch(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			guard(ctx, call)
+			guard(ctx, call, nil)
 		}
 	})
 }

@@ -151,7 +151,7 @@ func (j *Journal) Done(r *http.Request, c api.Call, info *web.Info, d time.Durat
 	}
 	e := Entry{
 		Time:       now().Add(-d),
-		RequestID:  web.RequestID(r.Context()),
+		RequestID:  info.RequestID,
 		Region:     string(c.Region),
 		SkillID:    c.SkillID,
 		CustomerID: c.CustomerID,

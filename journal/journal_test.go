@@ -99,8 +99,8 @@ func TestRecordAllocs(t *testing.T) {
 	}
 	var info *web.Info
 	r := httptest.NewRequest("GET", "/v2/accounts/~current/settings/Profile.name", nil)
-	web.Middleware(discard, "test", web.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) error {
-		r, info = req, web.InfoFrom(req.Context())
+	web.Middleware(discard, "test", web.HandlerFunc(func(w http.ResponseWriter, req *http.Request) error {
+		r, info = req, web.InfoOf(w)
 		return nil
 	}), nil).ServeHTTP(httptest.NewRecorder(), r)
 	call := api.Call{Region: profileapi.RegionNA, SkillID: skillA, CustomerID: customer1, Field: profileapi.FieldName}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/internal/web"
 )
 
 // Policy decides which limits a public-API call is counted against: its
@@ -81,7 +82,7 @@ func (p *Policy) ResetSkillLimit(skillID string) {
 // The keys are the skill id, and the skill id and customer id joined by a
 // space (ids never contain one).
 func (p *Policy) Guard() api.Guard {
-	return func(ctx context.Context, c api.Call) error {
+	return func(ctx context.Context, c api.Call, _ *web.Info) error {
 		if !p.Customer.Unlimited() {
 			ok, retry, err := p.Limiter.Allow(ctx, c.SkillID+" "+c.CustomerID, p.Customer)
 			if err != nil {

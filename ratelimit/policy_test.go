@@ -84,7 +84,7 @@ func TestGuardUnlimitedByDefault(t *testing.T) {
 	p := &ratelimit.Policy{Limiter: ratelimit.NewMemory(newClock().Now)}
 	guard := p.Guard()
 	for i := range 100 {
-		if err := guard(context.Background(), api.Call{SkillID: skillA, CustomerID: customer1}); err != nil {
+		if err := guard(context.Background(), api.Call{SkillID: skillA, CustomerID: customer1}, nil); err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
@@ -94,10 +94,10 @@ func TestGuardRefusal(t *testing.T) {
 	p := &ratelimit.Policy{Limiter: ratelimit.NewMemory(newClock().Now), Skill: ratelimit.Limit{Rate: 4, Burst: 1}}
 	guard := p.Guard()
 	call := api.Call{Region: profileapi.RegionNA, SkillID: skillA, CustomerID: customer1, Field: profileapi.FieldEmail}
-	if err := guard(context.Background(), call); err != nil {
+	if err := guard(context.Background(), call, nil); err != nil {
 		t.Fatal(err)
 	}
-	err := guard(context.Background(), call)
+	err := guard(context.Background(), call, nil)
 	var e *profileapi.Error
 	if !errors.As(err, &e) || e.Kind != profileapi.ERATELIMITED || e.RetryAfter != 250*time.Millisecond {
 		t.Fatalf("over the limit: %#v, want ERATELIMITED with RetryAfter 250ms", err)
@@ -153,7 +153,7 @@ func TestGuardAllocs(t *testing.T) {
 	guard := p.Guard()
 	call := api.Call{Region: profileapi.RegionNA, SkillID: skillA, CustomerID: customer1, Field: profileapi.FieldName}
 	ctx := context.Background()
-	if n := testing.AllocsPerRun(100, func() { guard(ctx, call) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { guard(ctx, call, nil) }); n != 0 {
 		t.Fatalf("an allowed call allocates %v times, want 0", n)
 	}
 }
@@ -172,7 +172,7 @@ func BenchmarkGuard(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			guard(ctx, calls[i%len(calls)])
+			guard(ctx, calls[i%len(calls)], nil)
 			i++
 		}
 	})

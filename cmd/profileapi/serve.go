@@ -47,6 +47,7 @@ type serveOptions struct {
 	redis       string
 	cache       cacheOptions
 	cpuprofile  string
+	memprofile  string
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -102,6 +103,8 @@ an official SDK.`,
 	o.cache.register(f)
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
 	_ = f.MarkHidden("cpuprofile")
+	f.StringVar(&o.memprofile, "memprofile", "", "write what the server allocated to this file when it stops, for go tool pprof")
+	_ = f.MarkHidden("memprofile")
 	return cmd
 }
 
@@ -118,7 +121,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	stopProfile, err := startCPUProfile(o.cpuprofile)
+	stopProfile, err := startProfiles(o.cpuprofile, o.memprofile)
 	if err != nil {
 		return err
 	}

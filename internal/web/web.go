@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -97,7 +98,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
-	if i := InfoFrom(r.Context()); i != nil {
+	if i := InfoOf(w); i != nil {
 		i.ErrorCode = body.Code
 		if code >= 500 {
 			i.Err = err // the cause, for the log line only
@@ -288,20 +289,9 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-type ctxKey int
-
-const infoKey ctxKey = 0
-
-// RequestID returns the request's id, set by Middleware.
-func RequestID(ctx context.Context) string {
-	if i := InfoFrom(ctx); i != nil {
-		return i.RequestID
-	}
-	return ""
-}
-
 // Info is what a request leaves for its log line and metrics: set by the
-// handlers, read by Middleware after the handler returns.
+// handlers, read by Middleware after the handler returns. It lives only as
+// long as the request: Middleware reuses it for a later one.
 type Info struct {
 	RequestID string
 	Status    int
@@ -314,18 +304,29 @@ type Info struct {
 	Err error
 }
 
-// InfoFrom returns the request's Info, or nil outside Middleware.
-func InfoFrom(ctx context.Context) *Info {
-	if s, ok := ctx.(*requestState); ok { // the common case, without a lookup
-		return &s.info
+// InfoOf returns the Info of the request whose ResponseWriter is w, or nil
+// outside Middleware. It is found through the writer, not the request's
+// context, so that Middleware need not copy each request to add a value.
+func InfoOf(w http.ResponseWriter) *Info {
+	for {
+		switch v := w.(type) {
+		case *Recorder:
+			if v.info != nil {
+				return v.info
+			}
+			w = v.ResponseWriter
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return nil
+		}
 	}
-	i, _ := ctx.Value(infoKey).(*Info)
-	return i
 }
 
 // AddAttrs adds attributes to the request's log line. Never personal data.
-func AddAttrs(ctx context.Context, attrs ...slog.Attr) {
-	if i := InfoFrom(ctx); i != nil {
+// A nil Info takes none.
+func (i *Info) AddAttrs(attrs ...slog.Attr) {
+	if i != nil {
 		i.Attrs = append(i.Attrs, attrs...)
 	}
 }
@@ -374,6 +375,7 @@ func validRequestID(s string) bool {
 type Recorder struct {
 	http.ResponseWriter
 	Status int
+	info   *Info // set by Middleware, for InfoOf
 }
 
 // WriteHeader records the status.
@@ -395,24 +397,19 @@ func (r *Recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *Recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// requestState is what Middleware keeps for one request, in one
-// allocation: the request's context, which carries its Info, the
-// recorder, and room for the usual number of log attributes.
+// requestState is what Middleware keeps for one request, in one reused
+// allocation: its Info, the recorder, and room for the usual number of log
+// attributes.
 type requestState struct {
-	context.Context
 	info     Info
 	rec      Recorder
 	idHeader [1]string
 	attrs    [4]slog.Attr
 }
 
-// Value answers for the Info; anything else is the parent's.
-func (s *requestState) Value(key any) any {
-	if key == infoKey {
-		return &s.info
-	}
-	return s.Context.Value(key)
-}
+// states are reused: every public call needs one, and nothing keeps one
+// past its request (the done hook and the handlers must not either).
+var states = sync.Pool{New: func() any { return new(requestState) }}
 
 // Middleware gives each request an id (X-Request-Id), recovers panics into
 // a JSON 500, and logs one line per request at Info; then calls done, if
@@ -433,21 +430,21 @@ func MiddlewareAt(level slog.Level, logger *slog.Logger, name string, next http.
 		if !validRequestID(id) {
 			id = NewRequestID()
 		}
-		st := &requestState{Context: r.Context()}
+		st := states.Get().(*requestState)
+		*st = requestState{}
 		st.idHeader[0] = id
 		w.Header()["X-Request-Id"] = st.idHeader[:]
 		info := &st.info
 		info.RequestID = id
 		info.Attrs = st.attrs[:0]
-		r = r.WithContext(st)
 		rec := &st.rec
-		rec.ResponseWriter = w
+		rec.ResponseWriter, rec.info = w, info
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				logger.ErrorContext(st, "panic", "request_id", id, "panic", fmt.Sprint(p))
+				logger.ErrorContext(r.Context(), "panic", "request_id", id, "panic", fmt.Sprint(p))
 				if rec.Status != 0 {
 					// Part of an answer is out: cut the connection, so the
 					// client sees a failure, not a short body that looks whole.
@@ -468,24 +465,24 @@ func MiddlewareAt(level slog.Level, logger *slog.Logger, name string, next http.
 			if info.Err != nil {
 				level = slog.LevelWarn
 			}
-			if !logger.Enabled(st, level) {
-				return
+			if logger.Enabled(r.Context(), level) {
+				attrs := append([]slog.Attr{
+					slog.String("listener", name),
+					slog.String("request_id", id),
+					slog.String("method", r.Method),
+					slog.String("route", r.Pattern),
+					slog.Int("status", info.Status),
+					slog.Duration("duration", d),
+				}, info.Attrs...)
+				if info.ErrorCode != "" {
+					attrs = append(attrs, slog.String("code", info.ErrorCode))
+				}
+				if info.Err != nil {
+					attrs = append(attrs, slog.String("err", info.Err.Error()))
+				}
+				logger.LogAttrs(r.Context(), level, "request", attrs...)
 			}
-			attrs := append([]slog.Attr{
-				slog.String("listener", name),
-				slog.String("request_id", id),
-				slog.String("method", r.Method),
-				slog.String("route", r.Pattern),
-				slog.Int("status", info.Status),
-				slog.Duration("duration", d),
-			}, info.Attrs...)
-			if info.ErrorCode != "" {
-				attrs = append(attrs, slog.String("code", info.ErrorCode))
-			}
-			if info.Err != nil {
-				attrs = append(attrs, slog.String("err", info.Err.Error()))
-			}
-			logger.LogAttrs(st, level, "request", attrs...)
+			states.Put(st)
 		}()
 		next.ServeHTTP(rec, r)
 	})
