@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -80,18 +81,20 @@ type Store struct {
 	// that the cache sees them in the order the store does.
 	writes sync.Mutex
 
-	skillsMu  sync.RWMutex
-	skills    map[string]skillEntry
-	nextSkill uint32
-	skillsGen uint64
+	// skillsMu guards the skills and their counters; readers of a call's
+	// skill use skillsView, a copy published after each change, so that
+	// the hot path writes no memory shared by every call.
+	skillsMu   sync.RWMutex
+	skills     map[string]skillEntry
+	nextSkill  uint32
+	skillsGen  uint64
+	skillsView atomic.Pointer[map[string]skillEntry]
 
 	// complete is set while every customer of the store is cached: then
 	// a customer the cache does not have is new to the store too.
 	complete atomic.Bool
 	// evictions counts the customers dropped for want of room.
 	evictions atomic.Uint64
-
-	hits, misses atomic.Uint64
 
 	health  Health // nil if the store is not one
 	opening atomic.Value
@@ -175,6 +178,7 @@ func (s *Store) forgetAll(now opening) {
 	s.skillsMu.Lock()
 	clear(s.skills)
 	s.skillsGen++
+	s.publishSkills()
 	s.skillsMu.Unlock()
 	s.opening.Store(now)
 	go func() { _ = s.Warm(context.Background()) }()
@@ -207,9 +211,11 @@ type Stats struct {
 
 // Stats counts what the cache holds and how often it answered.
 func (s *Store) Stats() Stats {
-	st := Stats{Hits: s.hits.Load(), Misses: s.misses.Load()}
+	var st Stats
 	for i := range s.shards {
 		sh := &s.shards[i]
+		st.Hits += sh.hits.Load()
+		st.Misses += sh.misses.Load()
 		sh.mu.RLock()
 		st.Customers += sh.count
 		st.Bytes += sh.bytes()
@@ -235,29 +241,37 @@ func (s *Store) Access(ctx context.Context, customerID, skillID string) (*profil
 	if err := s.checkHealth(); err != nil {
 		return nil, fmt.Errorf("cache: find access of customer %q for skill %q: %w", customerID, skillID, err)
 	}
-	if a := s.cached(customerID, skillID); a != nil {
-		s.hits.Add(1)
+	k := s.key(customerID)
+	sh := s.shardOf(k)
+	if a := s.cached(sh, k, customerID, skillID); a != nil {
+		sh.hits.Add(1)
 		return a, nil
 	}
-	s.misses.Add(1)
+	sh.misses.Add(1)
 	return s.readThrough(ctx, customerID, skillID)
 }
 
 func (s *Store) skill(id string) (skillEntry, bool) {
-	s.skillsMu.RLock()
-	e, ok := s.skills[id]
-	s.skillsMu.RUnlock()
-	return e, ok
+	if m := s.skillsView.Load(); m != nil {
+		e, ok := (*m)[id]
+		return e, ok
+	}
+	return skillEntry{}, false
+}
+
+// publishSkills makes the skills as they are now what skill reads. The
+// caller holds skillsMu for writing. Skills change seldom, calls often.
+func (s *Store) publishSkills() {
+	m := maps.Clone(s.skills)
+	s.skillsView.Store(&m)
 }
 
 // cached is the access from memory, or nil.
-func (s *Store) cached(customerID, skillID string) *profileapi.Access {
+func (s *Store) cached(sh *shard, k key, customerID, skillID string) *profileapi.Access {
 	sk, ok := s.skill(skillID)
 	if !ok {
 		return nil
 	}
-	k := s.key(customerID)
-	sh := s.shardOf(k)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	off := sh.find(k)
@@ -333,6 +347,7 @@ func (s *Store) learnSkill(id string, declared profileapi.ScopeSet, gen uint64) 
 	e := skillEntry{number: s.nextSkill, declared: declared}
 	s.nextSkill++
 	s.skills[id] = e
+	s.publishSkills()
 	return e, true
 }
 
@@ -421,6 +436,7 @@ func (s *Store) forgetSkill(id string) {
 	s.skillsMu.Lock()
 	delete(s.skills, id)
 	s.skillsGen++
+	s.publishSkills()
 	s.skillsMu.Unlock()
 }
 
@@ -579,6 +595,7 @@ func (s *Store) skillForWrite(ctx context.Context, id string) (skillEntry, bool)
 	e := skillEntry{number: s.nextSkill, declared: sk.Permissions}
 	s.nextSkill++
 	s.skills[id] = e
+	s.publishSkills()
 	return e, true
 }
 

@@ -3,6 +3,7 @@ package cache
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -44,6 +45,12 @@ type shard struct {
 	// stamped says the records hold when they were read: the cache has a
 	// MaxAge.
 	stamped bool
+
+	hits, misses atomic.Uint64
+	// Every call writes its shard's lock and counters: the padding keeps
+	// two shards off one cache line, so calls on two cores to two shards
+	// do not contend.
+	_ [64]byte
 }
 
 // A record is the key's lo, when it was read if the cache has a MaxAge,

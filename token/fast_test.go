@@ -207,3 +207,29 @@ func TestFastPathSeeds(t *testing.T) {
 		t.Errorf("the fast path accepted %d seeds, want the good one and its harmless variants", accepted)
 	}
 }
+
+// TestPlain: the eight-bytes-at-a-time test agrees with the table for
+// every byte at every position of a word and its tail, and for mixes.
+func TestPlain(t *testing.T) {
+	for n := 1; n <= 17; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("a", n))
+				b[pos] = byte(c)
+				if got, want := plain(b), plainByte[c]; got != want {
+					t.Fatalf("plain(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	// Bytes next to each other must not hide one another (borrows and
+	// carries between the bytes of a word).
+	for _, s := range []string{"\x1f\x20\x20\x20\x20\x20\x20\x20", "~\x7f~~~~~~", "\xff\x00aaaaaa", "\x20\x1faaaaaa", "\\]]]]]]]", "[\\[[[[[["} {
+		if plain([]byte(s)) {
+			t.Errorf("plain(%q) = true", s)
+		}
+	}
+	if !plain([]byte(" !#$%&'()*+,-./0123456789:;<=>?@AZ[]^_`az{|}~")) {
+		t.Error("printable ASCII but the backslash is plain")
+	}
+}
