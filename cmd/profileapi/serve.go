@@ -18,6 +18,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/internal/conntimeout"
 	"github.com/profileapi/profileapi/journal"
 	"github.com/profileapi/profileapi/ratelimit"
 	"github.com/profileapi/profileapi/token"
@@ -217,6 +218,14 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	}
 
 	servers := []*http.Server{newHTTPServer(publicHandler, logger, o.readHeader), newHTTPServer(adminHandler, logger, o.readHeader)}
+	// The public listener is the hot path: one sweeper enforces its timeouts
+	// instead of per-request deadlines. Not over TLS, where HTTP/2 takes its
+	// per-stream timeouts from the fields Apply zeroes. The admin listener
+	// keeps net/http's own: its bulk imports stream large bodies and extend
+	// their deadlines.
+	if tlsCfg == nil {
+		publicLn = conntimeout.Apply(servers[0], publicLn)
+	}
 	errc := make(chan error, 2)
 	for i, ln := range []net.Listener{publicLn, adminLn} {
 		srv := servers[i]

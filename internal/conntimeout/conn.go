@@ -1,0 +1,93 @@
+package conntimeout
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+)
+
+// conn is an accepted connection, as its listener's sweeper sees it.
+type conn struct {
+	net.Conn
+	l *listener
+
+	deadline  atomic.Int64 // coarse time past which the sweeper closes it; 0: none
+	start     atomic.Int64 // coarse time its current request began: accept, or its first byte
+	waiting   atomic.Bool  // idle, nothing read since: the next byte starts a request
+	proto     atomic.Int32 // protoUnknown until its first state after StateNew
+	forgotten atomic.Bool  // out of the registry
+}
+
+// What net/http looks for on a connection besides net.Conn.
+var (
+	_ interface{ CloseWrite() error } = (*conn)(nil)
+	_ io.ReaderFrom                   = (*conn)(nil)
+)
+
+const (
+	protoUnknown = iota
+	protoHTTP1
+	protoHTTP2
+)
+
+// Read starts the read-header phase with the first byte read after an idle
+// spell. It is the hot path: one atomic load, unless that byte is it.
+func (c *conn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && c.waiting.Load() {
+		c.waiting.Store(false)
+		now := c.l.now()
+		c.start.Store(now)
+		c.deadline.Store(c.l.after(now, c.l.header))
+	}
+	return n, err
+}
+
+func (c *conn) Close() error {
+	c.forget()
+	return c.Conn.Close()
+}
+
+// CloseWrite lets net/http half-close the connection before closing it, so
+// the client reads the last answer (see net/http's closeWriteAndWait).
+func (c *conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// ReadFrom keeps sendfile and splice for net/http's response.ReadFrom.
+func (c *conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+// forget takes c out of its listener's registry: the sweeper no longer
+// watches it.
+func (c *conn) forget() {
+	if c.forgotten.Swap(true) {
+		return
+	}
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+}
+
+// isHTTP2 reports whether c speaks HTTP/2, asking the TLS layer nc once:
+// by the first state after StateNew the handshake is done.
+func (c *conn) isHTTP2(nc net.Conn) bool {
+	p := c.proto.Load()
+	if p == protoUnknown {
+		p = protoHTTP1
+		if tc, ok := nc.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+			p = protoHTTP2
+		}
+		c.proto.Store(p)
+	}
+	return p == protoHTTP2
+}

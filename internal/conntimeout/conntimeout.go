@@ -1,0 +1,128 @@
+// Package conntimeout enforces an http.Server's ReadHeaderTimeout,
+// ReadTimeout, WriteTimeout and IdleTimeout with one sweeper goroutine per
+// listener, instead of the connection deadlines net/http sets around every
+// request: each of those arms, moves or stops a runtime timer, about a
+// microsecond of CPU per request on a busy listener. Here a request costs
+// a few atomic loads and stores against a coarse clock the sweeper keeps.
+//
+// The sweeper is coarse: it closes a connection no earlier than its
+// timeout and at most two ticks after it, a tick being a quarter of the
+// smallest timeout, within [10ms, 1s]. Where net/http would fail a read
+// or a write with a timeout error, the sweeper closes the connection.
+//
+// It is meant for HTTP/1.x. HTTP/2 (over TLS, when the server offers "h2")
+// takes its per-stream read and write timeouts from the same Server fields,
+// which Apply zeroes: such connections keep only the bounds the sweeper can
+// enforce on a whole connection, see Apply.
+package conntimeout
+
+import (
+	"net"
+	"net/http"
+	"time"
+)
+
+// Apply moves srv's ReadHeaderTimeout, ReadTimeout, WriteTimeout and
+// IdleTimeout into a sweeper that enforces them on the connections of the
+// returned listener, zeroes them in srv, and chains srv.ConnState. Serve
+// srv (Serve or ServeTLS) on the returned listener, and only on it; the
+// sweeper stops once the listener is closed, as Serve, Shutdown and Close
+// do, and its last connection is gone. With no timeout set, Apply changes
+// nothing and returns ln.
+//
+// The phases of a connection, as net/http bounds them:
+//   - before its first request, from accept to the end of the request's
+//     headers: ReadHeaderTimeout (falling back to ReadTimeout), plus, over
+//     TLS, the handshake's own bound (the smallest of the three timeouts);
+//   - waiting for a further request, nothing of it read yet: IdleTimeout
+//     (falling back to ReadTimeout);
+//   - from the first byte of a further request to the end of its headers:
+//     ReadHeaderTimeout (falling back to ReadTimeout);
+//   - from the end of the headers until the handler has answered: until
+//     both the read deadline (ReadTimeout after the request's first byte)
+//     and the write deadline (WriteTimeout after its headers) have passed.
+//     Past both, net/http would fail every further body read and response
+//     write, so closing loses nothing it would have delivered; before
+//     either, a connection could still be answered. A sweeper cannot tell
+//     a handler reading the body from one writing the answer, so with
+//     WriteTimeout zero this phase has no bound (net/http would still
+//     bound the body read by ReadTimeout).
+//
+// A zero timeout leaves its phase unbounded. An HTTP/2 connection gets the
+// first bound and, while it has no stream open, IdleTimeout; it gets none
+// while streams are open, since it multiplexes them and closing it would
+// cut every one: its per-stream ReadTimeout and WriteTimeout are lost.
+// Unencrypted HTTP/2 (srv.Protocols) is not supported.
+func Apply(srv *http.Server, ln net.Listener) net.Listener {
+	lim := limitsOf(srv)
+	if lim.tick == 0 {
+		return ln
+	}
+	l := newListener(ln, lim)
+	srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = 0, 0, 0, 0
+	next := srv.ConnState
+	srv.ConnState = func(nc net.Conn, s http.ConnState) {
+		l.setState(nc, s)
+		if next != nil {
+			next(nc, s)
+		}
+	}
+	go l.sweep()
+	return l
+}
+
+// limits are a server's timeouts, in nanoseconds of the coarse clock; zero
+// means no bound.
+type limits struct {
+	header    int64 // first byte of a request to the end of its headers
+	handshake int64 // a TLS handshake, before the first request
+	idle      int64 // waiting for a request, nothing of it read
+	read      int64 // first byte of a request to the end of its body
+	write     int64 // end of a request's headers to the end of its answer
+	tick      int64 // how often the sweeper wakes; zero when nothing is bounded
+}
+
+// limitsOf reads srv's timeouts with net/http's own fallbacks (see
+// Server.readHeaderTimeout, idleTimeout and tlsHandshakeTimeout).
+func limitsOf(srv *http.Server) limits {
+	header, idle := srv.ReadHeaderTimeout, srv.IdleTimeout
+	if header == 0 {
+		header = srv.ReadTimeout
+	}
+	if idle == 0 {
+		idle = srv.ReadTimeout
+	}
+	lim := limits{
+		header:    positive(header),
+		handshake: smallest(positive(srv.ReadHeaderTimeout), positive(srv.ReadTimeout), positive(srv.WriteTimeout)),
+		idle:      positive(idle),
+		read:      positive(srv.ReadTimeout),
+		write:     positive(srv.WriteTimeout),
+	}
+	if shortest := smallest(lim.header, lim.idle, lim.read, lim.write); shortest > 0 {
+		lim.tick = max(int64(10*time.Millisecond), min(shortest/4, int64(time.Second)))
+	}
+	return lim
+}
+
+// after is when a phase of length d that began at from ends, by the coarse
+// clock: one tick later than exact, since from may be up to a tick old.
+func (lim *limits) after(from, d int64) int64 {
+	if d == 0 {
+		return 0
+	}
+	return from + d + lim.tick
+}
+
+func positive(d time.Duration) int64 { return int64(max(d, 0)) }
+
+// smallest is the smallest non-zero of ds, or zero.
+func smallest(ds ...int64) int64 {
+	var s int64
+	for _, d := range ds {
+		if d > 0 && (s == 0 || d < s) {
+			s = d
+		}
+	}
+	return s
+}

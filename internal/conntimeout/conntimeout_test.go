@@ -1,0 +1,565 @@
+package conntimeout
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testServer is a real http.Server serving on a listener from Apply.
+type testServer struct {
+	srv  *http.Server
+	l    *listener
+	addr string
+	tls  *tls.Config // client side, or nil for plain HTTP
+
+	// Counted by the server's own ConnState hook, which Apply chains.
+	opened, closed atomic.Int32
+}
+
+// start serves srv through Apply, over TLS when withTLS is set; the
+// cleanup closes it and checks that the sweeper stops.
+func start(t *testing.T, srv *http.Server, withTLS bool) *testServer {
+	t.Helper()
+	ts := &testServer{srv: srv}
+	if srv.Handler == nil {
+		srv.Handler = http.HandlerFunc(answer)
+	}
+	srv.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			ts.opened.Add(1)
+		case http.StateClosed:
+			ts.closed.Add(1)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.addr = ln.Addr().String()
+	l, ok := Apply(srv, ln).(*listener)
+	if !ok {
+		t.Fatal("Apply did not wrap the listener")
+	}
+	ts.l = l
+	served := make(chan error, 1)
+	if withTLS {
+		cert, roots := selfSigned(t)
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		ts.tls = &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
+		go func() { served <- srv.ServeTLS(l, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(l) }()
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+		select {
+		case <-l.stopped:
+		case <-time.After(2 * time.Second):
+			t.Error("the sweeper still runs 2 s after Close")
+		}
+	})
+	return ts
+}
+
+// answer echoes the request, after sleeping for its ?sleep= duration.
+func answer(w http.ResponseWriter, r *http.Request) {
+	if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	body, _ := io.ReadAll(r.Body)
+	fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.Path, body)
+}
+
+func (ts *testServer) dial(t *testing.T) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.tls != nil {
+		tc := tls.Client(c, ts.tls)
+		if err := tc.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		c = tc
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (ts *testServer) client(http2 bool) *http.Client {
+	tr := &http.Transport{TLSClientConfig: ts.tls, ForceAttemptHTTP2: http2}
+	return &http.Client{Transport: tr, Timeout: 5 * time.Second}
+}
+
+func (ts *testServer) url() string {
+	if ts.tls != nil {
+		return "https://" + ts.addr
+	}
+	return "http://" + ts.addr
+}
+
+// roundTrip sends a GET of path on c and reads the whole answer.
+func roundTrip(t *testing.T, c net.Conn, br *bufio.Reader, path string) string {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	defer c.SetDeadline(time.Time{})
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: test\r\n\r\n", path); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %q %v", path, resp.StatusCode, b, err)
+	}
+	return string(b)
+}
+
+// waitClose reads c until the server closes it, and returns how long after
+// since that was, and what the server sent. A server that holds c for 5 s
+// fails the test.
+func waitClose(t *testing.T, c net.Conn, since time.Time) (time.Duration, string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(c)
+	held := time.Since(since)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the server still holds the connection after %v", held.Round(time.Millisecond))
+	}
+	return held, string(b)
+}
+
+// stall sends partial, then a header line every 20 ms, never ending the
+// headers, until the server closes c; it returns how long after since
+// that was, and what the server answered.
+func stall(t *testing.T, c net.Conn, since time.Time, partial string) (time.Duration, string) {
+	t.Helper()
+	if _, err := io.WriteString(c, partial); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				// Fails once the server has closed: waitClose sees it.
+				if _, err := fmt.Fprintf(c, "X-Slow-%d: 1\r\n", i); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	held, got := waitClose(t, c, since)
+	close(stop)
+	wg.Wait()
+	return held, got
+}
+
+// within fails the test unless d is in [lo, hi].
+func within(t *testing.T, what string, d, lo, hi time.Duration) {
+	t.Helper()
+	if d < lo || d > hi {
+		t.Errorf("%s after %v, want between %v and %v", what, d.Round(time.Millisecond), lo, hi)
+	} else {
+		t.Logf("%s after %v", what, d.Round(time.Millisecond))
+	}
+}
+
+// slowHeaders checks the read-header bound, on a new connection and on a
+// kept-alive one, over ts (plain or TLS). The idle and write bounds are
+// long, so closing well before them shows the read-header bound did it.
+func slowHeaders(t *testing.T, withTLS bool) {
+	const header = 200 * time.Millisecond
+	ts := start(t, &http.Server{ReadHeaderTimeout: header, IdleTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second}, withTLS)
+
+	t.Run("NewConnection", func(t *testing.T) {
+		t.Parallel()
+		since := time.Now()
+		c := ts.dial(t)
+		held, got := stall(t, c, since, "GET / HTTP/1.1\r\nHost: slow\r\n")
+		// Over TLS the bound also covers the handshake: up to twice as long.
+		within(t, "a client stalling in its headers was dropped", held, header, 2*time.Second)
+		if got != "" {
+			t.Errorf("the server answered a client still sending its headers: %q", got)
+		}
+	})
+	t.Run("KeptAlive", func(t *testing.T) {
+		t.Parallel()
+		c := ts.dial(t)
+		br := bufio.NewReader(c)
+		for range 3 {
+			roundTrip(t, c, br, "/first")
+		}
+		held, got := stall(t, c, time.Now(), "GET /second HTTP/1.1\r\n")
+		within(t, "a kept-alive client stalling in its next request's headers was dropped", held, header, 2*time.Second)
+		if got != "" {
+			t.Errorf("the server answered a client still sending its headers: %q", got)
+		}
+	})
+}
+
+func TestSlowHeaders(t *testing.T)    { slowHeaders(t, false) }
+func TestSlowHeadersTLS(t *testing.T) { slowHeaders(t, true) }
+
+// TestIdle: a kept-alive connection with no request is closed after the
+// idle timeout; one that sends requests more often stays open through many
+// of them, for longer than every timeout.
+func TestIdle(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	ts := start(t, &http.Server{ReadHeaderTimeout: 3 * time.Second, IdleTimeout: idle, ReadTimeout: 400 * time.Millisecond, WriteTimeout: 400 * time.Millisecond}, false)
+
+	t.Run("Quiet", func(t *testing.T) {
+		t.Parallel()
+		c := ts.dial(t)
+		roundTrip(t, c, bufio.NewReader(c), "/")
+		held, got := waitClose(t, c, time.Now())
+		// The server goes idle just after it sends the answer: allow a little.
+		within(t, "an idle connection was closed", held, idle-50*time.Millisecond, 2*time.Second)
+		if got != "" {
+			t.Errorf("unexpected bytes on an idle connection: %q", got)
+		}
+	})
+	t.Run("Busy", func(t *testing.T) {
+		t.Parallel()
+		c := ts.dial(t)
+		br := bufio.NewReader(c)
+		const n = 20 // 20 × 100 ms: longer than any timeout
+		for i := range n {
+			path := fmt.Sprintf("/busy/%d", i)
+			if got, want := roundTrip(t, c, br, path+"?sleep=20ms"), "GET "+path+" "; got != want {
+				t.Fatalf("answer %d: %q, want %q", i, got, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("%d requests on one connection over %v", n, n*100*time.Millisecond)
+	})
+}
+
+// TestSlowHandler: a handler still running once the request's read and
+// write deadlines have passed has its connection closed, and its context
+// cancelled; one that finishes in time answers.
+func TestSlowHandler(t *testing.T) {
+	const read, write = 200 * time.Millisecond, 300 * time.Millisecond
+	cancelled := make(chan struct{}, 1)
+	srv := &http.Server{
+		ReadTimeout: read, WriteTimeout: write, IdleTimeout: 3 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/slow" {
+				answer(w, r)
+				return
+			}
+			select {
+			case <-time.After(5 * time.Second):
+				io.WriteString(w, "too late")
+			case <-r.Context().Done():
+				cancelled <- struct{}{}
+			}
+		}),
+	}
+	ts := start(t, srv, false)
+
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	if got := roundTrip(t, c, br, "/quick?sleep=100ms"); got != "GET /quick " {
+		t.Errorf("a handler within the bounds answered %q", got)
+	}
+	since := time.Now()
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: test\r\n\r\n")
+	held, got := waitClose(t, c, since)
+	within(t, "a connection whose handler ran on was closed", held, write, 2*time.Second)
+	if got != "" {
+		t.Errorf("a handler past its bounds answered: %q", got)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(2 * time.Second):
+		t.Error("the handler's context was not cancelled when its connection was closed")
+	}
+}
+
+// TestHijacked: a hijacked connection is the handler's, never swept.
+func TestHijacked(t *testing.T) {
+	const bound = 100 * time.Millisecond
+	ts := start(t, &http.Server{
+		ReadHeaderTimeout: bound, ReadTimeout: bound, WriteTimeout: bound, IdleTimeout: bound,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			go func() {
+				defer c.Close()
+				time.Sleep(8 * bound)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nlater")
+			}()
+		}),
+	}, false)
+
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	if got := roundTrip(t, c, br, "/"); got != "later" {
+		t.Errorf("the hijacked connection answered %q, want %q", got, "later")
+	}
+	ts.l.mu.Lock()
+	n := len(ts.l.conns)
+	ts.l.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d connections still watched after a hijack, want 0", n)
+	}
+}
+
+// TestTLS: over TLS, HTTP/1.1 and HTTP/2 answer as without Apply. An
+// HTTP/2 connection with a stream open longer than every bound is not
+// cut, and is closed after the idle timeout once it has none.
+func TestTLS(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	ts := start(t, &http.Server{ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, IdleTimeout: idle}, true)
+
+	t.Run("HTTP1", func(t *testing.T) {
+		c := ts.client(false)
+		defer c.CloseIdleConnections()
+		for i := range 5 {
+			resp, err := c.Post(ts.url()+"/one", "text/plain", strings.NewReader(fmt.Sprint(i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(b) != fmt.Sprintf("POST /one %d", i) || resp.ProtoMajor != 1 {
+				t.Fatalf("%s %d %q", resp.Proto, resp.StatusCode, b)
+			}
+		}
+	})
+	t.Run("HTTP2", func(t *testing.T) {
+		c := ts.client(true)
+		defer c.CloseIdleConnections()
+		opened := ts.opened.Load()
+		get := func(path string) error {
+			resp, err := c.Get(ts.url() + path)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "GET /") || resp.ProtoMajor != 2 {
+				return fmt.Errorf("%s: %s %d %q", path, resp.Proto, resp.StatusCode, b)
+			}
+			return nil
+		}
+		if err := get("/first"); err != nil {
+			t.Fatal(err)
+		}
+		long := make(chan error, 1)
+		go func() { long <- get("/long?sleep=1s") }()
+		for i := range 10 {
+			if err := get(fmt.Sprintf("/short/%d?sleep=50ms", i)); err != nil {
+				t.Error(err)
+			}
+		}
+		if err := <-long; err != nil {
+			t.Errorf("a stream open for 1 s: %v", err)
+		}
+		if n := ts.opened.Load() - opened; n != 1 {
+			t.Errorf("%d connections for the HTTP/2 requests, want 1", n)
+		}
+		since, closed := time.Now(), ts.closed.Load()
+		for ts.closed.Load() == closed {
+			if time.Since(since) > 5*time.Second {
+				t.Fatal("an idle HTTP/2 connection still open after 5 s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		within(t, "an idle HTTP/2 connection was closed", time.Since(since), idle-50*time.Millisecond, 2*time.Second)
+	})
+}
+
+// TestKeepAliveAndShutdown: answers on a kept-alive connection are as
+// net/http gives them, Shutdown drains, and the sweeper stops.
+func TestKeepAliveAndShutdown(t *testing.T) {
+	srv := &http.Server{ReadHeaderTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: time.Second}
+	ts := start(t, srv, false)
+	c := ts.client(false)
+	for i := range 10 {
+		resp, err := c.Post(ts.url()+"/echo", "text/plain", strings.NewReader(fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != fmt.Sprintf("POST /echo %d", i) || resp.Header.Get("Content-Length") != fmt.Sprint(len(b)) {
+			t.Fatalf("answer %d: %d %v %q", i, resp.StatusCode, resp.Header, b)
+		}
+	}
+	if n := ts.opened.Load(); n != 1 {
+		t.Errorf("%d connections for 10 requests, want 1 kept alive", n)
+	}
+	if srv.ReadHeaderTimeout != 0 || srv.ReadTimeout != 0 || srv.WriteTimeout != 0 || srv.IdleTimeout != 0 {
+		t.Errorf("Apply left net/http's timeouts set: %+v", srv)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	select {
+	case <-ts.l.stopped:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the sweeper still runs 2 s after Shutdown")
+	}
+	if _, err := c.Get(ts.url()); err == nil {
+		t.Error("a request after Shutdown was answered")
+	}
+}
+
+func TestApplyWithoutTimeouts(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	srv := &http.Server{}
+	if got := Apply(srv, ln); got != ln || srv.ConnState != nil {
+		t.Error("Apply wrapped a listener whose server has no timeout")
+	}
+}
+
+func TestLimits(t *testing.T) {
+	const ms = int64(time.Millisecond)
+	for _, tc := range []struct {
+		name string
+		srv  *http.Server
+		want limits
+	}{
+		{"all", &http.Server{ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second, IdleTimeout: 4 * time.Second},
+			limits{header: 1000 * ms, handshake: 1000 * ms, idle: 4000 * ms, read: 2000 * ms, write: 3000 * ms, tick: 250 * ms}},
+		{"fallbacks to ReadTimeout", &http.Server{ReadTimeout: 2 * time.Second},
+			limits{header: 2000 * ms, handshake: 2000 * ms, idle: 2000 * ms, read: 2000 * ms, tick: 500 * ms}},
+		{"write only", &http.Server{WriteTimeout: 8 * time.Second},
+			limits{handshake: 8000 * ms, write: 8000 * ms, tick: 1000 * ms}},
+		{"short", &http.Server{ReadHeaderTimeout: 20 * time.Millisecond},
+			limits{header: 20 * ms, handshake: 20 * ms, tick: 10 * ms}},
+		{"negative idle is none", &http.Server{ReadTimeout: time.Second, IdleTimeout: -1},
+			limits{header: 1000 * ms, handshake: 1000 * ms, read: 1000 * ms, tick: 250 * ms}},
+		{"none", &http.Server{}, limits{}},
+	} {
+		if got := limitsOf(tc.srv); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// selfSigned returns a certificate for 127.0.0.1 and a pool trusting it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "conntimeout test"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, roots
+}
+
+// BenchmarkRequest compares a kept-alive request's cost under net/http's
+// own timeouts and under Apply.
+func BenchmarkRequest(b *testing.B) {
+	for _, apply := range []bool{false, true} {
+		name := "deadlines"
+		if apply {
+			name = "sweeper"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := &http.Server{
+				ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+				Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			if apply {
+				ln = Apply(srv, ln)
+			}
+			go srv.Serve(ln)
+			defer srv.Close()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			req := []byte("GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Write(req); err != nil {
+					b.Fatal(err)
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
