@@ -71,7 +71,8 @@ type Store struct {
 
 	seed   maphash.Seed
 	seed2  maphash.Seed
-	max    int // bytes per shard
+	dict   dict // shared strings of the records
+	max    int  // bytes per shard
 	maxAge time.Duration
 	now    func() time.Time
 	start  time.Time
@@ -185,7 +186,7 @@ func (s *Store) forgetAll(now opening) {
 }
 
 func (s *Store) key(id string) key {
-	return key{hi: maphash.String(s.seed, id), lo: maphash.String(s.seed2, id)}
+	return key{hi: maphash.String(s.seed, id), lo: maphash.String(s.seed2, id) & (1<<loBits - 1)}
 }
 
 func (s *Store) shardOf(k key) *shard { return &s.shards[k.hi%shardCount] }
@@ -288,7 +289,7 @@ func (s *Store) cached(sh *shard, k key, customerID, skillID string) *profileapi
 	}
 	a := &profileapi.Access{Declared: sk.declared, Granted: granted}
 	var e entry
-	decode(body, &e, customerID, false)
+	decode(body, &e, customerID, false, &s.dict)
 	a.Customer = e.customer
 	return a
 }
@@ -322,7 +323,7 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 	if off := sh.find(k); off >= 0 {
 		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
 		if s.fresh(stamp) {
-			decode(body, &e, customerID, true) // keep the grants it knows
+			decode(body, &e, customerID, true, &s.dict) // keep the grants it knows
 			e.customer = a.Customer
 		}
 	}
@@ -365,7 +366,7 @@ func setGrant(grants []grant, skill uint32, scopes profileapi.ScopeSet) []grant 
 // and the cache is no longer complete. The caller holds sh.mu.
 func (s *Store) put(sh *shard, k key, e *entry) {
 	e.stamp = s.stamp()
-	rec, ok := encode(nil, k, e, sh.stamped)
+	rec, ok := encode(nil, k, e, sh.stamped, &s.dict)
 	if !ok {
 		sh.remove(k)
 		s.evicted()
@@ -396,7 +397,7 @@ func (s *Store) update(id string, fn func(e *entry, ok bool) (keep bool)) {
 	if off := sh.find(k); off >= 0 {
 		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
 		if s.fresh(stamp) {
-			decode(body, &e, id, true)
+			decode(body, &e, id, true, &s.dict)
 			ok = true
 		}
 	}

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"encoding/binary"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,14 +17,17 @@ import (
 // is the cache plus a small heap, not twice the cache.
 //
 // A customer is known by a keyed hash of its id rather than the id, which
-// would double the memory: 64 bits kept in the record, 32 in its slot and
+// would double the memory: 48 bits kept in the record, 32 in its slot and
 // 6 that pick the shard. Two ids of a million hash alike with a probability
-// under 2^-60, and the key is random per process.
+// under 2^-46 (of ten million, 2^-40), and the key is random per process.
 
 const shardCount = 64
 
-// key is the hash of a customer id: hi picks the shard and the slot.
+// key is the hash of a customer id: hi picks the shard and the slot, lo
+// (48 bits) is kept in the record.
 type key struct{ hi, lo uint64 }
+
+const loBits = 48
 
 func (k key) tag() uint32 { return uint32(k.hi >> 32) }
 
@@ -56,16 +60,64 @@ type shard struct {
 // A record is the key's lo, when it was read if the cache has a MaxAge,
 // then the customer:
 //
-//	lo uint64 | stamp uint32 (with MaxAge) | len uvarint | body
+//	lo uint48 | stamp uint32 (with MaxAge) | len uvarint | body
 //
 // body: region, flags, created and updated (varints, milliseconds), name,
-// given name, email, mobile number (if any) as uvarint-length strings, then
-// the grants known: count, then skill number (uvarint) and scopes (byte).
+// given name, email, mobile number (if any), then the grants known: count,
+// then skill number (uvarint) and scopes (byte). A string is a uvarint
+// length and its bytes, but for what many customers share: a given name
+// that begins the name is only its length; an email's domain, and a
+// country code, are a number in the cache's dictionary (uvarint).
 
 const (
-	flagComplete = 1 << iota // the grants are every grant the customer has given
-	flagMobile               // the customer has a mobile number
+	flagComplete    = 1 << iota // the grants are every grant the customer has given
+	flagMobile                  // the customer has a mobile number
+	flagGivenInName             // the given name is the start of the name: its length only
+	flagDomain                  // the email is its local part and its domain's number
+	flagCountry                 // the country code is its number
 )
+
+// dict numbers the strings many customers share, email domains and
+// country codes, so that a record holds a number for each: an address at
+// example.com then takes 2 bytes for its domain instead of 12. A number is
+// never reused; the dictionary is bounded, and a string past its bound is
+// kept in the record.
+type dict struct {
+	mu    sync.Mutex
+	index map[string]uint32
+	list  []string
+	// view is list as of the last addition: readers take it without the
+	// lock. An addition writes past every view's length, so no view ever
+	// sees a slot change.
+	view atomic.Pointer[[]string]
+}
+
+const maxDict = 1 << 14
+
+// number returns s's number, adding s if there is room.
+func (d *dict) number(s string) (uint32, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n, ok := d.index[s]; ok {
+		return n, true
+	}
+	if len(d.list) >= maxDict || s == "" {
+		return 0, false
+	}
+	if d.index == nil {
+		d.index = map[string]uint32{}
+	}
+	n := uint32(len(d.list))
+	s = strings.Clone(s) // not a part of a larger string it would keep
+	d.list = append(d.list, s)
+	d.index[s] = n
+	view := d.list
+	d.view.Store(&view)
+	return n, true
+}
+
+// string returns the string numbered n by number.
+func (d *dict) string(n uint32) string { return (*d.view.Load())[n] }
 
 // entry is a decoded record.
 type entry struct {
@@ -87,7 +139,7 @@ var codeRegions = [4]profileapi.Region{"", profileapi.RegionNA, profileapi.Regio
 
 // encode appends e's record. A region the cache has no code for cannot be
 // kept: ok is false.
-func encode(dst []byte, k key, e *entry, stamped bool) ([]byte, bool) {
+func encode(dst []byte, k key, e *entry, stamped bool, dict *dict) ([]byte, bool) {
 	region, ok := regionCodes[e.customer.Region]
 	if !ok {
 		return dst, false
@@ -102,26 +154,59 @@ func encode(dst []byte, k key, e *entry, stamped bool) ([]byte, bool) {
 	if p.MobileNumber != nil {
 		flags |= flagMobile
 	}
+	givenInName := p.GivenName != "" && strings.HasPrefix(p.Name, p.GivenName)
+	if givenInName {
+		flags |= flagGivenInName
+	}
+	local, domain, hasDomain := strings.Cut(p.Email, "@")
+	var domainN, countryN uint32
+	if hasDomain {
+		domainN, hasDomain = dict.number(domain)
+	}
+	if hasDomain {
+		flags |= flagDomain
+	}
+	hasCountry := false
+	if p.MobileNumber != nil {
+		if countryN, hasCountry = dict.number(p.MobileNumber.CountryCode); hasCountry {
+			flags |= flagCountry
+		}
+	}
 	body = append(body, flags)
 	created := e.customer.CreatedAt.UnixMilli()
 	body = binary.AppendVarint(body, created)
 	body = binary.AppendVarint(body, e.customer.UpdatedAt.UnixMilli()-created)
-	for _, s := range []string{p.Name, p.GivenName, p.Email} {
+	str := func(s string) {
 		body = binary.AppendUvarint(body, uint64(len(s)))
 		body = append(body, s...)
 	}
+	str(p.Name)
+	if givenInName {
+		body = binary.AppendUvarint(body, uint64(len(p.GivenName)))
+	} else {
+		str(p.GivenName)
+	}
+	if hasDomain {
+		str(local)
+		body = binary.AppendUvarint(body, uint64(domainN))
+	} else {
+		str(p.Email)
+	}
 	if p.MobileNumber != nil {
-		for _, s := range []string{p.MobileNumber.CountryCode, p.MobileNumber.PhoneNumber} {
-			body = binary.AppendUvarint(body, uint64(len(s)))
-			body = append(body, s...)
+		if hasCountry {
+			body = binary.AppendUvarint(body, uint64(countryN))
+		} else {
+			str(p.MobileNumber.CountryCode)
 		}
+		str(p.MobileNumber.PhoneNumber)
 	}
 	body = binary.AppendUvarint(body, uint64(len(e.grants)))
 	for _, g := range e.grants {
 		body = binary.AppendUvarint(body, uint64(g.skill))
 		body = append(body, byte(g.scopes))
 	}
-	dst = binary.LittleEndian.AppendUint64(dst, k.lo)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(k.lo))
+	dst = binary.LittleEndian.AppendUint16(dst, uint16(k.lo>>32))
 	if stamped {
 		dst = binary.LittleEndian.AppendUint32(dst, e.stamp)
 	}
@@ -132,10 +217,10 @@ func encode(dst []byte, k key, e *entry, stamped bool) ([]byte, bool) {
 // recordAt returns the record at off: its key's lo, its stamp (0 if not
 // stamped), its body, and its whole length.
 func recordAt(arena []byte, off int, stamped bool) (lo uint64, stamp uint32, body []byte, size int) {
-	lo = binary.LittleEndian.Uint64(arena[off:])
-	head := 8
+	lo = uint64(binary.LittleEndian.Uint32(arena[off:])) | uint64(binary.LittleEndian.Uint16(arena[off+4:]))<<32
+	head := loBits / 8
 	if stamped {
-		stamp = binary.LittleEndian.Uint32(arena[off+8:])
+		stamp = binary.LittleEndian.Uint32(arena[off+head:])
 		head += 4
 	}
 	n, w := binary.Uvarint(arena[off+head:])
@@ -173,7 +258,7 @@ func (d *decoder) span() (int, int) {
 // decode reads a body into e, with its grants if asked. The strings are
 // copied out of the arena, in one allocation: the arena is reused once the
 // shard's lock is released.
-func decode(body []byte, e *entry, id string, withGrants bool) {
+func decode(body []byte, e *entry, id string, withGrants bool, dict *dict) {
 	d := &decoder{b: body}
 	e.customer.ID = id
 	e.customer.Region = codeRegions[d.byte()&3]
@@ -183,22 +268,40 @@ func decode(body []byte, e *entry, id string, withGrants bool) {
 	updated := created + d.varint()
 	e.customer.CreatedAt = time.UnixMilli(created).UTC()
 	e.customer.UpdatedAt = time.UnixMilli(updated).UTC()
-	strs := d.i
-	nameA, nameB := d.span()
-	givenA, givenB := d.span()
-	emailA, emailB := d.span()
-	var ccA, ccB, phoneA, phoneB int
-	if flags&flagMobile != 0 {
-		ccA, ccB = d.span()
-		phoneA, phoneB = d.span()
+	var f fields
+	f.read(d, flags, dict)
+	// One string holds name, given name (unless it starts the name),
+	// email and phone number; the country code, when numbered, is the
+	// dictionary's own.
+	var b strings.Builder
+	b.Grow(f.size())
+	b.Write(f.name)
+	b.Write(f.given)
+	b.Write(f.email)
+	if f.domain != "" {
+		b.WriteByte('@')
+		b.WriteString(f.domain)
 	}
-	all := string(body[strs:d.i])
-	str := func(a, b int) string { return all[a-strs : b-strs] }
+	b.Write(f.country)
+	b.Write(f.phone)
+	all := b.String()
+	at := 0
+	next := func(n int) string { at += n; return all[at-n : at] }
 	p := &e.customer.Profile
-	p.Name, p.GivenName, p.Email = str(nameA, nameB), str(givenA, givenB), str(emailA, emailB)
+	p.Name = next(len(f.name))
+	if flags&flagGivenInName != 0 {
+		p.GivenName = p.Name[:min(f.givenLen, len(p.Name))]
+	} else {
+		p.GivenName = next(len(f.given))
+	}
+	p.Email = next(len(f.email) + len(f.domain) + min(len(f.domain), 1))
 	p.MobileNumber = nil
 	if flags&flagMobile != 0 {
-		p.MobileNumber = &profileapi.PhoneNumber{CountryCode: str(ccA, ccB), PhoneNumber: str(phoneA, phoneB)}
+		cc := next(len(f.country))
+		if flags&flagCountry != 0 {
+			cc = f.countryName
+		}
+		p.MobileNumber = &profileapi.PhoneNumber{CountryCode: cc, PhoneNumber: next(len(f.phone))}
 	}
 	if !withGrants {
 		return
@@ -211,6 +314,53 @@ func decode(body []byte, e *entry, id string, withGrants bool) {
 	}
 }
 
+// fields are a record's strings, as they are in the record.
+type fields struct {
+	name, given, email, country, phone []byte
+	givenLen                           int    // with flagGivenInName
+	domain                             string // with flagDomain: the email's
+	countryName                        string // with flagCountry
+}
+
+// read reads the strings of a body; with a nil dict it skips the
+// numbered ones.
+func (f *fields) read(d *decoder, flags byte, dict *dict) {
+	bytes := func() []byte { a, b := d.span(); return d.b[a:b] }
+	f.name = bytes()
+	if flags&flagGivenInName != 0 {
+		f.givenLen = int(d.uvarint())
+	} else {
+		f.given = bytes()
+	}
+	f.email = bytes()
+	if flags&flagDomain != 0 {
+		n := uint32(d.uvarint())
+		if dict != nil {
+			f.domain = dict.string(n)
+		}
+	}
+	if flags&flagMobile != 0 {
+		if flags&flagCountry != 0 {
+			n := uint32(d.uvarint())
+			if dict != nil {
+				f.countryName = dict.string(n)
+			}
+		} else {
+			f.country = bytes()
+		}
+		f.phone = bytes()
+	}
+}
+
+// size is the bytes of the strings decode copies.
+func (f *fields) size() int {
+	n := len(f.name) + len(f.given) + len(f.email) + len(f.country) + len(f.phone)
+	if f.domain != "" {
+		n += 1 + len(f.domain)
+	}
+	return n
+}
+
 // grantOf reads only what a body says of one skill: the scopes granted,
 // and whether the body knows.
 func grantOf(body []byte, skill uint32) (profileapi.ScopeSet, bool) {
@@ -219,13 +369,8 @@ func grantOf(body []byte, skill uint32) (profileapi.ScopeSet, bool) {
 	flags := d.byte()
 	d.varint()
 	d.varint()
-	d.span()
-	d.span()
-	d.span()
-	if flags&flagMobile != 0 {
-		d.span()
-		d.span()
-	}
+	var f fields
+	f.read(d, flags, nil)
 	for n := int(d.uvarint()); n > 0; n-- {
 		s := uint32(d.uvarint())
 		scopes := profileapi.ScopeSet(d.byte())
@@ -241,9 +386,8 @@ func (s *shard) find(k key) int {
 	if len(s.slots) == 0 {
 		return -1
 	}
-	mask := uint32(len(s.slots) - 1)
 	tag := k.tag()
-	for i := tag & mask; ; i = (i + 1) & mask {
+	for i := home(tag, len(s.slots)); ; i = next(i, len(s.slots)) {
 		v := s.slots[i]
 		if v == 0 {
 			return -1
@@ -262,9 +406,8 @@ func (s *shard) slotOf(k key) int {
 	if len(s.slots) == 0 {
 		return -1
 	}
-	mask := uint32(len(s.slots) - 1)
 	tag := k.tag()
-	for i := tag & mask; ; i = (i + 1) & mask {
+	for i := home(tag, len(s.slots)); ; i = next(i, len(s.slots)) {
 		v := s.slots[i]
 		if v == 0 {
 			return -1
@@ -295,7 +438,7 @@ func (s *shard) remove(k key) {
 // caller holds mu for writing.
 func (s *shard) put(k key, rec []byte, max int, keep func(stamp uint32) bool) bool {
 	s.remove(k)
-	if (s.count+s.tombs+1)*4 > len(s.slots)*3 {
+	if (s.count+s.tombs+1)*5 > len(s.slots)*4 {
 		s.rehash()
 	}
 	if len(s.slots)*8 > max {
@@ -309,8 +452,7 @@ func (s *shard) put(k key, rec []byte, max int, keep func(stamp uint32) bool) bo
 	s.used += len(rec)
 	s.live += len(rec)
 	s.count++
-	mask := uint32(len(s.slots) - 1)
-	for i := k.tag() & mask; ; i = (i + 1) & mask {
+	for i := home(k.tag(), len(s.slots)); ; i = next(i, len(s.slots)) {
 		if v := s.slots[i]; v == 0 || v == tombstone {
 			if v == tombstone {
 				s.tombs--
@@ -366,19 +508,19 @@ func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
 	return s.used+need <= len(s.arena)
 }
 
-// rehash sizes the table for the records it holds, dropping tombstones.
+// rehash sizes the table for the records it holds, dropping tombstones:
+// 60% full after, and put rehashes again past 80%. The slots are an eighth
+// of the cache's memory at that load; a power-of-two table, half full on
+// average, would take a fifth.
 func (s *shard) rehash() {
-	n := 1024
-	for n < (s.count+1)*2 { // at most half full after, so between 3/8 and 3/4 full
-		n *= 2
-	}
+	n := max(1024, (s.count+1)*5/3)
+	n = (n + 511) &^ 511 // whole pages of slots
 	slots := allocateSlots(n)
-	mask := uint32(n - 1)
 	for _, v := range s.slots {
 		if v == 0 || v == tombstone {
 			continue
 		}
-		for i := uint32(v) & mask; ; i = (i + 1) & mask {
+		for i := home(uint32(v), n); ; i = next(i, n) {
 			if slots[i] == 0 {
 				slots[i] = v
 				break
@@ -387,6 +529,18 @@ func (s *shard) rehash() {
 	}
 	releaseSlots(s.slots)
 	s.slots, s.tombs = slots, 0
+}
+
+// home is the first slot of a key's tag in a table of n slots: the tag
+// scaled to [0, n), which needs no power of two.
+func home(tag uint32, n int) int { return int(uint64(tag) * uint64(n) >> 32) }
+
+// next is the slot after i, wrapping around.
+func next(i, n int) int {
+	if i++; i == n {
+		return 0
+	}
+	return i
 }
 
 // clear drops every record and gives the memory back.

@@ -21,7 +21,7 @@ type cacheOptions struct {
 
 func (c *cacheOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&c.mode, "cache", "auto", `keep customers and consents in memory for the public API: on, off, or auto (on for a SQLite file, which only this process may write to; off for PostgreSQL, which other nodes write to)`)
-	f.Int64Var(&c.sizeMB, "cache-size", 1024, "memory the cache may take, in MiB (about 100 bytes a customer)")
+	f.Int64Var(&c.sizeMB, "cache-size", 1024, "memory the cache may take, in MiB (about 80 bytes a customer)")
 	f.DurationVar(&c.maxAge, "cache-max-age", 0, "how long a cached customer is used before it is read again (default: until this process changes it; 1s with PostgreSQL)")
 }
 

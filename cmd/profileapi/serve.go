@@ -19,6 +19,7 @@ import (
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/internal/conntimeout"
+	"github.com/profileapi/profileapi/internal/gcpace"
 	"github.com/profileapi/profileapi/journal"
 	"github.com/profileapi/profileapi/ratelimit"
 	"github.com/profileapi/profileapi/token"
@@ -49,6 +50,7 @@ type serveOptions struct {
 	cache       cacheOptions
 	cpuprofile  string
 	memprofile  string
+	gcHeadroom  int64
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -102,6 +104,7 @@ an official SDK.`,
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
 	o.cache.register(f)
+	f.Int64Var(&o.gcHeadroom, "gc-headroom", 16, "MiB the heap may grow by between garbage collections however little is live (0: GOGC alone decides); fewer collections under load for that much memory")
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
 	_ = f.MarkHidden("cpuprofile")
 	f.StringVar(&o.memprofile, "memprofile", "", "write what the server allocated to this file when it stops, for go tool pprof")
@@ -127,6 +130,10 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		return err
 	}
 	defer stopProfile()
+	if o.gcHeadroom < 0 {
+		return fmt.Errorf("--gc-headroom %d: want 0 or more MiB", o.gcHeadroom)
+	}
+	defer gcpace.Start(o.gcHeadroom << 20)()
 	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}

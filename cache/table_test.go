@@ -1,0 +1,91 @@
+package cache
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/profileapi/profileapi"
+)
+
+// TestRecordRoundTrip: a record decodes to the customer it was encoded
+// from, whichever of its strings the encoding shortens (a given name that
+// starts the name, a numbered domain or country code) and whichever it
+// keeps whole.
+func TestRecordRoundTrip(t *testing.T) {
+	var d dict
+	created := time.UnixMilli(1_700_000_000_123).UTC()
+	phone := func(cc, n string) *profileapi.PhoneNumber {
+		return &profileapi.PhoneNumber{CountryCode: cc, PhoneNumber: n}
+	}
+	profiles := []profileapi.Profile{
+		{Name: "John Smith", GivenName: "John", Email: "john@example.com", MobileNumber: phone("+1", "206-555-0100")},
+		{Name: "Smith John", GivenName: "John", Email: "john@example.com", MobileNumber: phone("+91", "7799-82-77-10")},
+		{Name: "John", GivenName: "John", Email: "j@", MobileNumber: phone("", "1")},
+		{Name: "", GivenName: "", Email: "", MobileNumber: nil},
+		{Name: "Ada", GivenName: "", Email: "@example.com"},
+		{Name: "", GivenName: "Ada", Email: "no-at-sign"},
+		{Name: "Zoë Ünal", GivenName: "Zoë", Email: "zoë@bücher.example", MobileNumber: phone("+49", "030 1234567")},
+		{Name: "a\x00b", GivenName: "a", Email: "x@y@z", MobileNumber: phone("+1", "")},
+		{Name: "Jo", GivenName: "John", Email: "a@example.com"}, // the name is shorter than the given name
+	}
+	for i, p := range profiles {
+		e := &entry{
+			customer: profileapi.Customer{ID: fmt.Sprint("amzn1.ask.account.", i), Region: profileapi.Regions[i%3], Profile: p, CreatedAt: created, UpdatedAt: created.Add(time.Duration(i) * time.Second)},
+			complete: i%2 == 0,
+			grants:   []grant{{skill: 3, scopes: profileapi.AllScopes}, {skill: uint32(i) + 100, scopes: 1}},
+		}
+		for _, stamped := range []bool{false, true} {
+			e.stamp = uint32(i * 7)
+			k := key{hi: uint64(i), lo: uint64(i) * 0x9e3779b97f4a7c15 & (1<<loBits - 1)}
+			rec, ok := encode(nil, k, e, stamped, &d)
+			if !ok {
+				t.Fatalf("%d: not encoded", i)
+			}
+			lo, stamp, body, size := recordAt(append([]byte("xx"), rec...), 2, stamped)
+			if lo != k.lo || size != len(rec) || stamped && stamp != e.stamp {
+				t.Fatalf("%d: record head lo %x stamp %d size %d, want %x %d %d", i, lo, stamp, size, k.lo, e.stamp, len(rec))
+			}
+			var got entry
+			decode(body, &got, e.customer.ID, true, &d)
+			got.stamp = e.stamp
+			if !reflect.DeepEqual(&got, e) {
+				t.Fatalf("%d (stamped %v): decoded\n%+v\nwant\n%+v", i, stamped, got, *e)
+			}
+			for _, g := range e.grants {
+				if scopes, known := grantOf(body, g.skill); !known || scopes != g.scopes {
+					t.Fatalf("%d: grantOf(%d) = %v %v, want %v", i, g.skill, scopes, known, g.scopes)
+				}
+			}
+			if _, known := grantOf(body, 999); known != e.complete {
+				t.Fatalf("%d: an unknown skill is known: %v, want %v", i, known, e.complete)
+			}
+		}
+	}
+}
+
+// TestDictBound: past its bound the dictionary numbers nothing more, and
+// records keep the strings whole.
+func TestDictBound(t *testing.T) {
+	var d dict
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range maxDict + 10 {
+		p := profileapi.Profile{Name: "N", Email: fmt.Sprintf("u%d@d%d.example", rng.IntN(1000), i), MobileNumber: &profileapi.PhoneNumber{CountryCode: "+1", PhoneNumber: "5"}}
+		e := &entry{customer: profileapi.Customer{ID: "c", Region: profileapi.RegionNA, Profile: p}}
+		rec, _ := encode(nil, key{}, e, false, &d)
+		_, _, body, _ := recordAt(rec, 0, false)
+		var got entry
+		decode(body, &got, "c", false, &d)
+		if got.customer.Profile.Email != p.Email || got.customer.Profile.MobileNumber.CountryCode != "+1" {
+			t.Fatalf("%d: %+v, want %+v", i, got.customer.Profile, p)
+		}
+		if numbered := body[1]&flagDomain != 0; numbered != (i < maxDict-1) {
+			t.Fatalf("%d: domain numbered %v with %d in the dictionary", i, numbered, len(d.list))
+		}
+	}
+	if len(d.list) != maxDict {
+		t.Fatalf("dictionary of %d, want its bound %d", len(d.list), maxDict)
+	}
+}
