@@ -75,7 +75,8 @@ type Config struct {
 	Guards []Guard
 	// Done, if set, is called after every request with what it was and
 	// how it ended: the Call has only its Field if the call never got
-	// past the token, and is zero if the path named no setting.
+	// past the token, and is zero if the path named no setting. info is
+	// reused once Done returns: keep what it holds, not the pointer.
 	Done func(r *http.Request, c Call, info *web.Info, d time.Duration)
 }
 

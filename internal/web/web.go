@@ -408,7 +408,8 @@ var states = sync.Pool{New: func() any { return new(requestState) }}
 
 // Middleware gives each request an id (X-Request-Id), recovers panics into
 // a JSON 500, and logs one line per request at Info; then calls done, if
-// set, with the outcome (for metrics and the journal).
+// set, with the outcome (for metrics and the journal). The Info is reused
+// for a later request once done returns.
 func Middleware(logger *slog.Logger, name string, next http.Handler, done func(r *http.Request, info *Info, d time.Duration)) http.Handler {
 	return MiddlewareAt(slog.LevelInfo, logger, name, next, done)
 }
