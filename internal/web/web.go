@@ -120,27 +120,24 @@ func Encode(w http.ResponseWriter, status int, v any) {
 func WriteJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	if len(body) < len(contentLengths) {
-		h["Content-Length"] = contentLengths[len(body)]
-	} else {
+	// net/http sets the Content-Length of a body this small itself, when
+	// the handler returns, without the header copy and parse a set one
+	// costs on every answer.
+	if len(body) >= implicitLength {
 		h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
-// Header values shared by every response, so that answering allocates
-// none: a header's slice is replaced, never appended to in place (its
-// capacity is its length).
-var (
-	jsonContentType = []string{"application/json; charset=utf-8"}
-	contentLengths  = func() (v [512][]string) {
-		for n := range v {
-			v[n] = []string{strconv.Itoa(n)}
-		}
-		return v
-	}()
-)
+// implicitLength is the body net/http buffers whole before it sends the
+// headers (its bufferBeforeChunkingSize, 2 KiB), less a margin.
+const implicitLength = 1 << 10
+
+// jsonContentType is shared by every response, so that answering
+// allocates none: a header's slice is replaced, never appended to in place
+// (its capacity is its length).
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // Decode reads one JSON value of type T from the body: at most maxBytes,
 // no unknown fields, nothing after it. Each failure is EINVALID or
