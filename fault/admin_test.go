@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/profileapi/profileapi/fault"
+	"github.com/profileapi/profileapi/internal/servertest"
 )
 
 func TestAdminFaults(t *testing.T) {
@@ -15,28 +16,28 @@ func TestAdminFaults(t *testing.T) {
 	inj := &fault.Injector{Now: clk.Now, Sleep: s.Sleep}
 	public, adm := newServers(t, inj)
 
-	r := do(t, "POST", adm+"/admin/v1/faults", adminKey, `{"skillId":"`+skillA+`","operation":"Profile.email","status":503,"retryAfterSeconds":9,"count":2}`)
-	if r.status != 201 {
-		t.Fatalf("POST: %d %s", r.status, r.raw)
+	r := servertest.Do(t, "POST", adm+"/admin/v1/faults", adminKey, `{"skillId":"`+skillA+`","operation":"Profile.email","status":503,"retryAfterSeconds":9,"count":2}`)
+	if r.Status != 201 {
+		t.Fatalf("POST: %d %s", r.Status, r.Body)
 	}
 	want := `{"id":"f_1","skillId":"amzn1.ask.skill.a","operation":"Profile.email","status":503,"retryAfterSeconds":9,"latencyMs":0,"count":2,"fraction":0,"createdAt":"2025-01-01T00:00:00Z","remaining":2}`
-	if got := strings.TrimSpace(r.raw); got != want {
+	if got := strings.TrimSpace(r.Body); got != want {
 		t.Fatalf("POST body\n got %s\nwant %s", got, want)
 	}
-	r = do(t, "POST", adm+"/admin/v1/faults", adminKey, `{"latencyMs":120,"fraction":0.25,"seed":-5}`)
-	if r.status != 201 {
-		t.Fatalf("second POST: %d %s", r.status, r.raw)
+	r = servertest.Do(t, "POST", adm+"/admin/v1/faults", adminKey, `{"latencyMs":120,"fraction":0.25,"seed":-5}`)
+	if r.Status != 201 {
+		t.Fatalf("second POST: %d %s", r.Status, r.Body)
 	}
 
 	// The first fault hits the skill's email calls.
-	if r := get(t, public, "Profile.email", skillA, customer1); r.status != 503 || r.header.Get("Retry-After") != "9" || !strings.Contains(r.body.Message, "injected fault f_1") {
-		t.Fatalf("email call: %d %s Retry-After %q", r.status, r.raw, r.header.Get("Retry-After"))
+	if r := get(t, public, "Profile.email", skillA, customer1); r.Status != 503 || r.Header.Get("Retry-After") != "9" || !strings.Contains(r.Error.Message, "injected fault f_1") {
+		t.Fatalf("email call: %d %s Retry-After %q", r.Status, r.Body, r.Header.Get("Retry-After"))
 	}
 
 	var list struct{ Faults []fault.Fault }
-	r = do(t, "GET", adm+"/admin/v1/faults", adminKey, "")
-	if err := json.Unmarshal([]byte(r.raw), &list); r.status != 200 || err != nil {
-		t.Fatalf("GET: %d %s %v", r.status, r.raw, err)
+	r = servertest.Do(t, "GET", adm+"/admin/v1/faults", adminKey, "")
+	if err := json.Unmarshal([]byte(r.Body), &list); r.Status != 200 || err != nil {
+		t.Fatalf("GET: %d %s %v", r.Status, r.Body, err)
 	}
 	if len(list.Faults) != 2 || list.Faults[0].ID != "f_1" || list.Faults[0].Remaining != 1 ||
 		list.Faults[1].ID != "f_2" || list.Faults[1].Seed == nil || *list.Faults[1].Seed != -5 || list.Faults[1].LatencyMS != 120 {
@@ -46,22 +47,22 @@ func TestAdminFaults(t *testing.T) {
 		t.Errorf("createdAt = %v, want the injector's clock", list.Faults[0].CreatedAt)
 	}
 
-	if r := do(t, "DELETE", adm+"/admin/v1/faults/f_1", adminKey, ""); r.status != 204 || r.raw != "" {
-		t.Fatalf("DELETE f_1: %d %q", r.status, r.raw)
+	if r := servertest.Do(t, "DELETE", adm+"/admin/v1/faults/f_1", adminKey, ""); r.Status != 204 || r.Body != "" {
+		t.Fatalf("DELETE f_1: %d %q", r.Status, r.Body)
 	}
-	if r := do(t, "DELETE", adm+"/admin/v1/faults/f_1", adminKey, ""); r.status != 404 || r.body.Code != "NOT_FOUND" {
-		t.Fatalf("DELETE f_1 again: %d %s", r.status, r.raw)
+	if r := servertest.Do(t, "DELETE", adm+"/admin/v1/faults/f_1", adminKey, ""); r.Status != 404 || r.Error.Code != "NOT_FOUND" {
+		t.Fatalf("DELETE f_1 again: %d %s", r.Status, r.Body)
 	}
-	if r := get(t, public, "Profile.email", skillA, customer1); r.status != 200 {
-		t.Fatalf("email call after delete: %d %s", r.status, r.raw)
+	if r := get(t, public, "Profile.email", skillA, customer1); r.Status != 200 {
+		t.Fatalf("email call after delete: %d %s", r.Status, r.Body)
 	}
 
-	if r := do(t, "DELETE", adm+"/admin/v1/faults", adminKey, ""); r.status != 204 {
-		t.Fatalf("DELETE all: %d %s", r.status, r.raw)
+	if r := servertest.Do(t, "DELETE", adm+"/admin/v1/faults", adminKey, ""); r.Status != 204 {
+		t.Fatalf("DELETE all: %d %s", r.Status, r.Body)
 	}
-	r = do(t, "GET", adm+"/admin/v1/faults", adminKey, "")
-	if got := strings.TrimSpace(r.raw); r.status != 200 || got != `{"faults":[]}` {
-		t.Fatalf("GET after clearing: %d %s", r.status, got)
+	r = servertest.Do(t, "GET", adm+"/admin/v1/faults", adminKey, "")
+	if got := strings.TrimSpace(r.Body); r.Status != 200 || got != `{"faults":[]}` {
+		t.Fatalf("GET after clearing: %d %s", r.Status, got)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -103,9 +104,9 @@ func TestAdminFaultErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, tt.method, tt.url, tt.key, tt.body)
-			if r.status != tt.status || r.body.Code != tt.code || !strings.Contains(r.body.Message, tt.message) {
-				t.Fatalf("%d %s, want %d %s with %q in the message", r.status, r.raw, tt.status, tt.code, tt.message)
+			r := servertest.Do(t, tt.method, tt.url, tt.key, tt.body)
+			if r.Status != tt.status || r.Error.Code != tt.code || !strings.Contains(r.Error.Message, tt.message) {
+				t.Fatalf("%d %s, want %d %s with %q in the message", r.Status, r.Body, tt.status, tt.code, tt.message)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package fault_test
 
 import (
-	"net/http"
 	"testing"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/fault"
 	"github.com/profileapi/profileapi/internal/servertest"
-	"github.com/profileapi/profileapi/internal/web"
 )
 
 func newClock() *servertest.Clock {
@@ -41,21 +39,8 @@ func newServers(t *testing.T, inj *fault.Injector) (public *servertest.Server, a
 	return s, s.AdminURL
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   web.ErrorBody
-	raw    string
-}
-
-func do(t *testing.T, method, url, auth, body string) response {
-	t.Helper()
-	r := servertest.Do(t, method, url, auth, body)
-	return response{status: r.Status, header: r.Header, body: r.Error, raw: r.Body}
-}
-
 // get reads the setting as the skill, for the customer.
-func get(t *testing.T, public *servertest.Server, field, skill, customer string) response {
+func get(t *testing.T, public *servertest.Server, field, skill, customer string) servertest.Response {
 	t.Helper()
-	return do(t, "GET", public.URL+"/v2/accounts/~current/settings/"+field, public.Token(t, customer, skill), "")
+	return servertest.Do(t, "GET", public.URL+"/v2/accounts/~current/settings/"+field, public.Token(t, customer, skill), "")
 }

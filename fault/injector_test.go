@@ -61,14 +61,14 @@ func TestGuardAnswers(t *testing.T) {
 			public, _ := newServers(t, inj)
 			mustAdd(t, inj, tt.fault)
 			r := get(t, public, "Profile.name", skillA, customer1)
-			if r.status != tt.status || r.body.Code != tt.code || !strings.Contains(r.body.Message, tt.message) {
-				t.Fatalf("%d %s, want %d %s with %q", r.status, r.raw, tt.status, tt.code, tt.message)
+			if r.Status != tt.status || r.Error.Code != tt.code || !strings.Contains(r.Error.Message, tt.message) {
+				t.Fatalf("%d %s, want %d %s with %q", r.Status, r.Body, tt.status, tt.code, tt.message)
 			}
-			if got := r.header.Get("Retry-After"); got != tt.retryAfter {
+			if got := r.Header.Get("Retry-After"); got != tt.retryAfter {
 				t.Errorf("Retry-After = %q, want %q", got, tt.retryAfter)
 			}
-			if tt.status == 200 && r.raw != `{"name":"Ada Lovelace"}` {
-				t.Errorf("latency-only fault changed the body: %s", r.raw)
+			if tt.status == 200 && r.Body != `{"name":"Ada Lovelace"}` {
+				t.Errorf("latency-only fault changed the body: %s", r.Body)
 			}
 			var want []time.Duration
 			if tt.slept > 0 {
@@ -129,13 +129,13 @@ func TestCountExact(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 5 {
-				switch r := get(t, public, "Profile.email", skillA, customer1); r.status {
+				switch r := get(t, public, "Profile.email", skillA, customer1); r.Status {
 				case 503:
 					unavailable.Add(1)
 				case 200:
 					ok.Add(1)
 				default:
-					t.Errorf("unexpected answer %d %s", r.status, r.raw)
+					t.Errorf("unexpected answer %d %s", r.Status, r.Body)
 				}
 			}
 		})

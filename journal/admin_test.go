@@ -6,15 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/journal"
 )
 
 func listJournal(t *testing.T, adm, query string) []journal.Entry {
 	t.Helper()
-	r := do(t, "GET", adm+"/admin/v1/journal"+query, adminKey, "")
+	r := servertest.Do(t, "GET", adm+"/admin/v1/journal"+query, adminKey, "")
 	var body struct{ Entries []journal.Entry }
-	if err := json.Unmarshal([]byte(r.raw), &body); r.status != 200 || err != nil || body.Entries == nil {
-		t.Fatalf("GET journal%s: %d %s %v", query, r.status, r.raw, err)
+	if err := json.Unmarshal([]byte(r.Body), &body); r.Status != 200 || err != nil || body.Entries == nil {
+		t.Fatalf("GET journal%s: %d %s %v", query, r.Status, r.Body, err)
 	}
 	return body.Entries
 }
@@ -46,11 +47,11 @@ func TestJournalOfPublicCalls(t *testing.T) {
 	}
 	var requestIDs []string
 	for _, c := range calls {
-		r := do(t, "GET", public.URL+c.path, c.token, "")
-		if r.status != c.status {
-			t.Fatalf("GET %s: %d %s, want %d", c.path, r.status, r.raw, c.status)
+		r := servertest.Do(t, "GET", public.URL+c.path, c.token, "")
+		if r.Status != c.status {
+			t.Fatalf("GET %s: %d %s, want %d", c.path, r.Status, r.Body, c.status)
 		}
-		requestIDs = append(requestIDs, r.header.Get("X-Request-Id"))
+		requestIDs = append(requestIDs, r.Header.Get("X-Request-Id"))
 	}
 
 	entries := listJournal(t, adm, "")
@@ -70,10 +71,10 @@ func TestJournalOfPublicCalls(t *testing.T) {
 	}
 
 	// The journal holds ids and outcomes, never a profile value.
-	r := do(t, "GET", adm+"/admin/v1/journal", adminKey, "")
+	r := servertest.Do(t, "GET", adm+"/admin/v1/journal", adminKey, "")
 	for _, value := range []string{"Ada", "ada@example.com"} {
-		if strings.Contains(r.raw, value) {
-			t.Fatalf("the journal shows the profile value %q: %s", value, r.raw)
+		if strings.Contains(r.Body, value) {
+			t.Fatalf("the journal shows the profile value %q: %s", value, r.Body)
 		}
 	}
 
@@ -90,8 +91,8 @@ func TestJournalOfPublicCalls(t *testing.T) {
 		t.Fatalf("limit above the size: %d entries", len(got))
 	}
 
-	if r := do(t, "DELETE", adm+"/admin/v1/journal", adminKey, ""); r.status != 204 || r.raw != "" {
-		t.Fatalf("DELETE: %d %q", r.status, r.raw)
+	if r := servertest.Do(t, "DELETE", adm+"/admin/v1/journal", adminKey, ""); r.Status != 204 || r.Body != "" {
+		t.Fatalf("DELETE: %d %q", r.Status, r.Body)
 	}
 	if got := listJournal(t, adm, ""); len(got) != 0 {
 		t.Fatalf("after DELETE: %+v", got)
@@ -116,9 +117,9 @@ func TestJournalAdminErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, tt.method, tt.url, tt.key, "")
-			if r.status != tt.status || r.body.Code != tt.code || !strings.Contains(r.body.Message, tt.message) {
-				t.Fatalf("%d %s, want %d %s with %q in the message", r.status, r.raw, tt.status, tt.code, tt.message)
+			r := servertest.Do(t, tt.method, tt.url, tt.key, "")
+			if r.Status != tt.status || r.Error.Code != tt.code || !strings.Contains(r.Error.Message, tt.message) {
+				t.Fatalf("%d %s, want %d %s with %q in the message", r.Status, r.Body, tt.status, tt.code, tt.message)
 			}
 		})
 	}

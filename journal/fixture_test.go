@@ -2,13 +2,11 @@ package journal_test
 
 import (
 	"log/slog"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/internal/servertest"
-	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/journal"
 )
 
@@ -42,17 +40,4 @@ func newServers(t *testing.T, j *journal.Journal) (public *servertest.Server, ad
 		s.Consent(t, c, skillB, nameOnly)
 	}
 	return s, s.AdminURL
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   web.ErrorBody
-	raw    string
-}
-
-func do(t *testing.T, method, url, auth, body string) response {
-	t.Helper()
-	r := servertest.Do(t, method, url, auth, body)
-	return response{status: r.Status, header: r.Header, body: r.Error, raw: r.Body}
 }

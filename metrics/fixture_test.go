@@ -58,16 +58,3 @@ func newServer(t *testing.T, m *metrics.Metrics, p *ratelimit.Policy, inj *fault
 	}
 	return s, s.AdminURL
 }
-
-type response struct {
-	status int
-	header http.Header
-	body   web.ErrorBody
-	raw    string
-}
-
-func do(t *testing.T, method, url, auth, body string) response {
-	t.Helper()
-	r := servertest.Do(t, method, url, auth, body)
-	return response{status: r.Status, header: r.Header, body: r.Error, raw: r.Body}
-}

@@ -16,6 +16,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/fault"
+	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/metrics"
 	"github.com/profileapi/profileapi/ratelimit"
@@ -113,8 +114,8 @@ func TestMetricsOfPublicCalls(t *testing.T) {
 		{settings + "Profile.email", token(skillD, customer1), 200},     // the fault is spent
 	}
 	for _, c := range calls {
-		if r := do(t, "GET", public.URL+c.path, c.token, ""); r.status != c.status {
-			t.Fatalf("GET %s: %d %s, want %d", c.path, r.status, r.raw, c.status)
+		if r := servertest.Do(t, "GET", public.URL+c.path, c.token, ""); r.Status != c.status {
+			t.Fatalf("GET %s: %d %s, want %d", c.path, r.Status, r.Body, c.status)
 		}
 	}
 

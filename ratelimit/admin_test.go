@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/ratelimit"
 )
 
@@ -14,11 +15,11 @@ func TestAdminRateLimit(t *testing.T) {
 	public, adm := newServers(t, p)
 	url := adm + "/admin/v1/skills/" + skillA + "/rate-limit"
 
-	wantBody := func(r response, want string) {
+	wantBody := func(r servertest.Response, want string) {
 		t.Helper()
 		var got, w any
-		if err := json.Unmarshal([]byte(r.raw), &got); err != nil {
-			t.Fatalf("body %q: %v", r.raw, err)
+		if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
+			t.Fatalf("body %q: %v", r.Body, err)
 		}
 		if err := json.Unmarshal([]byte(want), &w); err != nil {
 			t.Fatal(err)
@@ -30,52 +31,52 @@ func TestAdminRateLimit(t *testing.T) {
 		}
 	}
 
-	r := do(t, "GET", url, adminKey, "")
-	if r.status != 200 {
-		t.Fatalf("GET: %d %s", r.status, r.raw)
+	r := servertest.Do(t, "GET", url, adminKey, "")
+	if r.Status != 200 {
+		t.Fatalf("GET: %d %s", r.Status, r.Body)
 	}
 	wantBody(r, `{"skillId":"amzn1.ask.skill.a","ratePerSecond":1,"burst":1,"source":"default"}`)
 
 	// Lift the limit: the skill is no longer refused.
-	r = do(t, "PUT", url, adminKey, `{"ratePerSecond": 0}`)
-	if r.status != 200 {
-		t.Fatalf("PUT unlimited: %d %s", r.status, r.raw)
+	r = servertest.Do(t, "PUT", url, adminKey, `{"ratePerSecond": 0}`)
+	if r.Status != 200 {
+		t.Fatalf("PUT unlimited: %d %s", r.Status, r.Body)
 	}
 	wantBody(r, `{"skillId":"amzn1.ask.skill.a","ratePerSecond":0,"burst":0,"source":"override"}`)
 	for i := range 5 {
-		if r := getName(t, public, skillA, customer1); r.status != 200 {
-			t.Fatalf("unlimited call %d: %d %s", i, r.status, r.raw)
+		if r := getName(t, public, skillA, customer1); r.Status != 200 {
+			t.Fatalf("unlimited call %d: %d %s", i, r.Status, r.Body)
 		}
 	}
 
-	r = do(t, "PUT", url, adminKey, `{"ratePerSecond": 5, "burst": 2}`)
-	if r.status != 200 {
-		t.Fatalf("PUT: %d %s", r.status, r.raw)
+	r = servertest.Do(t, "PUT", url, adminKey, `{"ratePerSecond": 5, "burst": 2}`)
+	if r.Status != 200 {
+		t.Fatalf("PUT: %d %s", r.Status, r.Body)
 	}
 	wantBody(r, `{"skillId":"amzn1.ask.skill.a","ratePerSecond":5,"burst":2,"source":"override"}`)
-	wantBody(do(t, "GET", url, adminKey, ""), `{"skillId":"amzn1.ask.skill.a","ratePerSecond":5,"burst":2,"source":"override"}`)
+	wantBody(servertest.Do(t, "GET", url, adminKey, ""), `{"skillId":"amzn1.ask.skill.a","ratePerSecond":5,"burst":2,"source":"override"}`)
 	for i := range 2 {
-		if r := getName(t, public, skillA, customer1); r.status != 200 {
-			t.Fatalf("call %d within the new burst: %d %s", i, r.status, r.raw)
+		if r := getName(t, public, skillA, customer1); r.Status != 200 {
+			t.Fatalf("call %d within the new burst: %d %s", i, r.Status, r.Body)
 		}
 	}
-	if r := getName(t, public, skillA, customer1); r.status != 429 {
-		t.Fatalf("over the new limit: %d %s", r.status, r.raw)
+	if r := getName(t, public, skillA, customer1); r.Status != 429 {
+		t.Fatalf("over the new limit: %d %s", r.Status, r.Body)
 	}
 
-	if r := do(t, "DELETE", url, adminKey, ""); r.status != 204 || r.raw != "" {
-		t.Fatalf("DELETE: %d %q", r.status, r.raw)
+	if r := servertest.Do(t, "DELETE", url, adminKey, ""); r.Status != 204 || r.Body != "" {
+		t.Fatalf("DELETE: %d %q", r.Status, r.Body)
 	}
-	wantBody(do(t, "GET", url, adminKey, ""), `{"skillId":"amzn1.ask.skill.a","ratePerSecond":1,"burst":1,"source":"default"}`)
+	wantBody(servertest.Do(t, "GET", url, adminKey, ""), `{"skillId":"amzn1.ask.skill.a","ratePerSecond":1,"burst":1,"source":"default"}`)
 }
 
 func TestAdminRateLimitShowsCustomerLimit(t *testing.T) {
 	p := &ratelimit.Policy{Limiter: ratelimit.NewMemory(nil), Customer: ratelimit.Limit{Rate: 2, Burst: 3}}
 	_, adm := newServers(t, p)
-	r := do(t, "GET", adm+"/admin/v1/skills/"+skillB+"/rate-limit", adminKey, "")
+	r := servertest.Do(t, "GET", adm+"/admin/v1/skills/"+skillB+"/rate-limit", adminKey, "")
 	want := `{"skillId":"amzn1.ask.skill.b","ratePerSecond":0,"burst":0,"source":"default","customer":{"ratePerSecond":2,"burst":3}}`
-	if r.status != 200 || strings.TrimSpace(r.raw) != want {
-		t.Fatalf("GET: %d %s, want 200 %s", r.status, r.raw, want)
+	if r.Status != 200 || strings.TrimSpace(r.Body) != want {
+		t.Fatalf("GET: %d %s, want 200 %s", r.Status, r.Body, want)
 	}
 }
 
@@ -108,9 +109,9 @@ func TestAdminRateLimitErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, tt.method, tt.url, tt.key, tt.body)
-			if r.status != tt.status || r.body.Code != tt.code || !strings.Contains(r.body.Message, tt.message) {
-				t.Fatalf("%d %s, want %d %s with %q in the message", r.status, r.raw, tt.status, tt.code, tt.message)
+			r := servertest.Do(t, tt.method, tt.url, tt.key, tt.body)
+			if r.Status != tt.status || r.Error.Code != tt.code || !strings.Contains(r.Error.Message, tt.message) {
+				t.Fatalf("%d %s, want %d %s with %q in the message", r.Status, r.Body, tt.status, tt.code, tt.message)
 			}
 		})
 	}

@@ -1,14 +1,12 @@
 package ratelimit_test
 
 import (
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/internal/servertest"
-	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/ratelimit"
 )
 
@@ -42,21 +40,8 @@ func newServers(t *testing.T, p *ratelimit.Policy) (public *servertest.Server, a
 	return s, s.AdminURL
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   web.ErrorBody
-	raw    string
-}
-
-func do(t *testing.T, method, url, auth, body string) response {
-	t.Helper()
-	r := servertest.Do(t, method, url, auth, body)
-	return response{status: r.Status, header: r.Header, body: r.Error, raw: r.Body}
-}
-
 // getName reads Profile.name as the skill, for the customer.
-func getName(t *testing.T, public *servertest.Server, skill, customer string) response {
+func getName(t *testing.T, public *servertest.Server, skill, customer string) servertest.Response {
 	t.Helper()
-	return do(t, "GET", public.URL+"/v2/accounts/~current/settings/Profile.name", public.Token(t, customer, skill), "")
+	return servertest.Do(t, "GET", public.URL+"/v2/accounts/~current/settings/Profile.name", public.Token(t, customer, skill), "")
 }

@@ -24,29 +24,29 @@ func TestGuardSkillLimit(t *testing.T) {
 	public, _ := newServers(t, p)
 
 	for i := range 2 {
-		if r := getName(t, public, skillA, customer1); r.status != 200 {
-			t.Fatalf("call %d within the burst: %d %s", i, r.status, r.raw)
+		if r := getName(t, public, skillA, customer1); r.Status != 200 {
+			t.Fatalf("call %d within the burst: %d %s", i, r.Status, r.Body)
 		}
 	}
 	// A third call, from another customer of the same skill, is over the
 	// skill's limit; another skill is not.
 	r := getName(t, public, skillA, customer2)
-	if r.status != 429 || r.body.Code != "TOO_MANY_REQUESTS" {
-		t.Fatalf("over the limit: %d %s, want 429 TOO_MANY_REQUESTS", r.status, r.raw)
+	if r.Status != 429 || r.Error.Code != "TOO_MANY_REQUESTS" {
+		t.Fatalf("over the limit: %d %s, want 429 TOO_MANY_REQUESTS", r.Status, r.Body)
 	}
-	if got := r.header.Get("Retry-After"); got != "2" {
+	if got := r.Header.Get("Retry-After"); got != "2" {
 		t.Errorf("Retry-After = %q, want 2 (one call every 2s)", got)
 	}
-	if r := getName(t, public, skillB, customer1); r.status != 200 {
-		t.Fatalf("another skill: %d %s", r.status, r.raw)
+	if r := getName(t, public, skillB, customer1); r.Status != 200 {
+		t.Fatalf("another skill: %d %s", r.Status, r.Body)
 	}
 	if n := limited.Load(); n != 1 {
 		t.Errorf("Limited called %d times, want 1", n)
 	}
 
 	clk.Add(2 * time.Second)
-	if r := getName(t, public, skillA, customer1); r.status != 200 {
-		t.Fatalf("after waiting out Retry-After: %d %s", r.status, r.raw)
+	if r := getName(t, public, skillA, customer1); r.Status != 200 {
+		t.Fatalf("after waiting out Retry-After: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -59,24 +59,24 @@ func TestGuardCustomerLimit(t *testing.T) {
 	}
 	public, _ := newServers(t, p)
 
-	if r := getName(t, public, skillA, customer1); r.status != 200 {
-		t.Fatalf("first call: %d %s", r.status, r.raw)
+	if r := getName(t, public, skillA, customer1); r.Status != 200 {
+		t.Fatalf("first call: %d %s", r.Status, r.Body)
 	}
-	if r := getName(t, public, skillA, customer1); r.status != 429 || r.header.Get("Retry-After") != "1" {
-		t.Fatalf("second call of one customer: %d %s, Retry-After %q", r.status, r.raw, r.header.Get("Retry-After"))
+	if r := getName(t, public, skillA, customer1); r.Status != 429 || r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("second call of one customer: %d %s, Retry-After %q", r.Status, r.Body, r.Header.Get("Retry-After"))
 	}
 	// The customer's refused call spent none of the skill's burst of 3.
-	if r := getName(t, public, skillA, customer2); r.status != 200 {
-		t.Fatalf("another customer: %d %s", r.status, r.raw)
+	if r := getName(t, public, skillA, customer2); r.Status != 200 {
+		t.Fatalf("another customer: %d %s", r.Status, r.Body)
 	}
-	if r := getName(t, public, skillB, customer1); r.status != 200 {
-		t.Fatalf("the customer on another skill: %d %s", r.status, r.raw)
+	if r := getName(t, public, skillB, customer1); r.Status != 200 {
+		t.Fatalf("the customer on another skill: %d %s", r.Status, r.Body)
 	}
-	if r := getName(t, public, skillA, customer3); r.status != 200 {
-		t.Fatalf("third customer, third call of the skill: %d %s", r.status, r.raw)
+	if r := getName(t, public, skillA, customer3); r.Status != 200 {
+		t.Fatalf("third customer, third call of the skill: %d %s", r.Status, r.Body)
 	}
-	if r := getName(t, public, skillA, customer4); r.status != 429 {
-		t.Fatalf("fourth call of the skill: %d %s, want 429", r.status, r.raw)
+	if r := getName(t, public, skillA, customer4); r.Status != 429 {
+		t.Fatalf("fourth call of the skill: %d %s, want 429", r.Status, r.Body)
 	}
 }
 
@@ -115,8 +115,8 @@ func TestGuardLimiterDown(t *testing.T) {
 	p := &ratelimit.Policy{Limiter: failing{}, Skill: ratelimit.Limit{Rate: 1, Burst: 1}}
 	public, _ := newServers(t, p)
 	r := getName(t, public, skillA, customer1)
-	if r.status != 503 || r.body.Code != "SERVICE_UNAVAILABLE" || r.header.Get("Retry-After") == "" {
-		t.Fatalf("limiter down: %d %s, want 503 SERVICE_UNAVAILABLE with Retry-After", r.status, r.raw)
+	if r.Status != 503 || r.Error.Code != "SERVICE_UNAVAILABLE" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("limiter down: %d %s, want 503 SERVICE_UNAVAILABLE with Retry-After", r.Status, r.Body)
 	}
 }
 
