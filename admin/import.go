@@ -57,6 +57,7 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return profileapi.Errorf(profileapi.EINVALID, "this server's store cannot import in bulk: create the customers one by one with POST /admin/v1/customers")
 	}
+	defer s.bulk()()
 	ctx := r.Context()
 	skills, err := s.Store.Skills(ctx)
 	if err != nil {

@@ -265,3 +265,42 @@ func TestTokensBatch(t *testing.T) {
 		t.Fatalf("last line %s", got[len(got)-1])
 	}
 }
+
+// TestBulkHook: an import and a token batch each tell Bulk when they start
+// and end (serve lifts its garbage-collector floor meanwhile); other calls
+// do not.
+func TestBulkHook(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bulk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	keys, err := token.NewKeyring(ctx, store, token.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, ended int
+	h := admin.NewServer(admin.Config{Store: store, Tokens: keys, Endpoints: profileapi.LoopbackEndpoints("http", "127.0.0.1:8080"), Key: testKey, Logger: slog.New(slog.DiscardHandler),
+		Bulk: func() func() {
+			started++
+			return func() { ended++ }
+		}})
+	st := &importStack{h: h, store: store, keys: keys}
+	st.mustSend(t, "POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.imp","name":"Import","permissions":["alexa::profile:email:read"]}`, 201)
+	if started != 0 {
+		t.Fatalf("creating a skill is bulk work: %d", started)
+	}
+	if rec := st.send("POST", "/admin/v1/import", "application/x-ndjson", customerLines(1, 3)); rec.Code != 200 {
+		t.Fatalf("import: %d %s", rec.Code, rec.Body)
+	}
+	if started != 1 || ended != 1 {
+		t.Fatalf("after an import: %d started, %d ended, want 1 and 1", started, ended)
+	}
+	if rec := st.send("POST", "/admin/v1/tokens/batch", "application/x-ndjson", `{"customerId":"amzn1.ask.account.IMP1","skillId":"amzn1.ask.skill.imp"}`+"\n"); rec.Code != 200 {
+		t.Fatalf("tokens/batch: %d %s", rec.Code, rec.Body)
+	}
+	if started != 2 || ended != 2 {
+		t.Fatalf("after a token batch: %d started, %d ended, want 2 and 2", started, ended)
+	}
+}

@@ -41,11 +41,23 @@ type Config struct {
 	// Extra registers routes owned elsewhere (metrics, faults, the
 	// journal) on the admin mux; auth wraps a handler in the key check.
 	Extra func(mux *web.Mux, auth func(http.Handler) http.Handler)
+	// Bulk, if set, is called when a bulk import or token batch starts,
+	// and what it returns when it ends: serve lifts its garbage-collector
+	// floor meanwhile (package gcpace).
+	Bulk func() (done func())
 }
 
 type server struct {
 	Config
 	keyHash [32]byte
+}
+
+// bulk marks a bulk operation: defer s.bulk()().
+func (s *server) bulk() (done func()) {
+	if s.Bulk == nil {
+		return func() {}
+	}
+	return s.Bulk()
 }
 
 // NewServer returns the admin API handler.

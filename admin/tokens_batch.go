@@ -41,6 +41,7 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 	if err := checkLinesContentType(r); err != nil {
 		return err
 	}
+	defer s.bulk()()
 	ctx := r.Context()
 	skills, err := s.Store.Skills(ctx)
 	if err != nil {

@@ -50,7 +50,7 @@ type serveOptions struct {
 	cache       cacheOptions
 	cpuprofile  string
 	memprofile  string
-	gcHeadroom  int64
+	gcMinHeap   int64
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -104,7 +104,7 @@ an official SDK.`,
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
 	o.cache.register(f)
-	f.Int64Var(&o.gcHeadroom, "gc-headroom", 16, "MiB the heap may grow by between garbage collections however little is live (0: GOGC alone decides); fewer collections under load for that much memory")
+	f.Int64Var(&o.gcMinHeap, "gc-min-heap", 20, "MiB the heap may reach before a garbage collection however little is live (0: GOGC alone decides): fewer collections under load for that much memory")
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
 	_ = f.MarkHidden("cpuprofile")
 	f.StringVar(&o.memprofile, "memprofile", "", "write what the server allocated to this file when it stops, for go tool pprof")
@@ -130,10 +130,11 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		return err
 	}
 	defer stopProfile()
-	if o.gcHeadroom < 0 {
-		return fmt.Errorf("--gc-headroom %d: want 0 or more MiB", o.gcHeadroom)
+	if o.gcMinHeap < 0 {
+		return fmt.Errorf("--gc-min-heap %d: want 0 or more MiB", o.gcMinHeap)
 	}
-	defer gcpace.Start(o.gcHeadroom << 20)()
+	pacer := gcpace.Start(o.gcMinHeap << 20)
+	defer pacer.Stop()
 	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -195,7 +196,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	})
 	adminHandler := admin.NewServer(admin.Config{
 		Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Key: adminKey, Logger: logger,
-		Extra: tools.routes,
+		Extra: tools.routes, Bulk: pacer.Suspend,
 	})
 
 	adminURL := scheme + "://" + loopbackAddr(adminLn.Addr().String())

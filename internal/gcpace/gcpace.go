@@ -1,17 +1,17 @@
-// Package gcpace gives the garbage collector a floor of headroom: after
-// every collection it sets GOGC so that the heap may grow by at least a
-// fixed number of bytes beyond what is live, or by GOGC's own share of the
-// live heap where that is more.
+// Package gcpace gives the garbage collector a floor: after every
+// collection it sets GOGC so that the next one starts no sooner than the
+// heap reaches a fixed size, or, for a live heap large enough, where GOGC
+// would start it anyway.
 //
 // A profile service has a small live heap (a few megabytes: its customers
 // live outside the heap, in the cache) and allocates a little on every
 // call. With GOGC alone the collector then runs every few megabytes, dozens
 // of times a second under load, and its fixed cost per cycle is a fifth of
 // the process's CPU. A floor of some megabytes makes the cycles several
-// times rarer for a known, bounded amount of memory, while a process whose
-// live heap is large (an import in progress) keeps GOGC's proportional
-// growth. A memory limit (GOMEMLIMIT) is still obeyed: the runtime applies
-// it on top of the pacing set here.
+// times rarer for a known amount of memory; a process whose live heap is
+// half the floor or more (an import in progress) gets GOGC's pacing and no
+// more memory than without the floor. A memory limit (GOMEMLIMIT) is still
+// obeyed: the runtime applies it on top of the pacing set here.
 package gcpace
 
 import (
@@ -25,36 +25,64 @@ import (
 // maxPercent bounds the GOGC set, whatever the live heap.
 const maxPercent = 10_000
 
-// Start keeps at least headroom bytes of growth between collections, on
-// top of GOGC as the process started with it, until stop is called, which
-// restores that GOGC. It does nothing if headroom is not positive or the
-// collector is off (GOGC=off).
-func Start(headroom int64) (stop func()) {
+// Pacer keeps the heap goal at a floor; see Start.
+type Pacer struct {
+	floor     uint64
+	base      int
+	last      int // the GOGC last set
+	live      []metrics.Sample
+	stopped   atomic.Bool
+	suspended int        // Suspend calls not yet resumed
+	mu        sync.Mutex // orders tune, Suspend and Stop
+}
+
+// Start keeps the heap goal at floor bytes or more, on top of GOGC as the
+// process started with it, until Stop. It does nothing if floor is not
+// positive or the collector is off (GOGC=off).
+func Start(floor int64) *Pacer {
 	base := debug.SetGCPercent(100)
 	debug.SetGCPercent(base)
-	if headroom <= 0 || base < 0 {
-		return func() {}
+	p := &Pacer{floor: uint64(max(floor, 0)), base: base, last: base}
+	if floor <= 0 || base < 0 {
+		p.stopped.Store(true)
+		return p
 	}
-	p := &pacer{headroom: uint64(headroom), base: base, last: base}
 	p.live = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	p.tune()
 	p.arm()
-	return func() {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if p.stopped.CompareAndSwap(false, true) {
-			debug.SetGCPercent(base)
-		}
+	return p
+}
+
+// Stop restores GOGC as it was at Start.
+func (p *Pacer) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped.CompareAndSwap(false, true) {
+		debug.SetGCPercent(p.base)
 	}
 }
 
-type pacer struct {
-	headroom uint64
-	base     int
-	last     int // the GOGC last set
-	live     []metrics.Sample
-	stopped  atomic.Bool
-	mu       sync.Mutex // orders tune and stop
+// Suspend lifts the floor until resume is called: for bulk work, such as
+// an import, that allocates hundreds of megabytes a second on every core,
+// where a larger heap goal lets the heap overshoot it by as much again
+// before a collection catches up. A nil Pacer suspends nothing.
+func (p *Pacer) Suspend() (resume func()) {
+	if p == nil {
+		return func() {}
+	}
+	p.mu.Lock()
+	p.suspended++
+	p.set(p.base)
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			p.suspended--
+			p.mu.Unlock()
+			p.tune()
+		})
+	}
 }
 
 // sentinel is an object made to be collected: its cleanup runs once after
@@ -62,8 +90,8 @@ type pacer struct {
 type sentinel struct{ _ *byte } // a pointer: never combined with other small objects
 
 // arm makes the next collection call tune.
-func (p *pacer) arm() {
-	runtime.AddCleanup(new(sentinel), func(p *pacer) {
+func (p *Pacer) arm() {
+	runtime.AddCleanup(new(sentinel), func(p *Pacer) {
 		if p.stopped.Load() {
 			return
 		}
@@ -73,36 +101,47 @@ func (p *pacer) arm() {
 }
 
 // tune sets GOGC for the live heap the last collection found.
-func (p *pacer) tune() {
+func (p *Pacer) tune() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stopped.Load() {
+	if p.stopped.Load() || p.suspended > 0 {
 		return
 	}
 	metrics.Read(p.live)
 	if p.live[0].Value.Kind() != metrics.KindUint64 {
 		return
 	}
-	percent := Percent(p.live[0].Value.Uint64(), p.headroom, p.base)
+	percent := Percent(p.live[0].Value.Uint64(), p.floor, p.base)
 	// Small changes are left alone: each call takes the heap lock.
-	if percent == p.last || percent > p.last && percent < p.last+p.last/20 || percent < p.last && percent > p.last-p.last/20 {
+	if percent > p.last && percent < p.last+p.last/20 || percent < p.last && percent > p.last-p.last/20 {
 		return
 	}
-	debug.SetGCPercent(percent)
-	p.last = percent
+	p.set(percent)
 }
 
-// Percent is the GOGC that lets a heap of live bytes grow by headroom
-// bytes, and no less than base.
-func Percent(live, headroom uint64, base int) int {
+// set sets GOGC, unless it is already that or the pacer has stopped. The
+// caller holds mu.
+func (p *Pacer) set(percent int) {
+	if percent != p.last && !p.stopped.Load() {
+		debug.SetGCPercent(percent)
+		p.last = percent
+	}
+}
+
+// Percent is the GOGC that puts the next collection at a heap of floor
+// bytes when live bytes are live, and no less than base.
+func Percent(live, floor uint64, base int) int {
+	if live >= floor {
+		return base
+	}
 	p := uint64(maxPercent)
 	if live > 0 {
-		p = headroom * 100 / live
+		p = (floor - live) * 100 / live
 	}
 	// The runtime never aims below a minimum heap, which GOGC scales too
 	// (4 MiB × GOGC/100): past a point, a larger GOGC would raise that
-	// minimum instead, and the heap would grow by more than headroom.
-	p = min(p, (live+headroom)*100/minHeap, maxPercent)
+	// minimum above the floor instead.
+	p = min(p, floor*100/minHeap, maxPercent)
 	return max(int(p), base)
 }
 
