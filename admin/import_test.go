@@ -27,6 +27,13 @@ type importStack struct {
 
 func newImportStack(t *testing.T, wrap func(profileapi.Store) profileapi.Store) *importStack {
 	t.Helper()
+	return newImportStackWith(t, wrap, nil)
+}
+
+// newImportStackWith is newImportStack with configure's changes to the
+// admin server's Config.
+func newImportStackWith(t *testing.T, wrap func(profileapi.Store) profileapi.Store, configure func(*admin.Config)) *importStack {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "import.db"))
 	if err != nil {
@@ -41,8 +48,11 @@ func newImportStack(t *testing.T, wrap func(profileapi.Store) profileapi.Store) 
 	if wrap != nil {
 		s = wrap(store)
 	}
-	h := admin.NewServer(admin.Config{Store: s, Tokens: keys, Endpoints: profileapi.LoopbackEndpoints("http", "127.0.0.1:8080"), Key: testKey, Logger: slog.New(slog.DiscardHandler)})
-	st := &importStack{h: h, store: store, keys: keys}
+	cfg := admin.Config{Store: s, Tokens: keys, Endpoints: profileapi.LoopbackEndpoints("http", "127.0.0.1:8080"), Key: testKey, Logger: slog.New(slog.DiscardHandler)}
+	if configure != nil {
+		configure(&cfg)
+	}
+	st := &importStack{h: admin.NewServer(cfg), store: store, keys: keys}
 	st.mustSend(t, "POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.imp","name":"Import","permissions":["alexa::profile:name:read","alexa::profile:email:read"]}`, 201)
 	return st
 }
@@ -270,24 +280,13 @@ func TestTokensBatch(t *testing.T) {
 // and end (serve lifts its garbage-collector floor meanwhile); other calls
 // do not.
 func TestBulkHook(t *testing.T) {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bulk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	keys, err := token.NewKeyring(ctx, store, token.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var started, ended int
-	h := admin.NewServer(admin.Config{Store: store, Tokens: keys, Endpoints: profileapi.LoopbackEndpoints("http", "127.0.0.1:8080"), Key: testKey, Logger: slog.New(slog.DiscardHandler),
-		Bulk: func() func() {
+	st := newImportStackWith(t, nil, func(cfg *admin.Config) {
+		cfg.Bulk = func() func() {
 			started++
 			return func() { ended++ }
-		}})
-	st := &importStack{h: h, store: store, keys: keys}
-	st.mustSend(t, "POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.imp","name":"Import","permissions":["alexa::profile:email:read"]}`, 201)
+		}
+	})
 	if started != 0 {
 		t.Fatalf("creating a skill is bulk work: %d", started)
 	}
