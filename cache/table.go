@@ -37,7 +37,7 @@ const tombstone = 1
 
 type shard struct {
 	mu    sync.RWMutex
-	slots []uint64 // a power of two long
+	slots []uint64 // 60-80% full: see rehash
 	arena []byte
 	used  int // bytes of the arena in use, live or not
 	live  int // bytes of live records
