@@ -383,22 +383,11 @@ func grantOf(body []byte, skill uint32) (profileapi.ScopeSet, bool) {
 
 // find returns the offset of k's record, or -1. The caller holds mu.
 func (s *shard) find(k key) int {
-	if len(s.slots) == 0 {
+	i := s.slotOf(k)
+	if i < 0 {
 		return -1
 	}
-	tag := k.tag()
-	for i := home(tag, len(s.slots)); ; i = next(i, len(s.slots)) {
-		v := s.slots[i]
-		if v == 0 {
-			return -1
-		}
-		if v != tombstone && uint32(v) == tag {
-			off := int(v>>32) - 1
-			if lo, _, _, _ := recordAt(s.arena, off, s.stamped); lo == k.lo {
-				return off
-			}
-		}
-	}
+	return int(s.slots[i]>>32) - 1
 }
 
 // slotOf returns the index of k's slot, or -1. The caller holds mu.
@@ -414,7 +403,7 @@ func (s *shard) slotOf(k key) int {
 		}
 		if v != tombstone && uint32(v) == tag {
 			if lo, _, _, _ := recordAt(s.arena, int(v>>32)-1, s.stamped); lo == k.lo {
-				return int(i)
+				return i
 			}
 		}
 	}
