@@ -310,7 +310,7 @@ func TestMaxAge(t *testing.T) {
 func TestEviction(t *testing.T) {
 	db := openSQLite(t)
 	w := newWorld(t, db, 3000)
-	const max = 64 * 10 << 10 // per shard: a table of 8 KiB and records of 2 KiB, some 30 customers
+	const max = 8 * 10 << 10 // per shard of 8: a table of 8 KiB and records of 2 KiB, some 30 customers
 	c := cache.New(db, cache.Options{MaxBytes: max})
 	if err := c.Warm(t.Context()); err != nil {
 		t.Fatal(err)

@@ -1,37 +1,27 @@
-//go:build unix
+//go:build unix && !linux
 
 package cache
 
-import (
-	"syscall"
-	"unsafe"
-)
+import "syscall"
 
-// allocate returns n zeroed bytes outside the Go heap, or on it if the
-// system refuses.
+const pageSize = 4 << 10
+
+// hugeSize is n: no huge pages here.
+func hugeSize(n int) int { return n }
+
+// allocate returns n zeroed bytes outside the Go heap, with capacity n
+// rounded up to whole pages, or nil if the system has no memory for them.
 func allocate(n int) []byte {
-	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	b, err := syscall.Mmap(-1, 0, (n+pageSize-1)&^(pageSize-1), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
-		return make([]byte, n)
+		return nil
 	}
-	return b
+	return b[:n]
 }
 
-// release gives back what allocate returned; a slice on the heap is
-// left to the collector.
+// release unmaps what allocate returned.
 func release(b []byte) {
-	if len(b) > 0 {
-		_ = syscall.Munmap(b) // EINVAL for a heap slice
-	}
-}
-
-func allocateSlots(n int) []uint64 {
-	b := allocate(8 * n)
-	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), n)
-}
-
-func releaseSlots(s []uint64) {
-	if len(s) > 0 {
-		release(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 8*len(s)))
+	if cap(b) > 0 {
+		_ = syscall.Munmap(b[:cap(b)])
 	}
 }

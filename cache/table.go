@@ -18,10 +18,14 @@ import (
 //
 // A customer is known by a keyed hash of its id rather than the id, which
 // would double the memory: 48 bits kept in the record, 32 in its slot and
-// 6 that pick the shard. Two ids of a million hash alike with a probability
-// under 2^-46 (of ten million, 2^-40), and the key is random per process.
+// 3 that pick the shard. Two ids of a million hash alike with a probability
+// under 2^-43 (of ten million, 2^-37), and the key is random per process.
+//
+// Eight shards are plenty for two or a few cores to rarely meet on one
+// lock, and few enough that a million customers make arenas of several
+// megabytes, which huge pages fit without much waste (mem_linux.go).
 
-const shardCount = 64
+const shardCount = 8
 
 // key is the hash of a customer id: hi picks the shard and the slot, lo
 // (48 bits) is kept in the record.
@@ -427,8 +431,8 @@ func (s *shard) remove(k key) {
 // caller holds mu for writing.
 func (s *shard) put(k key, rec []byte, max int, keep func(stamp uint32) bool) bool {
 	s.remove(k)
-	if (s.count+s.tombs+1)*5 > len(s.slots)*4 {
-		s.rehash()
+	if (s.count+s.tombs+1)*5 > len(s.slots)*4 && !s.rehash(max) {
+		return false
 	}
 	if len(s.slots)*8 > max {
 		return false
@@ -475,6 +479,9 @@ func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
 		size = max - len(s.slots)*8
 	}
 	arena := allocate(size)
+	if arena == nil {
+		return false
+	}
 	used, live, count := 0, 0, 0
 	for i, v := range s.slots {
 		if v == 0 || v == tombstone {
@@ -498,13 +505,20 @@ func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
 }
 
 // rehash sizes the table for the records it holds, dropping tombstones:
-// 60% full after, and put rehashes again past 80%. The slots are an eighth
-// of the cache's memory at that load; a power-of-two table, half full on
-// average, would take a fifth.
-func (s *shard) rehash() {
+// 60% full after (less if rounded up to whole huge pages within maxBytes),
+// and put rehashes again past 80%. The slots are an eighth of the cache's
+// memory at that load; a power-of-two table, half full on average, would
+// take a fifth.
+func (s *shard) rehash(maxBytes int) bool {
 	n := max(1024, (s.count+1)*5/3)
+	if size := hugeSize(8 * n); size <= maxBytes {
+		n = size / 8 // a little emptier, and in huge pages
+	}
 	n = (n + 511) &^ 511 // whole pages of slots
 	slots := allocateSlots(n)
+	if slots == nil {
+		return false
+	}
 	for _, v := range s.slots {
 		if v == 0 || v == tombstone {
 			continue
@@ -518,6 +532,7 @@ func (s *shard) rehash() {
 	}
 	releaseSlots(s.slots)
 	s.slots, s.tombs = slots, 0
+	return true
 }
 
 // home is the first slot of a key's tag in a table of n slots: the tag
