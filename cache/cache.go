@@ -337,19 +337,38 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 // it may be a new skill of the same id, and the access read before belongs
 // to the old one (whose consents were deleted with it).
 func (s *Store) learnSkill(id string, declared profileapi.ScopeSet, gen uint64) (skillEntry, bool) {
+	m, ok := s.learnSkills([]*profileapi.Skill{{ID: id, Permissions: declared}}, gen)
+	return m[id], ok
+}
+
+// learnSkills is learnSkill for every skill of a store, published once:
+// publishing copies the skills, and a store may have thousands.
+func (s *Store) learnSkills(skills []*profileapi.Skill, gen uint64) (map[string]skillEntry, bool) {
 	s.skillsMu.Lock()
 	defer s.skillsMu.Unlock()
 	if s.skillsGen != gen {
-		return skillEntry{}, false
+		return nil, false
 	}
-	if e, ok := s.skills[id]; ok {
-		return e, e.declared == declared
+	learnt := false
+	defer func() {
+		if learnt {
+			s.publishSkills()
+		}
+	}()
+	numbers := make(map[string]skillEntry, len(skills))
+	for _, sk := range skills {
+		e, ok := s.skills[sk.ID]
+		if !ok {
+			e = skillEntry{number: s.nextSkill, declared: sk.Permissions}
+			s.nextSkill++
+			s.skills[sk.ID] = e
+			learnt = true
+		} else if e.declared != sk.Permissions {
+			return nil, false
+		}
+		numbers[sk.ID] = e
 	}
-	e := skillEntry{number: s.nextSkill, declared: declared}
-	s.nextSkill++
-	s.skills[id] = e
-	s.publishSkills()
-	return e, true
+	return numbers, true
 }
 
 func setGrant(grants []grant, skill uint32, scopes profileapi.ScopeSet) []grant {
@@ -625,13 +644,9 @@ func (s *Store) Warm(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	numbers := map[string]skillEntry{}
-	for _, sk := range skills {
-		e, ok := s.learnSkill(sk.ID, sk.Permissions, skillsGen)
-		if !ok {
-			return nil // a skill changed meanwhile: the cache warms as it is used
-		}
-		numbers[sk.ID] = e
+	numbers, ok := s.learnSkills(skills, skillsGen)
+	if !ok {
+		return nil // a skill changed meanwhile: the cache warms as it is used
 	}
 	complete := true
 	err = lister.EachCustomer(ctx, func(c *profileapi.Customer, consents []*profileapi.Consent) error {

@@ -469,3 +469,25 @@ func TestSkillRecreatedDuringReadThrough(t *testing.T) {
 		t.Fatalf("the recreated skill has the old skill's grant %s; the store has none", a.Granted)
 	}
 }
+
+// BenchmarkWarmSkills is the warm-up of a store with many skills and few
+// customers: the skills are learnt, and published, once.
+func BenchmarkWarmSkills(b *testing.B) {
+	db := openSQLite(b)
+	ctx := context.Background()
+	for i := range 10_000 {
+		if err := db.CreateSkill(ctx, &profileapi.Skill{ID: fmt.Sprintf("amzn1.ask.skill.w%d", i), Name: "W", Permissions: profileapi.AllScopes}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := cache.New(db, cache.Options{})
+		if err := c.Warm(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Access(ctx, "amzn1.ask.account.none", "amzn1.ask.skill.w9999"); !profileapi.IsNotFound(err) {
+			b.Fatalf("Access of no customer: %v", err)
+		}
+	}
+}
