@@ -199,21 +199,3 @@ func TestOpenBadURL(t *testing.T) {
 		t.Errorf("the error shows the password: %v", err)
 	}
 }
-
-func TestClock(t *testing.T) {
-	ctx := t.Context()
-	db := openDB(t)
-	now := time.Date(2030, 1, 2, 3, 4, 5, 6_789_000, time.UTC)
-	db.Now = func() time.Time { return now }
-	sk := &profileapi.Skill{ID: profileapi.NewSkillID(), Name: "Clocked"}
-	if err := db.CreateSkill(ctx, sk); err != nil {
-		t.Fatal(err)
-	}
-	got, err := db.Skill(ctx, sk.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := now.Truncate(time.Millisecond); !got.CreatedAt.Equal(want) || !sk.CreatedAt.Equal(want) {
-		t.Fatalf("CreatedAt stored %v, set %v; want %v", got.CreatedAt, sk.CreatedAt, want)
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/storetest"
 )
 
 func TestEachCustomer(t *testing.T) {
@@ -16,7 +17,7 @@ func TestEachCustomer(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 2*scanPage + 17 // three pages
-	customers, consents := generate(n, sk.ID)
+	customers, consents := storetest.Generate(n, sk.ID)
 	consents = consents[:n/2] // half the customers gave none
 	if err := db.ImportCustomers(ctx, customers, consents); err != nil {
 		t.Fatal(err)

@@ -1,36 +1,12 @@
 package sqlite
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/storetest"
 )
-
-// generate returns n customers, each granting the skill one scope.
-func generate(n int, skillID string) ([]*profileapi.Customer, []*profileapi.Consent) {
-	customers := make([]*profileapi.Customer, n)
-	consents := make([]*profileapi.Consent, n)
-	for i := range customers {
-		c := &profileapi.Customer{
-			ID:     profileapi.NewCustomerID(),
-			Region: profileapi.Regions[i%len(profileapi.Regions)],
-			Profile: profileapi.Profile{
-				Name:      fmt.Sprintf("Customer Number %d", i),
-				GivenName: "Customer",
-				Email:     fmt.Sprintf("customer%d@example.com", i),
-			},
-		}
-		if i%2 == 0 {
-			c.Profile.MobileNumber = &profileapi.PhoneNumber{CountryCode: "+91", PhoneNumber: "7799827710"}
-		}
-		customers[i] = c
-		consents[i] = &profileapi.Consent{CustomerID: c.ID, SkillID: skillID, Scopes: 1 << (i % 4)}
-	}
-	return customers, consents
-}
 
 func count(t testing.TB, db *DB, table string) int {
 	t.Helper()
@@ -41,71 +17,15 @@ func count(t testing.TB, db *DB, table string) int {
 	return n
 }
 
-func TestImportCustomers(t *testing.T) {
-	ctx := t.Context()
-	db := openDB(t)
-	first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return first }
-	sk := &profileapi.Skill{ID: profileapi.NewSkillID(), Name: "Importer", Permissions: profileapi.AllScopes}
-	if err := db.CreateSkill(ctx, sk); err != nil {
-		t.Fatal(err)
-	}
-	const n = 1000
-	customers, consents := generate(n, sk.ID)
-	if err := db.ImportCustomers(ctx, customers, consents); err != nil {
-		t.Fatalf("ImportCustomers: %v", err)
-	}
-	if got := count(t, db, "customers"); got != n {
-		t.Fatalf("%d customers after importing %d", got, n)
-	}
-	for _, i := range []int{0, 1, n - 1} {
-		a, err := db.Access(ctx, customers[i].ID, sk.ID)
-		if err != nil {
-			t.Fatalf("Access of imported customer %d: %v", i, err)
+func TestClocked(t *testing.T) {
+	storetest.RunClocked(t, func(t *testing.T) storetest.Clocked {
+		db := openDB(t)
+		return storetest.Clocked{
+			Importer: db,
+			SetNow:   func(now time.Time) { db.Now = func() time.Time { return now } },
+			Count:    func(t testing.TB, table string) int { return count(t, db, table) },
 		}
-		got := a.Customer
-		if got.Region != customers[i].Region || got.Profile.Email != customers[i].Profile.Email ||
-			(got.Profile.MobileNumber == nil) != (i%2 != 0) || a.Granted != consents[i].Scopes ||
-			!got.CreatedAt.Equal(first) || !got.UpdatedAt.Equal(first) {
-			t.Fatalf("imported customer %d: %+v granting [%v], want %+v granting [%v] at %v", i, got, a.Granted, customers[i], consents[i].Scopes, first)
-		}
-	}
-
-	t.Log("importing again updates, keeping CreatedAt")
-	second := first.Add(time.Hour)
-	db.Now = func() time.Time { return second }
-	customers[0].Profile.Name = "Renamed"
-	consents[0].Scopes = profileapi.AllScopes
-	if err := db.ImportCustomers(ctx, customers, consents); err != nil {
-		t.Fatalf("ImportCustomers again: %v", err)
-	}
-	if got := count(t, db, "customers"); got != n {
-		t.Fatalf("%d customers after importing %d twice", got, n)
-	}
-	if got := count(t, db, "consents"); got != n {
-		t.Fatalf("%d consents after importing %d twice", got, n)
-	}
-	a, err := db.Access(ctx, customers[0].ID, sk.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Customer.Profile.Name != "Renamed" || a.Granted != profileapi.AllScopes || !a.Customer.CreatedAt.Equal(first) || !a.Customer.UpdatedAt.Equal(second) {
-		t.Fatalf("re-imported customer: %+v granting [%v], want renamed, granting every scope, created %v, updated %v", a.Customer, a.Granted, first, second)
-	}
-
-	t.Log("a consent to a missing skill fails the whole import")
-	more, moreConsents := generate(10, sk.ID)
-	moreConsents[5].SkillID = profileapi.NewSkillID()
-	err = db.ImportCustomers(ctx, more, moreConsents)
-	if profileapi.ErrorKind(err) != profileapi.ENOTFOUND {
-		t.Fatalf("ImportCustomers with a consent to a missing skill: %v, want ENOTFOUND", err)
-	}
-	if !strings.Contains(err.Error(), moreConsents[5].SkillID) {
-		t.Errorf("ImportCustomers with a consent to a missing skill: %v, which does not name the skill %s", err, moreConsents[5].SkillID)
-	}
-	if got := count(t, db, "customers"); got != n {
-		t.Fatalf("%d customers after a failed import, want the %d from before", got, n)
-	}
+	})
 }
 
 // BenchmarkImport imports b.N customers, each with a consent, in one call;
@@ -116,7 +36,7 @@ func BenchmarkImport(b *testing.B) {
 	if err := db.CreateSkill(b.Context(), sk); err != nil {
 		b.Fatal(err)
 	}
-	customers, consents := generate(b.N, sk.ID)
+	customers, consents := storetest.Generate(b.N, sk.ID)
 	b.ReportAllocs()
 	b.ResetTimer()
 	if err := db.ImportCustomers(b.Context(), customers, consents); err != nil {
@@ -133,7 +53,7 @@ func setUpAccess(b *testing.B, n int) (*DB, []string, string) {
 	if err := db.CreateSkill(b.Context(), sk); err != nil {
 		b.Fatal(err)
 	}
-	customers, consents := generate(n, sk.ID)
+	customers, consents := storetest.Generate(n, sk.ID)
 	if err := db.ImportCustomers(b.Context(), customers, consents); err != nil {
 		b.Fatal(err)
 	}
