@@ -13,8 +13,8 @@ type conn struct {
 	net.Conn
 	l *listener
 
-	deadline  atomic.Int64 // coarse time past which the sweeper closes it; 0: none
-	start     atomic.Int64 // coarse time its current request began: accept, or its first byte
+	deadline  atomic.Int64 // listener time past which the sweeper closes it; 0: none
+	start     atomic.Int64 // listener time its current request began: accept, or its first byte
 	waiting   atomic.Bool  // idle, nothing read since: the next byte starts a request
 	proto     atomic.Int32 // protoUnknown until its first state after StateNew
 	forgotten atomic.Bool  // out of the registry

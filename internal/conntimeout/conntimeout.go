@@ -3,11 +3,11 @@
 // listener, instead of the connection deadlines net/http sets around every
 // request: each of those arms, moves or stops a runtime timer, about a
 // microsecond of CPU per request on a busy listener. Here a request costs
-// a few atomic loads and stores against a coarse clock the sweeper keeps.
+// a few atomic operations and reads of the monotonic clock.
 //
 // The sweeper is coarse: it closes a connection no earlier than its
-// timeout and at most two ticks after it, a tick being a quarter of the
-// smallest timeout, within [10ms, 1s]. Where net/http would fail a read
+// timeout and about a tick after it (later if it is woken late), a tick
+// being a quarter of the smallest timeout, within [10ms, 1s]. Where net/http would fail a read
 // or a write with a timeout error, the sweeper closes the connection.
 //
 // It is meant for HTTP/1.x. HTTP/2 (over TLS, when the server offers "h2")
@@ -71,7 +71,7 @@ func Apply(srv *http.Server, ln net.Listener) net.Listener {
 	return l
 }
 
-// limits are a server's timeouts, in nanoseconds of the coarse clock; zero
+// limits are a server's timeouts, in nanoseconds; zero
 // means no bound.
 type limits struct {
 	header    int64 // first byte of a request to the end of its headers
@@ -105,13 +105,12 @@ func limitsOf(srv *http.Server) limits {
 	return lim
 }
 
-// after is when a phase of length d that began at from ends, by the coarse
-// clock: one tick later than exact, since from may be up to a tick old.
+// after is when a phase of length d that began at from ends.
 func (lim *limits) after(from, d int64) int64 {
 	if d == 0 {
 		return 0
 	}
-	return from + d + lim.tick
+	return from + d
 }
 
 func positive(d time.Duration) int64 { return int64(max(d, 0)) }

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -14,8 +13,7 @@ type listener struct {
 	net.Listener
 	limits
 
-	epoch time.Time
-	clock atomic.Int64 // nanoseconds since epoch, as of the sweeper's last tick
+	epoch time.Time // the listener's times are nanoseconds since
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
@@ -37,8 +35,10 @@ func newListener(ln net.Listener, lim limits) *listener {
 	}
 }
 
-// now is the coarse clock: it lags the true time by less than a tick.
-func (l *listener) now() int64 { return l.clock.Load() }
+// now is the listener's time. It is read, not kept by the sweeper as a
+// coarse clock: a sweeper woken late would have let that clock lag by
+// more than any margin, and deadlines set from it close connections early.
+func (l *listener) now() int64 { return int64(time.Since(l.epoch)) }
 
 func (l *listener) Accept() (net.Conn, error) {
 	nc, err := l.Listener.Accept()
@@ -68,7 +68,7 @@ func (l *listener) Close() error {
 	return l.Listener.Close()
 }
 
-// sweep advances the coarse clock and closes the connections past their
+// sweep closes the connections past their
 // deadline, every tick, until the listener is closed and no connection is
 // left: connections still draining after Shutdown stay bounded.
 func (l *listener) sweep() {
@@ -83,8 +83,7 @@ func (l *listener) sweep() {
 		case <-closed:
 			closed = nil
 		}
-		now := int64(time.Since(l.epoch))
-		l.clock.Store(now)
+		now := l.now()
 		l.mu.Lock()
 		for c := range l.conns {
 			if d := c.deadline.Load(); d != 0 && now >= d {
@@ -153,7 +152,7 @@ func (l *listener) answered(start, now int64) int64 {
 	if l.read != 0 {
 		end = max(end, start+l.read)
 	}
-	return end + l.tick
+	return end
 }
 
 // find returns the connection of l behind nc, or nil for one it did not
