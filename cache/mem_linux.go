@@ -6,10 +6,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Arenas and tables are mapped outside the Go heap. From a megabyte on
-// they are whole transparent huge pages, aligned and advised: a lookup
-// lands anywhere in a hundred megabytes, and with 4 KiB pages nearly every
-// one misses the TLB, a page walk that a virtual machine makes twice.
+// Arenas and tables are mapped outside the Go heap. Those whose size is a
+// whole number of huge pages (arenas from 2 MiB, tables from 1 MiB, which
+// rehash rounds up) are transparent huge pages, aligned and advised: a
+// lookup lands anywhere in a hundred megabytes, and with 4 KiB pages nearly
+// every one misses the TLB, a page walk that a virtual machine makes twice.
 const (
 	pageSize = 4 << 10
 	hugePage = 2 << 20

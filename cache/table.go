@@ -11,7 +11,7 @@ import (
 )
 
 // The customers are kept in shards, each a hash table of records in one
-// arena. Arenas and tables live outside the Go heap (mem_unix.go): a
+// arena. Arenas and tables live outside the Go heap (mem_linux.go): a
 // million customers are a hundred megabytes that the garbage collector
 // neither scans nor counts towards its next cycle, so the process's memory
 // is the cache plus a small heap, not twice the cache.
@@ -431,13 +431,14 @@ func (s *shard) remove(k key) {
 // caller holds mu for writing.
 func (s *shard) put(k key, rec []byte, max int, keep func(stamp uint32) bool) bool {
 	s.remove(k)
-	if (s.count+s.tombs+1)*5 > len(s.slots)*4 && !s.rehash(max) {
-		return false
-	}
-	if len(s.slots)*8 > max {
+	if (s.count+s.tombs+1)*5 > len(s.slots)*4 && !s.rehash(max-len(rec)) {
 		return false
 	}
 	if s.used+len(rec) > len(s.arena) && !s.grow(len(rec), max, keep) {
+		return false
+	}
+	// A table grown since the arena was sized may leave it less room.
+	if s.used+len(rec)+8*len(s.slots) > max {
 		return false
 	}
 	off := s.used
@@ -505,16 +506,20 @@ func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
 }
 
 // rehash sizes the table for the records it holds, dropping tombstones:
-// 60% full after (less if rounded up to whole huge pages within maxBytes),
-// and put rehashes again past 80%. The slots are an eighth of the cache's
+// 60% full after (less if rounded up to whole huge pages, when those fit
+// beside the arena within maxBytes), and put rehashes again past 80%. It
+// returns false if the table and the records would not fit maxBytes. The slots are an eighth of the cache's
 // memory at that load; a power-of-two table, half full on average, would
 // take a fifth.
 func (s *shard) rehash(maxBytes int) bool {
 	n := max(1024, (s.count+1)*5/3)
-	if size := hugeSize(8 * n); size <= maxBytes {
+	if size := hugeSize(8 * n); size+len(s.arena) <= maxBytes {
 		n = size / 8 // a little emptier, and in huge pages
 	}
 	n = (n + 511) &^ 511 // whole pages of slots
+	if 8*n+s.used > maxBytes {
+		return false
+	}
 	slots := allocateSlots(n)
 	if slots == nil {
 		return false
@@ -557,5 +562,5 @@ func (s *shard) clear() {
 }
 
 // bytes is the memory the shard uses; the arena's tail is reserved, not
-// yet touched.
+// yet touched, though in huge pages up to 2 MiB of it is in memory.
 func (s *shard) bytes() int { return s.used + 8*len(s.slots) }

@@ -89,3 +89,31 @@ func TestDictBound(t *testing.T) {
 		t.Fatalf("dictionary of %d, want its bound %d", len(d.list), maxDict)
 	}
 }
+
+// TestShardBound: a shard filled until it refuses a record has never used
+// more than its bound, table and records together, and has used most of
+// it. The bounds are where tables of huge pages start to matter.
+func TestShardBound(t *testing.T) {
+	var d dict
+	e := &entry{customer: profileapi.Customer{ID: "c", Region: profileapi.RegionNA, Profile: profileapi.Profile{
+		Name: "Customer Number 123456", GivenName: "Customer", Email: "customer123456@example.com",
+		MobileNumber: &profileapi.PhoneNumber{CountryCode: "+91", PhoneNumber: "7799827710"},
+	}}}
+	rec, _ := encode(nil, key{}, e, false, &d)
+	keep := func(uint32) bool { return true }
+	for _, max := range []int{3 << 20, 8 << 20, 9 << 20} {
+		var s shard
+		rng := rand.New(rand.NewPCG(uint64(max), 1))
+		for s.put(key{hi: rng.Uint64(), lo: rng.Uint64() & (1<<loBits - 1)}, rec, max, keep) {
+			if s.bytes() > max {
+				t.Fatalf("max %d: %d bytes with %d records", max, s.bytes(), s.count)
+			}
+		}
+		// 5/3 slots a record after a rehash, 5/4 just before the next.
+		if least := max / (len(rec) + 8*5/3) * 9 / 10; s.count < least {
+			t.Errorf("max %d: full at %d records of %d bytes, want at least %d", max, s.count, len(rec), least)
+		}
+		t.Logf("max %d: %d records of %d bytes, %d bytes", max, s.count, len(rec), s.bytes())
+		s.clear()
+	}
+}
