@@ -29,8 +29,8 @@ const maxPercent = 10_000
 type Pacer struct {
 	floor     uint64
 	base      int
-	last      int // the GOGC last set
-	live      []metrics.Sample
+	last      int              // the GOGC last set
+	live      []metrics.Sample // live heap, scanned stacks, scannable globals
 	stopped   atomic.Bool
 	suspended int        // Suspend calls not yet resumed
 	mu        sync.Mutex // orders tune, Suspend and Stop
@@ -47,7 +47,11 @@ func Start(floor int64) *Pacer {
 		p.stopped.Store(true)
 		return p
 	}
-	p.live = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	p.live = []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/gc/scan/stack:bytes"},
+		{Name: "/gc/scan/globals:bytes"},
+	}
 	p.tune()
 	p.arm()
 	return p
@@ -108,10 +112,14 @@ func (p *Pacer) tune() {
 		return
 	}
 	metrics.Read(p.live)
-	if p.live[0].Value.Kind() != metrics.KindUint64 {
-		return
+	var v [3]uint64
+	for i, s := range p.live {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		v[i] = s.Value.Uint64()
 	}
-	percent := Percent(p.live[0].Value.Uint64(), p.floor, p.base)
+	percent := Percent(v[0], v[1]+v[2], p.floor, p.base)
 	// Small changes are left alone: each call takes the heap lock.
 	if percent > p.last && percent < p.last+p.last/20 || percent < p.last && percent > p.last-p.last/20 {
 		return
@@ -129,14 +137,16 @@ func (p *Pacer) set(percent int) {
 }
 
 // Percent is the GOGC that puts the next collection at a heap of floor
-// bytes when live bytes are live, and no less than base.
-func Percent(live, floor uint64, base int) int {
+// bytes when live bytes of heap are live and the collector scans roots
+// bytes of stacks and globals, and no less than base. The runtime's goal
+// is live + (live + roots) × GOGC/100: GOGC scales the roots too.
+func Percent(live, roots, floor uint64, base int) int {
 	if live >= floor {
 		return base
 	}
 	p := uint64(maxPercent)
-	if live > 0 {
-		p = (floor - live) * 100 / live
+	if live+roots > 0 {
+		p = (floor - live) * 100 / (live + roots)
 	}
 	// The runtime never aims below a minimum heap, which GOGC scales too
 	// (4 MiB × GOGC/100): past a point, a larger GOGC would raise that
