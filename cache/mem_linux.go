@@ -42,15 +42,22 @@ func allocate(n int) []byte {
 	if err != nil {
 		return nil
 	}
-	skip := (hugePage - int(uintptr(p)%hugePage)) % hugePage
+	skip, tail := trim(uintptr(p))
 	if skip > 0 {
 		_ = unix.MunmapPtr(p, uintptr(skip))
 	}
-	_ = unix.MunmapPtr(unsafe.Add(p, skip+size), uintptr(hugePage-skip))
+	_ = unix.MunmapPtr(unsafe.Add(p, skip+size), uintptr(tail))
 	b := unsafe.Slice((*byte)(unsafe.Add(p, skip)), size)
 	// Advice only: without transparent huge pages, this is 4 KiB pages.
 	_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
 	return b[:n]
+}
+
+// trim returns the bytes to unmap before and after the aligned part of a
+// mapping at p one huge page larger than needed: a huge page in all.
+func trim(p uintptr) (head, tail int) {
+	head = int((hugePage - p%hugePage) % hugePage)
+	return head, hugePage - head
 }
 
 // release unmaps what allocate returned.

@@ -11,8 +11,11 @@ func TestAllocate(t *testing.T) {
 		if len(b) != n || cap(b) != (n+pageSize-1)&^(pageSize-1) {
 			t.Fatalf("allocate(%d): len %d, cap %d", n, len(b), cap(b))
 		}
-		if n%hugePage == 0 && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%hugePage != 0 {
-			t.Errorf("allocate(%d) = %p: not aligned to a huge page", n, unsafe.SliceData(b))
+		if n%hugePage == 0 {
+			at := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+			if at%hugePage != 0 {
+				t.Errorf("allocate(%d) = %#x: not aligned to a huge page", n, at)
+			}
 		}
 		b = b[:cap(b)]
 		for i := range b {
@@ -36,6 +39,15 @@ func TestHugeSize(t *testing.T) {
 	} {
 		if got := hugeSize(n); got != want {
 			t.Errorf("hugeSize(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestTrim(t *testing.T) {
+	for _, p := range []uintptr{0, pageSize, hugePage - pageSize, hugePage, 3*hugePage + 2*pageSize} {
+		head, tail := trim(p)
+		if head < 0 || tail <= 0 || head+tail != hugePage || (p+uintptr(head))%hugePage != 0 {
+			t.Errorf("trim(%#x) = %d, %d: want a head to the next huge page and the rest of one as the tail", p, head, tail)
 		}
 	}
 }
