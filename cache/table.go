@@ -508,9 +508,9 @@ func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
 // rehash sizes the table for the records it holds, dropping tombstones:
 // 60% full after (less if rounded up to whole huge pages, when those fit
 // beside the arena within maxBytes), and put rehashes again past 80%. It
-// returns false if the table and the records would not fit maxBytes. The slots are an eighth of the cache's
-// memory at that load; a power-of-two table, half full on average, would
-// take a fifth.
+// returns false if the table and the records would not fit maxBytes. The
+// slots are an eighth of the cache's memory at that load; a power-of-two
+// table, half full on average, would take a fifth.
 func (s *shard) rehash(maxBytes int) bool {
 	n := max(1024, (s.count+1)*5/3)
 	if size := hugeSize(8 * n); size+len(s.arena) <= maxBytes {

@@ -7,8 +7,9 @@
 //
 // The sweeper is coarse: it closes a connection no earlier than its
 // timeout and about a tick after it (later if it is woken late), a tick
-// being a quarter of the smallest timeout, within [10ms, 1s]. Where net/http would fail a read
-// or a write with a timeout error, the sweeper closes the connection.
+// being a quarter of the smallest timeout, within [10ms, 1s]. Where
+// net/http would fail a read or a write with a timeout error, the sweeper
+// closes the connection.
 //
 // It is meant for HTTP/1.x. HTTP/2 (over TLS, when the server offers "h2")
 // takes its per-stream read and write timeouts from the same Server fields,
@@ -71,8 +72,7 @@ func Apply(srv *http.Server, ln net.Listener) net.Listener {
 	return l
 }
 
-// limits are a server's timeouts, in nanoseconds; zero
-// means no bound.
+// limits are a server's timeouts, in nanoseconds; zero means no bound.
 type limits struct {
 	header    int64 // first byte of a request to the end of its headers
 	handshake int64 // a TLS handshake, before the first request

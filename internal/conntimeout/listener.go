@@ -68,9 +68,9 @@ func (l *listener) Close() error {
 	return l.Listener.Close()
 }
 
-// sweep closes the connections past their
-// deadline, every tick, until the listener is closed and no connection is
-// left: connections still draining after Shutdown stay bounded.
+// sweep closes the connections past their deadline, every tick, until the
+// listener is closed and no connection is left: connections still
+// draining after Shutdown stay bounded.
 func (l *listener) sweep() {
 	defer close(l.stopped)
 	t := time.NewTicker(time.Duration(l.tick))
