@@ -117,3 +117,44 @@ func TestShardBound(t *testing.T) {
 		s.clear()
 	}
 }
+
+// FuzzRecord: any profile decodes from its record as it was encoded,
+// whichever strings the encoding numbers or shortens, in a dictionary
+// shared across inputs as the cache shares it.
+func FuzzRecord(f *testing.F) {
+	f.Add("John Smith", "John", "jsmith@example.com", "+91", "7799827710", true, uint64(7), uint32(3), uint8(15))
+	f.Add("Zoë Ünal", "Zoë", "zoë@bücher.example", "", "", false, uint64(0), uint32(0), uint8(0))
+	f.Add("Jo", "John", "a@@b", "+1", "", true, uint64(1<<63), uint32(1<<31), uint8(1))
+	var d dict
+	f.Fuzz(func(t *testing.T, name, given, email, cc, phone string, mobile bool, hi uint64, skill uint32, scopes uint8) {
+		e := &entry{
+			customer: profileapi.Customer{ID: "amzn1.ask.account.F", Region: profileapi.RegionEU, Profile: profileapi.Profile{Name: name, GivenName: given, Email: email}},
+			complete: hi%2 == 0,
+			grants:   []grant{{skill: skill, scopes: profileapi.ScopeSet(scopes) & profileapi.AllScopes}},
+		}
+		if mobile {
+			e.customer.Profile.MobileNumber = &profileapi.PhoneNumber{CountryCode: cc, PhoneNumber: phone}
+		}
+		k := key{hi: hi, lo: hi >> 7 & (1<<loBits - 1)}
+		for _, stamped := range []bool{false, true} {
+			e.stamp = uint32(hi)
+			rec, ok := encode(nil, k, e, stamped, &d)
+			if !ok {
+				t.Fatalf("not encoded: %+v", e.customer)
+			}
+			lo, stamp, body, size := recordAt(rec, 0, stamped)
+			if lo != k.lo || size != len(rec) || stamped && stamp != e.stamp {
+				t.Fatalf("record head lo %x stamp %d size %d, want %x %d %d", lo, stamp, size, k.lo, e.stamp, len(rec))
+			}
+			var got entry
+			decode(body, &got, e.customer.ID, true, &d)
+			got.stamp = e.stamp
+			if !reflect.DeepEqual(&got, e) {
+				t.Fatalf("stamped %v: decoded\n%+v\nwant\n%+v", stamped, got, *e)
+			}
+			if g, known := grantOf(body, skill); !known || g != e.grants[0].scopes {
+				t.Fatalf("grantOf(%d) = %v %v, want %v", skill, g, known, e.grants[0].scopes)
+			}
+		}
+	})
+}
