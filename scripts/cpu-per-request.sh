@@ -23,16 +23,8 @@ bin=$work/profileapi
 cd "$(dirname "$0")/.."
 go build -o "$bin" ./cmd/profileapi
 
-"$bin" serve --data-dir "$work" --addr 127.0.0.1:18080 --admin-addr 127.0.0.1:18081 \
-	--admin-key cpu-per-request-admin-key "$@" >"$work/serve.out" 2>"$work/serve.log" &
-server=$!
-"$bin" loadtest-ceiling --addr 127.0.0.1:18090 >"$work/ceiling.out" 2>&1 &
-ceiling=$!
-trap 'kill $server $ceiling 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do
-	grep -q 'cache warm' "$work/serve.log" 2>/dev/null && break
-	sleep 1
-done
+. scripts/servers.sh
+start_servers "$bin" "$work" cpu-per-request-admin-key "$@"
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks
 load() { # url duration out

@@ -26,18 +26,8 @@ echo "preparing $customers customers in $work"
 "$bin" loadtest --prepare --customers "$customers" --addr 127.0.0.1:18080 \
 	--work-dir "$work" --tokens-out "$work/tokens.txt" 2>"$work/prepare.log"
 
-"$bin" serve --data-dir "$work" --addr 127.0.0.1:18080 --admin-addr 127.0.0.1:18081 \
-	--admin-key "$key" >"$work/serve.out" 2>"$work/serve.log" &
-server=$!
-"$bin" loadtest-ceiling --addr 127.0.0.1:18090 >"$work/ceiling.out" 2>&1 &
-ceiling=$!
-trap 'kill $server $ceiling 2>/dev/null || true' EXIT
-
-# The server answers at once; wait for its cache to be warm as well.
-for _ in $(seq 1 120); do
-	grep -q '"cache warm"\|msg="cache warm"\|cache warm' "$work/serve.log" 2>/dev/null && break
-	sleep 1
-done
+. scripts/servers.sh
+start_servers "$bin" "$work" "$key"
 
 run() { # url → "req/s p99"
 	TOKENS=$work/tokens.txt wrk -t"$threads" -c"$connections" -d"$duration" --latency \
