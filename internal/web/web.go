@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -120,6 +121,7 @@ func Encode(w http.ResponseWriter, status int, v any) {
 func WriteJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
+	h["Date"] = dateHeader(time.Now())
 	// net/http sets the Content-Length of a body this small itself, when
 	// the handler returns, without the header copy and parse a set one
 	// costs on every answer.
@@ -128,6 +130,27 @@ func WriteJSON(w http.ResponseWriter, status int, body []byte) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// date is the Date header of the answers written in one second.
+type date struct {
+	unix  int64
+	value []string // shared, never appended to in place, as jsonContentType
+}
+
+var lastDate atomic.Pointer[date]
+
+// dateHeader returns the Date header for an answer written at now. net/http
+// formats one for every answer that has none, about 0.4 µs of a public API
+// call under load; this formats one a second.
+func dateHeader(now time.Time) []string {
+	unix := now.Unix()
+	if d := lastDate.Load(); d != nil && d.unix == unix {
+		return d.value
+	}
+	d := &date{unix: unix, value: []string{now.UTC().Format(http.TimeFormat)}}
+	lastDate.Store(d)
+	return d.value
 }
 
 // implicitLength is the body net/http buffers whole before it sends the

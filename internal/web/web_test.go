@@ -183,3 +183,35 @@ func kindOf(err error) string {
 	}
 	return profileapi.ErrorKind(err)
 }
+
+// TestDateHeader: an answer written with WriteJSON carries one Date, the
+// second it was written in, through a real server as well.
+func TestDateHeader(t *testing.T) {
+	srv := httptest.NewServer(HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		WriteJSON(w, http.StatusOK, []byte(`{}`))
+		return nil
+	}))
+	defer srv.Close()
+	for i := range 3 {
+		before := time.Now().Truncate(time.Second)
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		after := time.Now()
+		if len(resp.Header["Date"]) != 1 {
+			t.Fatalf("answer %d: Date headers %q, want one", i, resp.Header["Date"])
+		}
+		got, err := http.ParseTime(resp.Header.Get("Date"))
+		if err != nil {
+			t.Fatalf("answer %d: Date %q: %v", i, resp.Header.Get("Date"), err)
+		}
+		if got.Before(before) || got.After(after) {
+			t.Errorf("answer %d: Date %v, want between %v and %v", i, got, before, after)
+		}
+		if i == 1 {
+			time.Sleep(1100 * time.Millisecond) // the next answer is in a later second
+		}
+	}
+}
