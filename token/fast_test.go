@@ -85,6 +85,33 @@ func TestFastPathMatchesFullParse(t *testing.T) {
 	}
 }
 
+// TestParseIssuedReadsIssue: the one-pass reader knows the layout Issue
+// writes, so that the usual token never falls back to parse, and reads it
+// as parse does. A token with a consent token has another layout, which
+// parse reads.
+func TestParseIssuedReadsIssue(t *testing.T) {
+	k := newTestKeyring(t, nil)
+	withoutDevice := testClaims
+	withoutDevice.DeviceID = ""
+	for _, claims := range []Claims{testClaims, withoutDevice} {
+		tok, _, err := k.Issue(context.Background(), claims, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := []byte(payloadOf(t, tok))
+		var issued, parsed fastClaims
+		if !issued.parseIssued(p) {
+			t.Fatalf("parseIssued does not read Issue's payload %s", p)
+		}
+		if !parsed.parse(p) {
+			t.Fatalf("parse does not read %s", p)
+		}
+		if issued != parsed {
+			t.Errorf("payload %s: parseIssued %+v, parse %+v", p, issued, parsed)
+		}
+	}
+}
+
 func TestFastPathRespectsTime(t *testing.T) {
 	now := time.Now()
 	k := newTestKeyring(t, func() time.Time { return now })
