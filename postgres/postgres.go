@@ -48,9 +48,11 @@ type DB struct {
 var _ profileapi.Store = (*DB)(nil)
 
 // Timeouts of a DB. A connection to a live server on a working network
-// takes milliseconds; a second means the server or the network is away.
+// takes milliseconds, but a loaded server forks its backends late: libpq
+// advises no less than 2 s, and at 1 s connections failed on a busy
+// two-core machine. A call is bounded by its own timeout meanwhile.
 const (
-	DefaultConnectTimeout = time.Second
+	DefaultConnectTimeout = 5 * time.Second
 	DefaultCallTimeout    = 2 * time.Second
 )
 
