@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -87,8 +88,8 @@ func TestFastPathMatchesFullParse(t *testing.T) {
 
 // TestParseIssuedReadsIssue: the one-pass reader knows the layout Issue
 // writes, so that the usual token never falls back to parse, and reads it
-// as parse does. A token with a consent token has another layout, which
-// parse reads.
+// as parse does; in that layout, it refuses the times and strings parse
+// refuses.
 func TestParseIssuedReadsIssue(t *testing.T) {
 	k := newTestKeyring(t, nil)
 	withoutDevice := testClaims
@@ -109,6 +110,75 @@ func TestParseIssuedReadsIssue(t *testing.T) {
 		if issued != parsed {
 			t.Errorf("payload %s: parseIssued %+v, parse %+v", p, issued, parsed)
 		}
+	}
+
+	tok, _, err := k.Issue(context.Background(), testClaims, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := payloadOf(t, tok)
+	exp := p[strings.Index(p, `"exp":`)+len(`"exp":`):]
+	exp = exp[:strings.IndexByte(exp, ',')]
+	for _, bad := range []string{
+		strings.Replace(p, `"exp":`+exp, `"exp":0`+exp, 1),
+		strings.Replace(p, `"exp":`+exp, `"exp":`+exp+`.0`, 1),
+		strings.Replace(p, `"exp":`+exp, `"exp":`+exp+`e0`, 1),
+		strings.Replace(p, `"exp":`+exp, `"exp":1000000000000`, 1),
+		strings.Replace(p, `"exp":`+exp, `"exp":-`+exp, 1),
+		strings.Replace(p, `"exp":`+exp, `"exp":`, 1),
+		strings.Replace(p, `"userId":"`, `"userId":"\u0041`, 1),
+		strings.Replace(p, `"userId":"`, `"userId":"`+"\x7f", 1),
+		p + "x",
+	} {
+		var issued, parsed fastClaims
+		if issued.parseIssued([]byte(bad)) {
+			t.Errorf("parseIssued read %s", bad)
+		}
+		if parsed.parse([]byte(bad)) {
+			t.Errorf("parse read %s", bad)
+		}
+	}
+}
+
+// TestFastPathRefusesSlash: the AVX2 decoder reads '/' as '_' where
+// golang-jwt refuses it, so a payload with a '/', even MAC-valid, is left to
+// the full parse, which refuses it.
+func TestFastPathRefusesSlash(t *testing.T) {
+	k := newTestKeyring(t, nil)
+	ctx := context.Background()
+	// A '_' early in the payload, where the AVX2 loop decodes.
+	var tok string
+	for i := 0; ; i++ {
+		claims := testClaims
+		claims.CustomerID = fmt.Sprintf("amzn1.ask.account.A%d???", i)
+		var err error
+		if tok, _, err = k.Issue(ctx, claims, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		segment := strings.Split(tok, ".")[1]
+		if at := strings.IndexByte(segment, '_'); at >= 0 && at < len(segment)-64 {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("no issued payload has a '_' early enough")
+		}
+	}
+	if _, err := k.Verify(ctx, tok); err != nil { // the fast path learns the header
+		t.Fatal(err)
+	}
+	parts := strings.Split(tok, ".")
+	k.mu.RLock()
+	key := k.signing
+	k.mu.RUnlock()
+	signed := parts[0] + "." + strings.Replace(parts[1], "_", "/", 1)
+	mac := hmac.New(sha256.New, key.Secret)
+	mac.Write([]byte(signed))
+	slashed := signed + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	if _, ok := k.verifyFast(slashed); ok {
+		t.Error("the fast path accepted a payload with a '/'")
+	}
+	if _, err := k.Verify(ctx, slashed); err == nil {
+		t.Error("Verify accepted a payload with a '/'")
 	}
 }
 

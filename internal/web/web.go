@@ -141,8 +141,9 @@ type date struct {
 var lastDate atomic.Pointer[date]
 
 // dateHeader returns the Date header for an answer written at now. net/http
-// formats one for every answer that has none, about 0.4 µs of a public API
-// call under load; this formats one a second.
+// formats one for every answer that has none; this formats one a second.
+// In a CPU profile under load, net/http's writing of a public API answer's
+// headers fell from 1.75 to 1.27 µs with it.
 func dateHeader(now time.Time) []string {
 	unix := now.Unix()
 	if d := lastDate.Load(); d != nil && d.unix == unix {
