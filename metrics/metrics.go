@@ -13,6 +13,7 @@ package metrics
 import (
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -89,7 +90,13 @@ func New() *Metrics {
 	}
 	m.registry.MustRegister(
 		m.requests, m.duration, m.denials, m.rateLimited, m.faults,
-		collectors.NewGoCollector(),
+		// Besides the usual Go series: the CPU the collector takes
+		// (go_cpu_classes_gc_total_cpu_seconds_total against
+		// go_cpu_classes_total_cpu_seconds_total) and the heap goal, which
+		// --gc-min-heap trades against memory.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/|^/gc/heap/goal:bytes$`)},
+		)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	// Series that exist from the start, so rate() sees the first one.
