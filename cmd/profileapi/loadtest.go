@@ -226,14 +226,14 @@ func loadtest(ctx context.Context, o *loadtestOptions, stdout, stderr io.Writer)
 		ceil.add(c)
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintf(stdout, "%-18s %10s %9s %9s %9s %9s %9s %14s %10s\n", "", "req/s", "p50", "p99", "p99.9", "max", "non-2xx", "server CPU/req", "peak RSS")
+	fmt.Fprintf(stdout, "%-18s %10s %9s %9s %9s %9s %9s %14s %14s %10s\n", "", "req/s", "p50", "p99", "p99.9", "max", "non-2xx", "server CPU/req", "driver CPU/req", "peak RSS")
 	for _, r := range []struct {
 		name string
 		*result
 	}{{"profileapi", api}, {"net/http ceiling", ceil}} {
-		fmt.Fprintf(stdout, "%-18s %10.0f %9s %9s %9s %9s %9d %14s %7.1f MB\n", r.name, r.rate(),
+		fmt.Fprintf(stdout, "%-18s %10.0f %9s %9s %9s %9s %9d %14s %14s %7.1f MB\n", r.name, r.rate(),
 			ms(r.hist.quantile(0.50)), ms(r.hist.quantile(0.99)), ms(r.hist.quantile(0.999)), ms(r.hist.max),
-			r.non2xx, time.Duration(r.cpuPerRequest()).Round(100*time.Nanosecond), float64(r.peakRSS)/(1<<20))
+			r.non2xx, r.perRequest(r.cpu), r.perRequest(r.driver), float64(r.peakRSS)/(1<<20))
 	}
 	fmt.Fprintf(stdout, "ratio              throughput %.3f (target ≥ 0.90)   p99 %.2f (target ≤ 1.25)\n",
 		api.rate()/ceil.rate(), float64(api.hist.quantile(0.99))/float64(ceil.hist.quantile(0.99)))
@@ -614,6 +614,7 @@ type result struct {
 	firstErr string
 	elapsed  time.Duration
 	cpu      time.Duration // the server's, while measured
+	driver   time.Duration // this process's, the load generator's, meanwhile
 	peakRSS  int64
 	rss      int64
 }
@@ -631,14 +632,16 @@ func (r *result) add(o *result) {
 	}
 	r.elapsed += o.elapsed
 	r.cpu += o.cpu
+	r.driver += o.driver
 	r.peakRSS, r.rss = o.peakRSS, o.rss
 }
 
-func (r *result) cpuPerRequest() float64 {
+// perRequest is d per request answered.
+func (r *result) perRequest(d time.Duration) time.Duration {
 	if r.requests == 0 {
 		return 0
 	}
-	return float64(r.cpu) / float64(r.requests)
+	return (d / time.Duration(r.requests)).Round(100 * time.Nanosecond)
 }
 
 // The phases of a load run, which every connection checks after each
@@ -682,15 +685,15 @@ func measure(ctx context.Context, connections int, warmup, duration time.Duratio
 		return nil, err
 	}
 	pid := server.cmd.Process.Pid
-	cpu0, start := procCPU(pid), time.Now()
+	cpu0, driver0, start := procCPU(pid), procCPU(os.Getpid()), time.Now()
 	phase.Store(phaseMeasure)
 	if err := sleep(duration); err != nil {
 		return nil, err
 	}
 	phase.Store(phaseStop)
-	elapsed, cpu := time.Since(start), procCPU(pid)-cpu0
+	elapsed, cpu, driver := time.Since(start), procCPU(pid)-cpu0, procCPU(os.Getpid())-driver0
 	wg.Wait()
-	r := &result{hist: &histogram{}, elapsed: elapsed, cpu: cpu, peakRSS: procStatus(pid, "VmHWM"), rss: procStatus(pid, "VmRSS")}
+	r := &result{hist: &histogram{}, elapsed: elapsed, cpu: cpu, driver: driver, peakRSS: procStatus(pid, "VmHWM"), rss: procStatus(pid, "VmRSS")}
 	for _, c := range results {
 		r.hist.merge(c.hist)
 		r.requests += c.requests

@@ -97,12 +97,17 @@ func TestLoadtest(t *testing.T) {
 			t.Errorf("no %q in the report", want)
 		}
 	}
-	m := regexp.MustCompile(`(?m)^profileapi\s+(\d+)\s+\S+\s+\S+\s+\S+\s+\S+\s+(\d+)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`(?m)^profileapi\s+(\d+)\s+\S+\s+\S+\s+\S+\s+\S+\s+(\d+)\s+(\S+)\s+(\S+)\s`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatal("no profileapi line")
 	}
 	if rate, _ := strconv.Atoi(m[1]); rate == 0 || m[2] != "0" {
 		t.Errorf("profileapi: %s req/s, %s non-2xx", m[1], m[2])
+	}
+	for _, cpu := range m[3:5] { // the server's and the driver's CPU per request
+		if _, err := time.ParseDuration(cpu); err != nil {
+			t.Errorf("CPU per request %q: %v", cpu, err)
+		}
 	}
 	b, err := os.ReadFile(tokens)
 	if err != nil {
