@@ -68,7 +68,9 @@ net/http server, also a child process, and prints both and their ratios.
 
 The load generator writes raw HTTP/1.1 requests and parses the answers
 minimally, so it takes as little CPU from the servers as it can; the
-servers never share its process. Peak RSS is the server's VmHWM.`,
+servers never share its process. Peak RSS is the server's VmHWM. CPU per request
+is the server's and the driver's (this process's) while measured: on a small
+machine they share the CPU, so the throughput ratio follows their sum.`,
 		Example: `  profileapi loadtest                       # 1,000,000 customers, 64 connections, 30 s
   profileapi loadtest --customers 100000 --duration 10s
   profileapi loadtest --prepare --addr 127.0.0.1:18080 --work-dir /tmp/plt --tokens-out /tmp/plt/tokens.txt   # for wrk`,
