@@ -9,13 +9,15 @@
 #
 #   WORK=/tmp/plt scripts/cpu-per-request.sh [duration] [rounds] [serve flags...]
 #
+# Use an even number of rounds: the order alternates.
+#
 # WORK must hold a prepared data directory and tokens, made with
 #   profileapi loadtest --prepare --addr 127.0.0.1:18080 --work-dir $WORK --tokens-out $WORK/tokens.txt
 # Needs wrk. Uses ports 18080, 18081 and 18090.
 set -eu
 
 duration=${1:-8s}
-rounds=${2:-3}
+rounds=${2:-4}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
 work=${WORK:?set WORK to a directory prepared by profileapi loadtest --prepare}
@@ -35,9 +37,17 @@ load http://127.0.0.1:18080 2s /dev/null & load http://127.0.0.1:18090 2s /dev/n
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$rounds"); do
 	a0=$(cpu $server) c0=$(cpu $ceiling)
-	load http://127.0.0.1:18080 "$duration" "$work/api.wrk" &
-	w=$!
-	load http://127.0.0.1:18090 "$duration" "$work/ceiling.wrk"
+	# Which wrk starts first alternates: in runs of one build against
+	# itself, the server loaded second came out cheaper per request.
+	if [ $((round % 2)) = 1 ]; then
+		load http://127.0.0.1:18080 "$duration" "$work/api.wrk" &
+		w=$!
+		load http://127.0.0.1:18090 "$duration" "$work/ceiling.wrk"
+	else
+		load http://127.0.0.1:18090 "$duration" "$work/ceiling.wrk" &
+		w=$!
+		load http://127.0.0.1:18080 "$duration" "$work/api.wrk"
+	fi
 	wait $w
 	a1=$(cpu $server) c1=$(cpu $ceiling)
 	na=$(awk '/requests in/ {print $1}' "$work/api.wrk")
