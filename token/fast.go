@@ -381,16 +381,8 @@ func (d *issuedScanner) num(v *int64) {
 	if !d.ok {
 		return
 	}
-	start := d.i
-	var n int64
-	for d.i < len(d.p) && d.p[d.i] >= '0' && d.p[d.i] <= '9' {
-		n = n*10 + int64(d.p[d.i]-'0')
-		d.i++
-	}
 	// A fraction or an exponent fails at the next lit, which wants a comma.
-	digits := d.i - start
-	d.ok = digits > 0 && digits <= 12 && (digits == 1 || d.p[start] != '0')
-	*v = n
+	*v, d.i, d.ok = unixTime(d.p, d.i)
 }
 
 // valid checks the claims as the parser's options do, and as Verify
@@ -522,18 +514,26 @@ func (d *scanner) str(s *span) bool {
 	return true
 }
 
+// unixTime reads the digits at p[i:] of a Unix time in seconds, as
+// golang-jwt reads them: 1 to 12 digits, no leading zero. It returns the
+// value, where the digits end, and whether they are such a time.
+func unixTime(p []byte, i int) (v int64, end int, ok bool) {
+	start := i
+	for i < len(p) && p[i] >= '0' && p[i] <= '9' {
+		v = v*10 + int64(p[i]-'0')
+		i++
+	}
+	digits := i - start
+	return v, i, digits > 0 && digits <= 12 && (digits == 1 || p[start] != '0')
+}
+
 // integer reads a plain non-negative integer of at most 12 digits: a Unix
 // time in seconds, exactly as golang-jwt would read it.
 func (d *scanner) integer(v *int64) bool {
 	d.space()
-	start := d.i
-	var n int64
-	for d.i < len(d.p) && d.p[d.i] >= '0' && d.p[d.i] <= '9' {
-		n = n*10 + int64(d.p[d.i]-'0')
-		d.i++
-	}
-	digits := d.i - start
-	if digits == 0 || digits > 12 || (digits > 1 && d.p[start] == '0') {
+	n, end, ok := unixTime(d.p, d.i)
+	d.i = end
+	if !ok {
 		return false
 	}
 	if d.i < len(d.p) && (d.p[d.i] == '.' || d.p[d.i] == 'e' || d.p[d.i] == 'E') {
