@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ const (
 const maxBodySize = 64 << 10
 
 // defaultHTTPClient shares http.DefaultTransport's connection pool; its
-// timeout only bounds an attempt when the caller's context has no deadline.
+// timeout bounds every attempt, whatever the caller's context allows.
 var defaultHTTPClient = &http.Client{Timeout: 10 * time.Second}
 
 // Client reads one customer's profile with one apiAccessToken. Create it
@@ -88,10 +89,7 @@ func New(endpoint, token string, opts ...Option) *Client {
 // 10-second timeout per attempt and shares http.DefaultTransport.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
-		if hc == nil {
-			hc = defaultHTTPClient
-		}
-		c.httpClient = hc
+		c.httpClient = cmp.Or(hc, defaultHTTPClient)
 	}
 }
 
@@ -99,10 +97,10 @@ func WithHTTPClient(hc *http.Client) Option {
 // default, "profileapi-go-client/<module version> (+https://github.com/profileapi/profileapi)".
 func WithUserAgent(ua string) Option {
 	return func(c *Client) {
-		if ua == "" {
-			ua = defaultUserAgent()
-		}
 		c.userAgent = ua
+		if ua == "" {
+			c.userAgent = defaultUserAgent()
+		}
 	}
 }
 
@@ -121,8 +119,10 @@ func WithMaxAttempts(n int) Option {
 // and DefaultBackoffMax.
 func WithBackoff(base, maxWait time.Duration) Option {
 	return func(c *Client) {
-		base = max(base, 0)
-		c.backoffBase, c.backoffMax = base, max(maxWait, base)
+		// Into the Client only: an Option may be applied by many
+		// goroutines at once (one Client per skill request).
+		b := max(base, 0)
+		c.backoffBase, c.backoffMax = b, max(maxWait, b)
 	}
 }
 
@@ -132,10 +132,10 @@ func WithBackoff(base, maxWait time.Duration) Option {
 // schedule without waiting; nil restores the default timer.
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(c *Client) {
-		if sleep == nil {
-			sleep = sleepContext
-		}
 		c.sleep = sleep
+		if sleep == nil {
+			c.sleep = sleepContext
+		}
 	}
 }
 
@@ -145,10 +145,10 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 // schedule deterministic; nil restores math/rand/v2.Int64N.
 func WithRand(randN func(n int64) int64) Option {
 	return func(c *Client) {
-		if randN == nil {
-			randN = rand.Int64N
-		}
 		c.randN = randN
+		if randN == nil {
+			c.randN = rand.Int64N
+		}
 	}
 }
 
@@ -157,10 +157,10 @@ func WithRand(randN func(n int64) int64) Option {
 // deadline; nil restores time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(c *Client) {
-		if now == nil {
-			now = time.Now
-		}
 		c.now = now
+		if now == nil {
+			c.now = time.Now
+		}
 	}
 }
 
@@ -191,6 +191,14 @@ func (c *Client) get(ctx context.Context, op operation) ([]byte, error) {
 		return nil, errors.New("client: the zero Client has no endpoint: use New or FromRequest")
 	}
 	target := c.endpoint.JoinPath("v2", "accounts", "~current", "settings", op.setting).String()
+	// net/http refuses such a header only when sending, with an error no
+	// retry can cure: say so at once, not as an unavailable service.
+	if !validHeaderValue(c.token) {
+		return nil, fmt.Errorf("client: %s: the token has a control character, which no header can carry", op.setting)
+	}
+	if !validHeaderValue(c.userAgent) {
+		return nil, fmt.Errorf("client: %s: the User-Agent %q has a control character, which no header can carry", op.setting, c.userAgent)
+	}
 
 	var last error // the failure of the previous attempt, if any
 	for attempt := 1; ; attempt++ {
@@ -264,6 +272,17 @@ func (c *Client) attempt(ctx context.Context, target string, op operation) ([]by
 	}
 	// An unreadable error body still leaves the status to act on.
 	return nil, newAPIError(resp, body, op.scope, c.now())
+}
+
+// validHeaderValue reports whether net/http would send s as a header
+// value: no control bytes but horizontal tab (RFC 9110, section 5.5).
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // errBodyTooLarge reports a response over maxBodySize.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -462,6 +463,9 @@ func TestBackoffSchedule(t *testing.T) {
 		{"capped", 100 * ms, 300 * ms, 6, []time.Duration{100 * ms, 200 * ms, 300 * ms, 300 * ms, 300 * ms}},
 		{"max below base", 100 * ms, 50 * ms, 3, []time.Duration{100 * ms, 100 * ms}},
 		{"no wait", 0, 0, 3, []time.Duration{0, 0}},
+		// Doubling 1 s passes what time.Duration holds after 33 retries:
+		// the ceiling must stop at maxWait, not wrap to 0 or below.
+		{"largest maxWait", time.Second, math.MaxInt64 - 1, 40, longSchedule(time.Second, math.MaxInt64-1, 39)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -513,6 +517,20 @@ func TestBackoffSchedule(t *testing.T) {
 			}
 		}
 	})
+}
+
+// longSchedule is the waits before n retries with the largest jitter:
+// base·2^k, until that passes maxWait.
+func longSchedule(base, maxWait time.Duration, n int) []time.Duration {
+	var waits []time.Duration
+	for k := range n {
+		w := maxWait
+		if k < 62 && base <= maxWait>>k {
+			w = base << k
+		}
+		waits = append(waits, w)
+	}
+	return waits
 }
 
 // With the real jitter source, every wait lies in [0, ceiling] and the
@@ -792,6 +810,40 @@ func TestNetworkErrors(t *testing.T) {
 	})
 }
 
+// A token or User-Agent that no header can carry fails at once, without a
+// request or a retry, and is not mistaken for an unavailable service.
+func TestUnsendableHeader(t *testing.T) {
+	tests := []struct {
+		name, token string
+		opts        []client.Option
+	}{
+		{"newline in the token", "abc\ndef", nil},
+		{"NUL in the token", "abc\x00", nil},
+		{"DEL in the token", "abc\x7f", nil},
+		{"CR LF in the User-Agent", "t", []client.Option{client.WithUserAgent("x\r\nX-Evil: 1")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := replay(t, ok)
+			rec := &recorder{}
+			_, err := client.New(srv.URL, tt.token, append(rec.options(), tt.opts...)...).Email(t.Context())
+			if err == nil || !strings.Contains(err.Error(), "control character") {
+				t.Errorf("err = %v, want one saying the header has a control character", err)
+			}
+			checkSentinels(t, err)
+			if srv.count() != 0 || len(rec.sleeps) != 0 {
+				t.Errorf("%d requests, waits %v; want none", srv.count(), rec.sleeps)
+			}
+		})
+	}
+	t.Run("tab is allowed", func(t *testing.T) {
+		srv := replay(t, ok)
+		if _, err := client.New(srv.URL, "t", client.WithUserAgent("skill\t1.0")).Email(t.Context()); err != nil {
+			t.Errorf("err = %v, want the value", err)
+		}
+	})
+}
+
 func TestBodyCap(t *testing.T) {
 	huge := `{"name":"` + strings.Repeat("x", 70<<10) + `"}`
 	srv := replay(t, reply{200, nil, huge})
@@ -861,6 +913,27 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// One set of options serves every request of a skill, each making its
+// own Client at once: applying an Option must change only the Client.
+// (go test -race, which .ci/run runs on this package, catches the rest.)
+func TestSharedOptions(t *testing.T) {
+	srv := replay(t, unavailable)
+	rec := &recorder{}
+	opts := append(rec.options(), client.WithBackoff(-time.Second, 2*ms), client.WithHTTPClient(nil),
+		client.WithUserAgent(""), client.WithClock(nil), client.WithMaxAttempts(2))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			_, err := client.New(srv.URL, "t", opts...).Email(t.Context())
+			checkSentinels(t, err, client.ErrUnavailable)
+		})
+	}
+	wg.Wait()
+	if len(rec.sleeps) != 8 || slices.ContainsFunc(rec.sleeps, func(d time.Duration) bool { return d != 0 }) {
+		t.Errorf("waits %v, want 8 of 0 (a negative base counts as 0)", rec.sleeps)
+	}
 }
 
 // envelope is a LaunchRequest as Alexa sends it.

@@ -32,6 +32,10 @@ func (c *Client) delay(k int, err error) (wait time.Duration, ok bool) {
 func (c *Client) backoff(k int) time.Duration {
 	ceiling := c.backoffBase
 	for i := 0; i < k && ceiling < c.backoffMax; i++ {
+		if ceiling > c.backoffMax/2 { // doubling would pass it, or overflow
+			ceiling = c.backoffMax
+			break
+		}
 		ceiling *= 2
 	}
 	ceiling = min(ceiling, c.backoffMax)
