@@ -378,8 +378,10 @@ func TestMalformedRequests(t *testing.T) {
 		assertError(t, f.get(settings+"profile.email", tok), 404, "INVALID_KEY")
 	})
 	t.Run("unknown path", func(t *testing.T) {
-		assertError(t, f.get("/v2/accounts/~current/other/Profile.email", tok), 404, "NOT_FOUND")
-		assertError(t, f.get("/", tok), 404, "NOT_FOUND")
+		// INVALID_KEY: NOT_FOUND would say the customer has no value.
+		assertError(t, f.get("/v2/accounts/~current/other/Profile.email", tok), 404, "INVALID_KEY")
+		assertError(t, f.get("/", tok), 404, "INVALID_KEY")
+		assertError(t, f.get("/v2/v2/accounts/~current/settings/Profile.email", tok), 404, "INVALID_KEY")
 	})
 	t.Run("body on GET", func(t *testing.T) {
 		r := f.do(http.MethodGet, f.url+settings+"Profile.email", auth, strings.NewReader(`{"a":1}`))

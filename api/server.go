@@ -99,6 +99,7 @@ func newServer(cfg Config, direct bool) http.Handler {
 		cfg.Wire = WireDocumented
 	}
 	s := &server{Config: cfg, mux: web.NewMux()}
+	s.mux.NotFound = notFound
 	s.routes(s.mux)
 	if !direct {
 		s.direct = nil
@@ -107,6 +108,15 @@ func newServer(cfg Config, direct bool) http.Handler {
 	// Info would cost more than the call, and the metrics and the journal
 	// have every call. A 5xx is still logged, at Warn.
 	return web.MiddlewareAt(slog.LevelDebug, cfg.Logger, "public", s, s.done)
+}
+
+// notFound answers a path that names no setting with INVALID_KEY, not
+// NOT_FOUND: on this API NOT_FOUND says that the customer has no value
+// (documented mode), and a client given a wrong endpoint or path prefix
+// must not read that as the customer's answer.
+func notFound(r *http.Request) error {
+	return &profileapi.Error{Kind: profileapi.ENOTFOUND, Code: "INVALID_KEY",
+		Message: "no such resource: " + r.URL.EscapedPath() + "; the settings are read at " + settingsPath + "{Profile.name|Profile.givenName|Profile.email|Profile.mobileNumber} under the region's endpoint"}
 }
 
 func (s *server) done(r *http.Request, info *web.Info, d time.Duration) {

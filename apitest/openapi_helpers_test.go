@@ -499,6 +499,9 @@ func (s *spec) check(ctx context.Context, x exchange, header http.Header, r *rep
 		if r.status != http.StatusNotFound {
 			return fmt.Errorf("status %d for a path the document does not have, want 404", r.status)
 		}
+		if x.on == onPublic { // NOT_FOUND there says the customer has no value
+			return s.checkError(r, "INVALID_KEY")
+		}
 		return s.checkError(r, "NOT_FOUND")
 	default:
 		return err

@@ -806,8 +806,9 @@ func publicScript(s *session) {
 		header: http.Header{"Authorization": {"Bearer " + tok}}, status: 404, invalid: true}), "INVALID_KEY", "Profile.address")
 	s.do(exchange{on: onPublic, method: "HEAD", path: settingsPath + "Profile.address", status: 404, invalid: true})
 	s.wantError(s.do(exchange{on: onPublic, method: "DELETE", path: settingsPath + "Profile.address", status: 404, invalid: true}), "INVALID_KEY", "")
-	// 404 NOT_FOUND for a path that is no resource.
-	s.wantError(s.do(exchange{on: onPublic, method: "GET", path: "/v2/accounts/~current/other", status: 404, invalid: true}), "NOT_FOUND", "")
+	// 404 INVALID_KEY for a path that is no resource: NOT_FOUND would say
+	// the customer has no value.
+	s.wantError(s.do(exchange{on: onPublic, method: "GET", path: "/v2/accounts/~current/other", status: 404, invalid: true}), "INVALID_KEY", "no such resource")
 	s.do(exchange{on: onPublic, method: "GET", path: "/admin/v1/skills", header: http.Header{"Authorization": {"Bearer " + adminKey}}, status: 404, invalid: true})
 
 	// 405 with Allow for another method on a known setting.

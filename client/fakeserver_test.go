@@ -40,7 +40,7 @@ const settingsPath = "/v2/accounts/~current/settings/"
 func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setting, ok := strings.CutPrefix(r.URL.Path, settingsPath)
 	if !ok {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such resource")
+		writeError(w, http.StatusNotFound, "INVALID_KEY", "no such resource") // as the real server
 		return
 	}
 	var (

@@ -108,6 +108,27 @@ func TestContractRealServer(t *testing.T) {
 	})
 }
 
+// A wrong endpoint (a path prefix too many) must not read as a customer
+// without a value in either mode: the server's 404 for a path that names
+// no setting is INVALID_KEY, which the client reports as an *APIError.
+func TestWrongPrefixIsNoAnswer(t *testing.T) {
+	for _, wire := range []api.Wire{api.WireDocumented, api.WireAlexa} {
+		t.Run(string(wire), func(t *testing.T) {
+			rs := startReal(t, wire)
+			env := rs.envelope(t, scenario{profile: john, declared: allScopes, granted: allScopes})
+			sys, err := client.ParseSystem(env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = client.New(rs.public+"/v2", sys.APIAccessToken, client.WithMaxAttempts(1)).GivenName(t.Context())
+			checkSentinels(t, err)
+			if e, ok := errors.AsType[*client.APIError](err); !ok || e.StatusCode != 404 || e.Code != "INVALID_KEY" {
+				t.Errorf("err = %v, want a 404 INVALID_KEY *APIError", err)
+			}
+		})
+	}
+}
+
 // TestRetriesAgainstRealServer: throttling and outages produced by the
 // server itself (its rate limiter and fault injection), with the back-off
 // schedule recorded, not timed.

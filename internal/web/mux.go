@@ -11,17 +11,20 @@ import (
 // keep the Allow header.
 type Mux struct {
 	*http.ServeMux
+	// NotFound, if set, is the error answering a path no route matches,
+	// instead of 404 NOT_FOUND "no such resource".
+	NotFound func(r *http.Request) error
 }
 
 // NewMux returns an empty Mux.
-func NewMux() *Mux { return &Mux{http.NewServeMux()} }
+func NewMux() *Mux { return &Mux{ServeMux: http.NewServeMux()} }
 
 // ServeHTTP routes the request, replacing the mux's plain-text errors.
 // The request is routed once: the mux's own 404 and 405 are told from a
 // handler's by the request's Pattern, which stays empty when no route
 // matched.
 func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m.ServeMux.ServeHTTP(&muxErrors{ResponseWriter: w, r: r}, r)
+	m.ServeMux.ServeHTTP(&muxErrors{ResponseWriter: w, r: r, notFound: m.NotFound}, r)
 }
 
 // muxErrors answers the mux's own 404 and 405 with the JSON error body,
@@ -29,6 +32,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type muxErrors struct {
 	http.ResponseWriter
 	r        *http.Request
+	notFound func(*http.Request) error
 	replaced bool // the mux's error was answered: drop its body
 }
 
@@ -47,6 +51,10 @@ func (m *muxErrors) WriteHeader(code int) {
 	}
 	if code == http.StatusMethodNotAllowed {
 		WriteError(m.ResponseWriter, m.r, &profileapi.Error{Kind: EMETHOD, Message: m.r.Method + " is not allowed here; allowed: " + allow})
+		return
+	}
+	if m.notFound != nil {
+		WriteError(m.ResponseWriter, m.r, m.notFound(m.r))
 		return
 	}
 	WriteError(m.ResponseWriter, m.r, profileapi.Errorf(profileapi.ENOTFOUND, "no such resource: %s", m.r.URL.EscapedPath()))
