@@ -254,6 +254,13 @@ func TestAPIErrorMessage(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %s", err, want)
 	}
+
+	srv = replay(t, reply{503, map[string]string{"X-Request-Id": "9f2c4e"}, `{"code":"SERVICE_UNAVAILABLE","message":"try again later"}`})
+	_, err = client.New(srv.URL, "token", client.WithMaxAttempts(1)).Email(t.Context())
+	want = "client: Profile.email: 503 Service Unavailable: SERVICE_UNAVAILABLE: try again later (request id 9f2c4e)"
+	if e, ok := errors.AsType[*client.APIError](err); !ok || e.RequestID != "9f2c4e" || err.Error() != want {
+		t.Errorf("err = %v, want %s, with RequestID 9f2c4e", err, want)
+	}
 }
 
 // Both wire modes' bodies, and the odd ones a lenient reader should take.

@@ -72,6 +72,10 @@ type APIError struct {
 	Scope Scope
 	// RetryAfter is the response's Retry-After, 0 if it had none.
 	RetryAfter time.Duration
+	// RequestID is the response's X-Request-Id, under which a profileapi
+	// server logged the call and keeps it in its journal; empty if the
+	// response had none.
+	RequestID string
 }
 
 func newAPIError(resp *http.Response, body []byte, scope Scope, now time.Time) *APIError {
@@ -79,6 +83,7 @@ func newAPIError(resp *http.Response, body []byte, scope Scope, now time.Time) *
 		StatusCode: resp.StatusCode,
 		Scope:      scope,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
+		RequestID:  resp.Header.Get("X-Request-Id"),
 	}
 	var wire struct {
 		Code    string `json:"code"`
@@ -91,7 +96,8 @@ func newAPIError(resp *http.Response, body []byte, scope Scope, now time.Time) *
 }
 
 // Error reads like "client: Profile.email: 403 Forbidden: ACCESS_DENIED:
-// Access denied with reason: ACCESS_NOT_REQUESTED".
+// Access denied with reason: ACCESS_NOT_REQUESTED (request id 9f2c…)", the
+// request id only when the response had one.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("client: ")
@@ -109,6 +115,11 @@ func (e *APIError) Error() string {
 			b.WriteString(": ")
 			b.WriteString(s)
 		}
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
 	}
 	return b.String()
 }
