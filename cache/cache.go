@@ -302,6 +302,7 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 	sh.mu.RLock()
 	gen := sh.gen
 	sh.mu.RUnlock()
+	readAt := s.stamp()
 	s.skillsMu.RLock()
 	skillsGen := s.skillsGen
 	s.skillsMu.RUnlock()
@@ -319,12 +320,15 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 	if sh.gen != gen {
 		return a, nil
 	}
-	e := entry{customer: a.Customer}
+	e := entry{customer: a.Customer, stamp: readAt}
 	if off := sh.find(k); off >= 0 {
 		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
 		if s.fresh(stamp) {
 			decode(body, &e, customerID, true, &s.dict) // keep the grants it knows
 			e.customer = a.Customer
+			// The grants kept are as old as their record: a new stamp
+			// would keep serving one another node has revoked past MaxAge.
+			e.stamp = min(stamp, readAt)
 		}
 	}
 	e.grants = setGrant(e.grants, sk.number, a.Granted)
@@ -381,10 +385,10 @@ func setGrant(grants []grant, skill uint32, scopes profileapi.ScopeSet) []grant 
 	return append(grants, grant{skill: skill, scopes: scopes})
 }
 
-// put stores e as k's record; if the shard is full, it starts over empty,
-// and the cache is no longer complete. The caller holds sh.mu.
+// put stores e as k's record, stamped with e.stamp: when the oldest of
+// what it holds was read. If the shard is full, it starts over empty, and
+// the cache is no longer complete. The caller holds sh.mu.
 func (s *Store) put(sh *shard, k key, e *entry) {
-	e.stamp = s.stamp()
 	rec, ok := encode(nil, k, e, sh.stamped, &s.dict)
 	if !ok {
 		sh.remove(k)
@@ -411,13 +415,17 @@ func (s *Store) update(id string, fn func(e *entry, ok bool) (keep bool)) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	sh.gen++
-	var e entry
+	e := entry{stamp: s.stamp()}
 	ok := false
 	if off := sh.find(k); off >= 0 {
 		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
 		if s.fresh(stamp) {
 			decode(body, &e, id, true, &s.dict)
 			ok = true
+			// What fn keeps of the record was read then, not now: a write
+			// through this node does not make another node's revocation
+			// of a grant kept here any less old.
+			e.stamp = stamp
 		}
 	}
 	if fn(&e, ok) {
@@ -470,7 +478,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c *profileapi.Customer) erro
 		if err != nil {
 			return ok && profileapi.ErrorKind(err) == profileapi.ECONFLICT // the one stored is unchanged
 		}
-		*e = entry{customer: *c, complete: true}
+		*e = entry{customer: *c, complete: true, stamp: s.stamp()}
 		return true
 	})
 	return err
@@ -576,7 +584,7 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Cus
 			if cached {
 				created = e.customer.CreatedAt
 			} else {
-				*e = entry{complete: true}
+				*e = entry{complete: true, stamp: s.stamp()}
 			}
 			e.customer = *c
 			e.customer.CreatedAt = toMillis(created)
@@ -652,7 +660,7 @@ func (s *Store) Warm(ctx context.Context) error {
 	err = lister.EachCustomer(ctx, func(c *profileapi.Customer, consents []*profileapi.Consent) error {
 		k := s.key(c.ID)
 		sh := s.shardOf(k)
-		e := entry{customer: *c, complete: true}
+		e := entry{customer: *c, complete: true, stamp: s.stamp()}
 		for _, g := range consents {
 			sk, ok := numbers[g.SkillID]
 			if !ok {

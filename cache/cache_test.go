@@ -306,6 +306,47 @@ func TestMaxAge(t *testing.T) {
 	same(t, c, db, cust, skill)
 }
 
+// A write through this node, or another skill's read, keeps the grants
+// the record holds; they were read when the record was, so they must be
+// read again MaxAge after that, or a grant another node revoked is served
+// for as long as the customer keeps being written to here.
+func TestMaxAgeBoundsKeptGrants(t *testing.T) {
+	for name, touch := range map[string]func(c *cache.Store, cust, other string) error{
+		"write through this node": func(c *cache.Store, cust, _ string) error {
+			_, err := c.UpdateCustomer(t.Context(), cust, func(p *profileapi.Customer) error {
+				p.Profile.GivenName = "Renamed"
+				return nil
+			})
+			return err
+		},
+		"another skill's read": func(c *cache.Store, cust, other string) error {
+			_, err := c.Access(t.Context(), cust, other)
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := openSQLite(t)
+			w := newWorld(t, db, 1)
+			start := time.Now()
+			now := start
+			c := cache.New(db, cache.Options{MaxAge: 3 * time.Second, Now: func() time.Time { return now }})
+			cust, revoked, other := w.customers[0], w.skills[0], w.skills[2] // both granted
+			same(t, c, db, cust, revoked)
+			if err := db.DeleteConsent(t.Context(), cust, revoked); err != nil { // another node's write
+				t.Fatal(err)
+			}
+			for _, at := range []time.Duration{1 * time.Second, 2 * time.Second} {
+				now = start.Add(at)
+				if err := touch(c, cust, other); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now = start.Add(3 * time.Second)
+			same(t, c, db, cust, revoked)
+		})
+	}
+}
+
 // With room for a few customers only, answers stay right.
 func TestEviction(t *testing.T) {
 	db := openSQLite(t)
