@@ -60,8 +60,16 @@ func (m *Memory) Allow(_ context.Context, key string, l Limit) (bool, time.Durat
 		s.sweep(now)
 	}
 	tat, ok := s.tat[key]
-	if !ok || tat < now {
+	switch {
+	case !ok || tat < now:
 		tat = now
+	case tat > now+tolerance:
+		// Counted under a stricter limit than l: what was spent then
+		// counts only up to l's whole burst, or loosening a limit would
+		// leave the key refused for as long as the old one said. Kept
+		// even if this call is refused, so that the wait runs from now.
+		tat = now + tolerance
+		s.tat[key] = tat
 	}
 	next := tat + interval
 	if allowAt := next - tolerance; now < allowAt {

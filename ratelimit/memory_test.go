@@ -77,6 +77,46 @@ func TestMemoryGCRA(t *testing.T) {
 	}
 }
 
+// A key counted under one limit and then another (an override set at run
+// time) owes the new limit at most its whole burst: loosening a limit of a
+// call in 1000 s to one in 2 s refuses for 2 s, not for the old 1000.
+func TestMemoryLimitChanged(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	m := NewMemory(clk.Now)
+	strict, loose := Limit{Rate: 0.001, Burst: 1}, Limit{Rate: 0.5, Burst: 1}
+	steps := []struct {
+		limit Limit
+		ok    bool
+		retry time.Duration
+	}{
+		{strict, true, 0},
+		{strict, false, 1000 * time.Second},
+		{loose, false, 2 * time.Second},
+		{loose, false, 2 * time.Second}, // at a standstill, still 2 s away
+	}
+	for i, s := range steps {
+		if ok, retry, err := m.Allow(ctx, "k", s.limit); err != nil || ok != s.ok || retry != s.retry {
+			t.Fatalf("step %d: Allow = %v, %v, %v; want %v, %v, nil", i, ok, retry, err, s.ok, s.retry)
+		}
+	}
+	clk.Add(2 * time.Second)
+	if ok, _, _ := m.Allow(ctx, "k", loose); !ok {
+		t.Fatal("refused 2 s after the limit was loosened to one call in 2 s")
+	}
+	// Tightening keeps what was spent: 10 calls of a burst of 10 leave a
+	// limit of one a second refusing for that second.
+	clk.Add(time.Hour)
+	for range 10 {
+		if ok, _, _ := m.Allow(ctx, "t", Limit{Rate: 10, Burst: 10}); !ok {
+			t.Fatal("the burst of 10 was refused")
+		}
+	}
+	if ok, retry, _ := m.Allow(ctx, "t", Limit{Rate: 1, Burst: 1}); ok || retry != time.Second {
+		t.Fatalf("after tightening: Allow = %v, %v; want false, 1s", ok, retry)
+	}
+}
+
 func TestMemoryKeysAreIndependent(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory(newClock().Now)

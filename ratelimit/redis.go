@@ -67,7 +67,8 @@ func ParseRedisURL(url string) (*redis.Options, error) {
 	return opt, nil
 }
 
-// gcraScript is Memory.Allow in Lua, in integer microseconds: the server's
+// gcraScript is Memory.Allow in Lua (a TAT further ahead than the
+// tolerance, left by a stricter limit, is brought back and kept), in integer microseconds: the server's
 // clock in microseconds since 1970 fits a Lua number (a double) exactly,
 // and so does every sum below. It returns {1, 0} if the call is allowed,
 // else {0, microseconds until it would be}.
@@ -81,6 +82,9 @@ local tolerance = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if not tat or tat < now then
 	tat = now
+elseif tat > now + tolerance then
+	tat = now + tolerance
+	redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tolerance / 1000))
 end
 local nxt = tat + interval
 local allow_at = nxt - tolerance

@@ -92,6 +92,33 @@ func TestRedisGCRA(t *testing.T) {
 	}
 }
 
+// TestRedisLimitChanged: as TestMemoryLimitChanged, loosening a limit
+// leaves the key owing at most the new limit's burst.
+func TestRedisLimitChanged(t *testing.T) {
+	client, prefix := testRedis(t)
+	r := NewRedis(client, prefix)
+	strict, loose := Limit{Rate: 0.001, Burst: 1}, Limit{Rate: 0.5, Burst: 1}
+	steps := []struct {
+		limit Limit
+		ok    bool
+		retry time.Duration // at most this, and at most 50ms less
+	}{
+		{strict, true, 0},
+		{strict, false, 1000 * time.Second},
+		{loose, false, 2 * time.Second},
+		{loose, false, 2 * time.Second},
+	}
+	for i, s := range steps {
+		ok, retry, err := r.Allow(t.Context(), "k", s.limit)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if ok != s.ok || retry > s.retry || retry < s.retry-50*time.Millisecond {
+			t.Fatalf("step %d: Allow = %v, %v; want %v, %v", i, ok, retry, s.ok, s.retry)
+		}
+	}
+}
+
 // TestRedisKeyExpires checks that a key lives only until its TAT passes,
 // under the prefix.
 func TestRedisKeyExpires(t *testing.T) {
