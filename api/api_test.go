@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -386,6 +389,27 @@ func TestMalformedRequests(t *testing.T) {
 	t.Run("body on GET", func(t *testing.T) {
 		r := f.do(http.MethodGet, f.url+settings+"Profile.email", auth, strings.NewReader(`{"a":1}`))
 		assertError(t, r, 400, "INVALID_REQUEST")
+	})
+	t.Run("chunked body on GET", func(t *testing.T) {
+		// Only an actual body is a 400: an empty chunked one is none.
+		for body, want := range map[string]int{"0\r\n\r\n": 200, "7\r\n{\"a\":1}\r\n0\r\n\r\n": 400} {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "GET %sProfile.email HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n%s",
+				settings, strings.TrimPrefix(f.url, "http://"), tok, body)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("chunked body %q: %d %s, want %d", body, resp.StatusCode, b, want)
+			}
+		}
 	})
 	t.Run("SDK headers are fine", func(t *testing.T) {
 		h := http.Header{"Authorization": {"Bearer " + tok}, "Content-Type": {"application/json"}}

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -44,7 +45,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		w.Header().Set("Allow", "GET, HEAD")
 		return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET"}
 	}
-	if r.ContentLength != 0 {
+	if r.ContentLength > 0 || r.ContentLength < 0 && !emptyBody(r.Body) {
 		return profileapi.Errorf(profileapi.EINVALID, "the request must not have a body")
 	}
 	region, ok := s.Endpoints.RegionOf(regions, r.Host)
@@ -84,6 +85,14 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		return err
 	}
 	return s.writeValue(w, field, &access.Customer.Profile)
+}
+
+// emptyBody reports whether a body of unknown length (chunked) ends at
+// once: only an actual body is refused.
+func emptyBody(body io.Reader) bool {
+	var b [1]byte
+	n, err := io.ReadAtLeast(body, b[:], 1)
+	return n == 0 && err == io.EOF
 }
 
 // bearer returns the token of the request's Authorization header.
