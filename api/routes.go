@@ -38,9 +38,11 @@ type directRoute struct {
 // ServeHTTP answers a request for a setting's exact path directly and
 // leaves every other path to the mux, which cleans, redirects and answers
 // 404 as before. A path in s.direct is already clean and names a setting,
-// so the mux would route it to the same handler with the same {field}.
+// so the mux would route it to the same handler with the same {field};
+// unless it was sent escaped (RawPath set), such as with %2F for a slash,
+// which the mux keeps inside a segment.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if d, ok := s.direct[r.URL.Path]; ok && r.Method != http.MethodConnect {
+	if d, ok := s.direct[r.URL.Path]; ok && r.URL.RawPath == "" && r.Method != http.MethodConnect {
 		r.Pattern = d.pattern
 		d.handler.ServeHTTP(w, r)
 		return

@@ -30,7 +30,8 @@ func TestDirectRoutesAnswerAsTheMux(t *testing.T) {
 			p := prefix + "/v2/accounts/~current/settings/" + field
 			paths = append(paths, p, p+"/", strings.Replace(p, "/settings/", "/settings//", 1),
 				strings.Replace(p, "~current", "%7Ecurrent", 1), strings.Replace(p, "/accounts/", "/accounts/../accounts/", 1),
-				strings.Replace(p, "Profile.", "Profile%2E", 1), strings.Replace(p, "Profile.", "Profile%2F", 1))
+				strings.Replace(p, "Profile.", "Profile%2E", 1), strings.Replace(p, "Profile.", "Profile%2F", 1),
+				strings.Replace(p, "/settings/", "%2Fsettings%2F", 1), "/"+strings.ReplaceAll(p[1:], "/", "%2F"))
 		}
 	}
 	type seen struct {
