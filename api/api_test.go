@@ -385,6 +385,15 @@ func TestMalformedRequests(t *testing.T) {
 		assertError(t, f.get("/v2/accounts/~current/other/Profile.email", tok), 404, "INVALID_KEY")
 		assertError(t, f.get("/", tok), 404, "INVALID_KEY")
 		assertError(t, f.get("/v2/v2/accounts/~current/settings/Profile.email", tok), 404, "INVALID_KEY")
+		// Not the mux's HTML redirect to the clean path: every answer is
+		// JSON, and the SDKs follow no redirects.
+		for _, p := range []string{"//v2/accounts/~current/settings/Profile.email", "/v2/accounts/./~current/settings/Profile.email", "/eu//v2/accounts/~current/settings/Profile.email"} {
+			r := f.get(p, tok)
+			assertError(t, r, 404, "INVALID_KEY")
+			if loc := r.header.Get("Location"); loc != "" {
+				t.Errorf("%s: Location %q, want none", p, loc)
+			}
+		}
 	})
 	t.Run("body on GET", func(t *testing.T) {
 		r := f.do(http.MethodGet, f.url+settings+"Profile.email", auth, strings.NewReader(`{"a":1}`))

@@ -12,7 +12,9 @@ import (
 type Mux struct {
 	*http.ServeMux
 	// NotFound, if set, is the error answering a path no route matches,
-	// instead of 404 NOT_FOUND "no such resource".
+	// instead of 404 NOT_FOUND "no such resource"; it also answers a path
+	// the mux would redirect to its clean form (//v2, /./v2), so that every
+	// answer is JSON and a client that follows no redirects learns why.
 	NotFound func(r *http.Request) error
 }
 
@@ -37,6 +39,17 @@ type muxErrors struct {
 }
 
 func (m *muxErrors) WriteHeader(code int) {
+	// The mux's redirect to a clean path sets Pattern to that path; no
+	// handler behind a Mux with NotFound redirects.
+	redirect := code == http.StatusMovedPermanently || code == http.StatusTemporaryRedirect || code == http.StatusPermanentRedirect
+	if redirect && m.notFound != nil {
+		m.replaced = true
+		h := m.ResponseWriter.Header()
+		h.Del("Location")
+		h.Del("Content-Type")
+		WriteError(m.ResponseWriter, m.r, m.notFound(m.r))
+		return
+	}
 	if m.r.Pattern != "" || (code != http.StatusNotFound && code != http.StatusMethodNotAllowed) {
 		m.ResponseWriter.WriteHeader(code)
 		return
