@@ -33,10 +33,10 @@ const (
 
 // Validate reports the first invalid value of the profile as EINVALID.
 func (p Profile) Validate() error {
-	if err := validateName("name", p.Name); err != nil {
+	if err := validateName("profile.name", p.Name); err != nil {
 		return err
 	}
-	if err := validateName("givenName", p.GivenName); err != nil {
+	if err := validateName("profile.givenName", p.GivenName); err != nil {
 		return err
 	}
 	if err := ValidateEmail(p.Email); err != nil {
@@ -48,19 +48,21 @@ func (p Profile) Validate() error {
 	return nil
 }
 
+// validateName checks a name; field is where the body holds it (a
+// customer's profile.name, a skill's name), for the message to point at.
 func validateName(field, s string) error {
 	if s == "" {
 		return nil
 	}
 	if !utf8.ValidString(s) || len(s) > maxNameLen {
-		return Errorf(EINVALID, "profile.%s must be valid UTF-8 of at most %d bytes", field, maxNameLen)
+		return Errorf(EINVALID, "%s must be valid UTF-8 of at most %d bytes", field, maxNameLen)
 	}
 	if strings.TrimSpace(s) != s {
-		return Errorf(EINVALID, "profile.%s must not start or end with white space", field)
+		return Errorf(EINVALID, "%s must not start or end with white space", field)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return Errorf(EINVALID, "profile.%s must not contain control characters", field)
+			return Errorf(EINVALID, "%s must not contain control characters", field)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/profileapi/profileapi"
@@ -27,11 +28,11 @@ func (s *server) putConsent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	if _, err := s.Store.Customer(ctx, customerID); err != nil {
-		return err
+		return notFound(err, "customer", customerID)
 	}
 	skill, err := s.Store.Skill(ctx, skillID)
 	if err != nil {
-		return err
+		return notFound(err, "skill", skillID)
 	}
 	if undeclared := *req.Scopes &^ skill.Permissions; undeclared != 0 {
 		return profileapi.Errorf(profileapi.EINVALID, "skill %s does not declare %s; it declares [%s]", skillID, undeclared, skill.Permissions)
@@ -49,7 +50,12 @@ func (s *server) getConsent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.Store.Consent(r.Context(), customerID, skillID)
+	ctx := r.Context()
+	c, err := s.Store.Consent(ctx, customerID, skillID)
+	if profileapi.IsNotFound(err) {
+		return s.missing(ctx, customerID, skillID, &profileapi.Error{Kind: profileapi.ENOTFOUND,
+			Message: fmt.Sprintf("customer %s has not granted skill %s anything", customerID, skillID), Err: err})
+	}
 	if err != nil {
 		return err
 	}
@@ -66,10 +72,10 @@ func (s *server) deleteConsent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	if _, err := s.Store.Customer(ctx, customerID); err != nil {
-		return err
+		return notFound(err, "customer", customerID)
 	}
 	if _, err := s.Store.Skill(ctx, skillID); err != nil {
-		return err
+		return notFound(err, "skill", skillID)
 	}
 	if err := s.Store.DeleteConsent(ctx, customerID, skillID); err != nil && !profileapi.IsNotFound(err) {
 		return err

@@ -45,7 +45,7 @@ func (s *server) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := s.Store.Customer(r.Context(), id)
 	if err != nil {
-		return err
+		return notFound(err, "customer", id)
 	}
 	web.Encode(w, http.StatusOK, c)
 	return nil
@@ -59,10 +59,18 @@ type customerPatch struct {
 }
 
 type profilePatch struct {
-	Name         optional[string]                 `json:"name"`
-	GivenName    optional[string]                 `json:"givenName"`
-	Email        optional[string]                 `json:"email"`
-	MobileNumber optional[profileapi.PhoneNumber] `json:"mobileNumber"`
+	Name         optional[string]           `json:"name"`
+	GivenName    optional[string]           `json:"givenName"`
+	Email        optional[string]           `json:"email"`
+	MobileNumber optional[phoneNumberPatch] `json:"mobileNumber"`
+}
+
+// phoneNumberPatch merges into the mobile number as any object does: a
+// member left out keeps its value, so a new phoneNumber keeps its
+// countryCode.
+type phoneNumberPatch struct {
+	CountryCode optional[string] `json:"countryCode"`
+	PhoneNumber optional[string] `json:"phoneNumber"`
 }
 
 // optional tells a member that was left out (Set false) from one that is
@@ -112,14 +120,19 @@ func (s *server) patchCustomer(w http.ResponseWriter, r *http.Request) error {
 		case p.MobileNumber.Null:
 			c.Profile.MobileNumber = nil
 		case p.MobileNumber.Set:
-			n := p.MobileNumber.Value
+			var n profileapi.PhoneNumber
+			if c.Profile.MobileNumber != nil {
+				n = *c.Profile.MobileNumber
+			}
+			mergeString(&n.CountryCode, p.MobileNumber.Value.CountryCode)
+			mergeString(&n.PhoneNumber, p.MobileNumber.Value.PhoneNumber)
 			c.Profile.MobileNumber = &n
 		}
 		c.UpdatedAt = s.Now().UTC()
-		return c.Validate()
+		return c.Validate() // the merged whole: a number must suit its country code
 	})
 	if err != nil {
-		return err
+		return notFound(err, "customer", id)
 	}
 	web.Encode(w, http.StatusOK, c)
 	return nil
@@ -137,7 +150,7 @@ func (s *server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.Store.DeleteCustomer(r.Context(), id); err != nil {
-		return err
+		return notFound(err, "customer", id)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

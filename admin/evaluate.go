@@ -28,7 +28,11 @@ func (s *server) evaluate(w http.ResponseWriter, r *http.Request) error {
 	if err := profileapi.ValidateSkillID(skillID); err != nil {
 		return err
 	}
-	access, err := s.Store.Access(r.Context(), customerID, skillID)
+	ctx := r.Context()
+	access, err := s.Store.Access(ctx, customerID, skillID)
+	if profileapi.IsNotFound(err) {
+		return s.missing(ctx, customerID, skillID, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ type importBatchOf struct {
 	first, last int // line numbers
 	customers   []*profileapi.Customer
 	consents    []*profileapi.Consent
-	ids         map[string]bool
+	ids         map[string]int // the line of each customer
 }
 
 // parsedLine is a line's customer and consents, or why it is refused.
@@ -189,14 +189,14 @@ func parseLine(line []byte, declared map[string]profileapi.ScopeSet, now time.Ti
 // and a file naming a customer twice is likely wrong.
 func (b *importBatchOf) add(p parsedLine, n int) error {
 	c := p.customer
-	if b.ids[c.ID] {
-		return profileapi.Errorf(profileapi.EINVALID, "customer %s appears twice in lines %d to %d", c.ID, b.first, n)
+	if first, ok := b.ids[c.ID]; ok {
+		return profileapi.Errorf(profileapi.EINVALID, "customer %s appears on lines %d and %d", c.ID, first, n)
 	}
 	if b.ids == nil {
-		b.ids = make(map[string]bool, importBatch)
+		b.ids = make(map[string]int, importBatch)
 		b.first = n
 	}
-	b.ids[c.ID] = true
+	b.ids[c.ID] = n
 	b.customers = append(b.customers, c)
 	b.consents = append(b.consents, p.consents...)
 	b.last = n

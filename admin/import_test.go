@@ -162,7 +162,8 @@ func TestImportRefuses(t *testing.T) {
 		{"unknown field", "", "\n" + `{"id":"amzn1.ask.account.X","region":"NA","profile":{},"extra":1}`, 400, "INVALID_REQUEST", `line 2: unknown field "extra"`},
 		{"not JSON", "", customerLine(1) + "\n{", 400, "INVALID_REQUEST", "line 2: the body is truncated JSON (1 customers from the lines before line 2 were imported"},
 		{"two values", "", `{"id":"amzn1.ask.account.X","region":"NA","profile":{}} {}`, 400, "INVALID_REQUEST", "line 1: the line must hold a single JSON value"},
-		{"twice", "", customerLine(1) + "\n" + customerLine(1), 400, "INVALID_REQUEST", "line 2: customer amzn1.ask.account.IMP1 appears twice in lines 1 to 2"},
+		{"twice", "", customerLine(1) + "\n" + customerLine(1), 400, "INVALID_REQUEST", "line 2: customer amzn1.ask.account.IMP1 appears on lines 1 and 2"},
+		{"twice, later", "", customerLines(1, 3) + customerLine(3), 400, "INVALID_REQUEST", "line 4: customer amzn1.ask.account.IMP3 appears on lines 3 and 4"},
 		{"bad phone", "", strings.Replace(customerLine(1), "7799-82-77-11", "12", 1), 400, "INVALID_REQUEST", "line 1: mobileNumber.phoneNumber"},
 		{"long line", "", `{"id":"amzn1.ask.account.X","region":"NA","profile":{"name":"` + strings.Repeat("a", 70000) + `"}}`, 413, "REQUEST_TOO_LARGE", "line 1: the line is longer than 65536 bytes (nothing was imported"},
 		{"content type", "text/csv", customerLine(1), 400, "INVALID_REQUEST", "Content-Type must be application/x-ndjson"},
@@ -252,6 +253,18 @@ func TestTokensBatch(t *testing.T) {
 	rec := st.send("POST", "/admin/v1/tokens/batch", "", `{"customerId":"amzn1.ask.account.IMP1","skillId":"amzn1.ask.skill.imp"}`+"\n"+`{"customerId":"amzn1.ask.account.NOPE","skillId":"amzn1.ask.skill.imp"}`)
 	if code, msg := errorOf(t, rec); rec.Code != 404 || code != "NOT_FOUND" || !strings.HasPrefix(msg, "line 2: ") {
 		t.Fatalf("unknown customer: %d %s %q", rec.Code, code, msg)
+	}
+	// Through the listener: a line too long is an error like any other.
+	hreq, _ = http.NewRequest("POST", srv.URL+"/admin/v1/tokens/batch", strings.NewReader(`{"customerId":"amzn1.ask.account.IMP1","skillId":"amzn1.ask.skill.imp"}`+"\n"+`{"customerId":"`+strings.Repeat("A", 70000)+`"}`))
+	hreq.Header.Set("Authorization", "Bearer "+testKey)
+	long, err := srv.Client().Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(long.Body)
+	long.Body.Close()
+	if e := (struct{ Code, Message string }{}); long.StatusCode != 413 || json.Unmarshal(body, &e) != nil || e.Code != "REQUEST_TOO_LARGE" || e.Message != "line 2: the line is longer than 65536 bytes" {
+		t.Fatalf("a long line 2: %d %s", long.StatusCode, body)
 	}
 	rec = st.send("POST", "/admin/v1/tokens/batch", "", `{"customerId":"amzn1.ask.account.IMP1","skillId":"amzn1.ask.skill.nope"}`)
 	if code, msg := errorOf(t, rec); rec.Code != 404 || !strings.HasPrefix(msg, "line 1: skill amzn1.ask.skill.nope does not exist") {

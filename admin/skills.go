@@ -54,7 +54,7 @@ func (s *server) getSkill(w http.ResponseWriter, r *http.Request) error {
 	}
 	skill, err := s.Store.Skill(r.Context(), id)
 	if err != nil {
-		return err
+		return notFound(err, "skill", id)
 	}
 	web.Encode(w, http.StatusOK, skill)
 	return nil
@@ -66,7 +66,7 @@ func (s *server) deleteSkill(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.Store.DeleteSkill(r.Context(), id); err != nil {
-		return err
+		return notFound(err, "skill", id)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -2,7 +2,9 @@ package admin
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -11,9 +13,28 @@ import (
 )
 
 type tokenRequest struct {
-	CustomerID string `json:"customerId"`
-	SkillID    string `json:"skillId"`
-	TTLSeconds *int64 `json:"ttlSeconds"`
+	CustomerID string      `json:"customerId"`
+	SkillID    string      `json:"skillId"`
+	TTLSeconds *ttlSeconds `json:"ttlSeconds"`
+}
+
+// maxTTLSeconds is the longest lifetime ttlSeconds may ask for.
+const maxTTLSeconds = int64(token.MaxTTL / time.Second)
+
+// ttlSeconds is a token's lifetime as asked for: a whole number of
+// seconds. Decoded into an int64, 1.5 would be "not a number"; 600.0 and
+// 6e2 are whole numbers, as JSON Schema's integer says.
+type ttlSeconds int64
+
+func (t *ttlSeconds) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64) // fails on any other JSON value
+	if err != nil || f != math.Trunc(f) {
+		return profileapi.Errorf(profileapi.EINVALID, "ttlSeconds must be a whole number of seconds from 1 to %d", maxTTLSeconds)
+	}
+	// Out of range stays out of range, for tokenTTL to say so, without
+	// overflowing.
+	*t = ttlSeconds(max(min(f, float64(maxTTLSeconds+1)), 0))
+	return nil
 }
 
 type tokenResponse struct {
@@ -40,14 +61,14 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 // tokenTTL is the lifetime ttlSeconds asks for, or the default.
-func tokenTTL(ttlSeconds *int64) (time.Duration, error) {
-	if ttlSeconds == nil {
+func tokenTTL(seconds *ttlSeconds) (time.Duration, error) {
+	if seconds == nil {
 		return token.DefaultTTL, nil
 	}
-	if *ttlSeconds < 1 || *ttlSeconds > int64(token.MaxTTL/time.Second) {
-		return 0, profileapi.Errorf(profileapi.EINVALID, "ttlSeconds must be between 1 and %d", int64(token.MaxTTL/time.Second))
+	if *seconds < 1 || int64(*seconds) > maxTTLSeconds {
+		return 0, profileapi.Errorf(profileapi.EINVALID, "ttlSeconds must be between 1 and %d", maxTTLSeconds)
 	}
-	return time.Duration(*ttlSeconds) * time.Second, nil
+	return time.Duration(*seconds) * time.Second, nil
 }
 
 // mint issues a token for an existing customer and skill, at the
@@ -63,10 +84,10 @@ func (s *server) mint(r *http.Request, customerID, skillID string, ttl time.Dura
 	ctx := r.Context()
 	c, err := s.Store.Customer(ctx, customerID)
 	if err != nil {
-		return nil, err
+		return nil, notFound(err, "customer", customerID)
 	}
 	if _, err := s.Store.Skill(ctx, skillID); err != nil {
-		return nil, err
+		return nil, notFound(err, "skill", skillID)
 	}
 	return s.issue(ctx, c, skillID, ttl)
 }

@@ -59,43 +59,37 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 		chunk, numbers, readErr := readChunk(lines, chunkLines)
 		results := s.mintChunk(ctx, chunk, exists)
 		if !started {
-			// Nothing is sent yet: an error is still the answer.
+			// Nothing is sent yet: an error is still the answer, that of
+			// the first bad line, read or minted.
 			for i, res := range results {
 				if res.err != nil {
 					return atLine(numbers[i], res.err)
 				}
 			}
+			if readErr != nil && readErr != io.EOF {
+				return atLine(lines.n, readErr)
+			}
 		}
 		for i, res := range results {
-			err := res.err
-			if err == nil {
-				if !started {
-					// Tokens stream back while lines stream in; without
-					// this, HTTP/1 would discard the rest of the body at
-					// the first token written. Not before: an error
-					// answered early lets the server drain the body.
-					_ = lines.rc.EnableFullDuplex()
-					w.Header().Set("Content-Type", "application/x-ndjson")
-					started = true
-				}
-				_, _ = out.Write(res.line)
-				continue
+			if res.err != nil {
+				return endWithError(out, r, atLine(numbers[i], res.err))
 			}
-			err = atLine(numbers[i], err)
 			if !started {
-				return err
+				// Tokens stream back while lines stream in; without this,
+				// HTTP/1 would discard the rest of the body at the first
+				// token written. Not before: an error answered early lets
+				// the server drain the body.
+				_ = lines.rc.EnableFullDuplex()
+				w.Header().Set("Content-Type", "application/x-ndjson")
+				started = true
 			}
-			return endWithError(out, r, err)
+			_, _ = out.Write(res.line)
 		}
 		if readErr == io.EOF {
 			break
 		}
 		if readErr != nil {
-			readErr = atLine(lines.n, readErr)
-			if !started {
-				return readErr
-			}
-			return endWithError(out, r, readErr)
+			return endWithError(out, r, atLine(lines.n, readErr))
 		}
 		if err := out.Flush(); err != nil {
 			return nil // the client is gone
@@ -169,10 +163,8 @@ func (s *server) mintLine(ctx context.Context, line []byte, skills map[string]bo
 	// Access, not Customer: the public API's read, prepared once, and
 	// what a cache in front of the store answers from memory.
 	a, err := s.Store.Access(ctx, req.CustomerID, req.SkillID)
-	if profileapi.IsNotFound(err) {
-		return mintResult{err: profileapi.Errorf(profileapi.ENOTFOUND, "customer %s does not exist", req.CustomerID)}
-	} else if err != nil {
-		return mintResult{err: err}
+	if err != nil {
+		return mintResult{err: notFound(err, "customer", req.CustomerID)}
 	}
 	c := &a.Customer
 	tok, err := s.issue(ctx, c, req.SkillID, ttl)

@@ -95,12 +95,19 @@ func (p *profileFlags) changed(cmd *cobra.Command, removeEmpty bool) map[string]
 			out[member] = v
 		}
 	}
-	if f.Changed("country-code") || f.Changed("phone-number") {
-		if p.countryCode == "" && p.phone == "" && removeEmpty {
-			out["mobileNumber"] = nil
-		} else {
-			out["mobileNumber"] = map[string]string{"countryCode": p.countryCode, "phoneNumber": p.phone}
+	// Only the members given: the patch merges them into the number kept.
+	number := map[string]string{}
+	for flag, member := range map[string]string{"country-code": "countryCode", "phone-number": "phoneNumber"} {
+		if f.Changed(flag) {
+			number[member], _ = f.GetString(flag)
 		}
+	}
+	switch {
+	case len(number) == 0:
+	case removeEmpty && number["countryCode"] == "" && number["phoneNumber"] == "":
+		out["mobileNumber"] = nil
+	default:
+		out["mobileNumber"] = number
 	}
 	return out
 }
