@@ -21,8 +21,15 @@ type adminClient struct {
 }
 
 func (g *globals) client() (*adminClient, error) {
-	key := g.adminKey
-	if key == "" {
+	var key string
+	if g.adminKey != "" {
+		// Trimmed and checked as serve does, so the key sent is the one it holds.
+		k, err := givenAdminKey(g.adminKey)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	} else {
 		k, _, err := loadAdminKey(g)
 		if err != nil {
 			return nil, fmt.Errorf("no admin key: pass --admin-key or set PROFILEAPI_ADMIN_KEY (%w)", err)
@@ -67,12 +74,18 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if e := plainListenerError(c.base, err); e != nil {
+			return e
+		}
 		return fmt.Errorf("cannot reach the admin API at %s (is `profileapi serve` running? see --admin-url): %w", c.base, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return err
+	}
+	if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
+		return e
 	}
 	if resp.StatusCode >= 400 {
 		e := &apiError{Status: resp.StatusCode}
@@ -91,12 +104,38 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 	return nil
 }
 
-// printJSON writes an answer indented, for people and for jq alike.
+// tlsListenerError says which --admin-url to use when an http:// one
+// reached a TLS listener (serve --tls auto, or --tls-cert): net/http
+// answers such a request with a 400 and these words, and the CLI's default
+// --admin-url is http://. It is nil for any other answer.
+func tlsListenerError(base string, status int, body []byte) error {
+	rest, ok := strings.CutPrefix(base, "http://")
+	if !ok || status != http.StatusBadRequest || !bytes.Contains(body, []byte("Client sent an HTTP request to an HTTPS server")) {
+		return nil
+	}
+	return fmt.Errorf("the admin API at %s speaks HTTPS (serve runs with --tls auto or --tls-cert): use --admin-url https://%s (or PROFILEAPI_ADMIN_URL)", base, rest)
+}
+
+// plainListenerError is tlsListenerError's converse, for an https:// URL
+// that reached a plain listener: net/http's transport fails with these words.
+func plainListenerError(base string, err error) error {
+	rest, ok := strings.CutPrefix(base, "https://")
+	if !ok || !strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return nil
+	}
+	return fmt.Errorf("the admin API at %s speaks plain HTTP (serve runs without --tls): use --admin-url http://%s (or PROFILEAPI_ADMIN_URL)", base, rest)
+}
+
+// printJSON writes an answer indented, for people and for jq alike, ending
+// with exactly one newline.
 func printJSON(w io.Writer, raw json.RawMessage) error {
+	// The admin API ends its bodies with a newline, and json.Indent keeps
+	// trailing space: without this, the output would end with a blank line.
+	raw = bytes.TrimRight(raw, " \t\r\n")
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		_, err = w.Write(raw)
-		return err
+		buf.Reset()
+		buf.Write(raw)
 	}
 	buf.WriteByte('\n')
 	_, err := buf.WriteTo(w)

@@ -19,10 +19,8 @@ const minAdminKeyLen = 16
 // data directory, made on first start. There is no way to run without one.
 func loadAdminKey(g *globals) (key, file string, err error) {
 	if g.adminKey != "" {
-		if len(g.adminKey) < minAdminKeyLen {
-			return "", "", fmt.Errorf("--admin-key must be at least %d characters", minAdminKeyLen)
-		}
-		return g.adminKey, "", nil
+		key, err := givenAdminKey(g.adminKey)
+		return key, "", err
 	}
 	file = filepath.Join(g.dataDir, "admin.key")
 	b, err := os.ReadFile(file)
@@ -59,6 +57,17 @@ func loadAdminKey(g *globals) (key, file string, err error) {
 		return "", "", fmt.Errorf("write admin key: %w", err)
 	}
 	return key, file, nil
+}
+
+// givenAdminKey is the key of --admin-key or PROFILEAPI_ADMIN_KEY without
+// surrounding whitespace, as the key file is read and as the admin API
+// reads the presented key: a key with it would otherwise match nothing.
+func givenAdminKey(raw string) (string, error) {
+	key := strings.TrimSpace(raw)
+	if len(key) < minAdminKeyLen {
+		return "", fmt.Errorf("--admin-key (PROFILEAPI_ADMIN_KEY) must be at least %d characters, not counting surrounding spaces", minAdminKeyLen)
+	}
+	return key, nil
 }
 
 func keySource(file string) string {

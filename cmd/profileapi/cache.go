@@ -25,21 +25,31 @@ func (c *cacheOptions) register(f *pflag.FlagSet) {
 	f.DurationVar(&c.maxAge, "cache-max-age", 0, "how long a cached customer is used before it is read again (default: until this process changes it; 1s with PostgreSQL)")
 }
 
+// validate checks the --cache flags before serve creates anything.
+func (c *cacheOptions) validate() error {
+	switch c.mode {
+	case "on", "off", "auto":
+	default:
+		return fmt.Errorf("--cache %q: want on, off or auto", c.mode)
+	}
+	if c.sizeMB < 1 || c.sizeMB > maxMiB {
+		return fmt.Errorf("--cache-size %d: want from 1 to %d MiB (1 TiB)", c.sizeMB, maxMiB)
+	}
+	if c.maxAge < 0 {
+		// The cache would read a negative age as "never re-read", even
+		// with PostgreSQL, where other nodes' writes would then not show.
+		return fmt.Errorf("--cache-max-age %s: want 0 or more (0: until this process changes it; 1s with PostgreSQL)", c.maxAge)
+	}
+	return nil
+}
+
 // wrap puts the cache in front of the store, if it is on, and starts
 // filling it in the background: calls are answered meanwhile, from the
-// store if need be.
-func (c *cacheOptions) wrap(ctx context.Context, store profileapi.Store, db string, logger *slog.Logger) (profileapi.Store, error) {
+// store if need be. It expects c validated.
+func (c *cacheOptions) wrap(ctx context.Context, store profileapi.Store, db string, logger *slog.Logger) profileapi.Store {
 	postgres := isPostgresURL(db)
-	switch c.mode {
-	case "off":
-		return store, nil
-	case "auto":
-		if postgres {
-			return store, nil
-		}
-	case "on":
-	default:
-		return nil, fmt.Errorf("--cache %q: want on, off or auto", c.mode)
+	if c.mode == "off" || (c.mode == "auto" && postgres) {
+		return store
 	}
 	maxAge := c.maxAge
 	if postgres && maxAge == 0 {
@@ -55,5 +65,5 @@ func (c *cacheOptions) wrap(ctx context.Context, store profileapi.Store, db stri
 		st := cached.Stats()
 		logger.Info("cache warm", "customers", st.Customers, "bytes", st.Bytes, "duration", time.Since(start).Round(time.Millisecond))
 	}()
-	return cached, nil
+	return cached
 }

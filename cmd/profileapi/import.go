@@ -72,6 +72,9 @@ func (c *adminClient) stream(ctx context.Context, path string, body io.Reader, o
 	if err != nil {
 		return err
 	}
+	if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
+		return e
+	}
 	if resp.StatusCode >= 400 {
 		return answerError(resp.StatusCode, b)
 	}
@@ -91,6 +94,9 @@ func (c *adminClient) post(ctx context.Context, path string, body io.Reader) (*h
 	hc.Timeout = 0
 	resp, err := hc.Do(req)
 	if err != nil {
+		if e := plainListenerError(c.base, err); e != nil {
+			return nil, e
+		}
 		return nil, fmt.Errorf("cannot reach the admin API at %s (is `profileapi serve` running? see --admin-url): %w", c.base, err)
 	}
 	return resp, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/profileapi/profileapi/internal/gcpace"
 	"github.com/profileapi/profileapi/journal"
 	"github.com/profileapi/profileapi/ratelimit"
+	"github.com/profileapi/profileapi/tlsconf"
 	"github.com/profileapi/profileapi/token"
 )
 
@@ -91,7 +92,7 @@ an official SDK.`,
 	f.BoolVar(&o.demo, "demo", false, "create a demo skill and customer and print ready-to-paste curl lines")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	f.DurationVar(&o.keyRotation, "key-rotation", token.DefaultRotation, "how long a signing key signs before a new one takes over")
+	f.DurationVar(&o.keyRotation, "key-rotation", token.DefaultRotation, "how long a signing key signs before a new one takes over (at most 8760h)")
 	f.StringVar(&o.tls, "tls", tlsOff, "TLS on both listeners: off, or auto (a local CA and certificate kept in --data-dir)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) for both listeners; with --tls-key")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
@@ -99,12 +100,12 @@ an official SDK.`,
 	f.IntVar(&o.skillLimit.Burst, "skill-burst", 0, "requests a skill may make at once above --skill-rate (default: one second's worth)")
 	f.Float64Var(&o.custLimit.Rate, "customer-rate", 0, "requests per second a skill may make for one customer (0: unlimited)")
 	f.IntVar(&o.custLimit.Burst, "customer-burst", 0, "burst above --customer-rate (default: one second's worth)")
-	f.IntVar(&o.journalSize, "journal-size", journal.DefaultSize, "how many recent public-API calls the request journal keeps")
+	f.IntVar(&o.journalSize, "journal-size", journal.DefaultSize, "how many recent public-API calls the request journal keeps (at most 100000)")
 	f.StringVar(&o.fixtures, "fixtures", "", "YAML file of skills, customers, consents and tokens to create at start (idempotent); prints the tokens")
-	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM (0: do not wait for them)")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
 	o.cache.register(f)
-	f.Int64Var(&o.gcMinHeap, "gc-min-heap", 20, "MiB the heap may reach before a garbage collection however little is live (0: GOGC alone decides): fewer collections under load for that much memory")
+	f.Int64Var(&o.gcMinHeap, "gc-min-heap", 20, "MiB the heap may reach before a garbage collection however little is live (0: GOGC alone decides; at most 1048576): fewer collections under load for that much memory")
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
 	_ = f.MarkHidden("cpuprofile")
 	f.StringVar(&o.memprofile, "memprofile", "", "write what the server allocated to this file when it stops, for go tool pprof")
@@ -125,14 +126,19 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	if err := o.validate(scheme); err != nil {
+		return err
+	}
+	if g.adminKey != "" {
+		if _, err := givenAdminKey(g.adminKey); err != nil {
+			return err
+		}
+	}
 	stopProfile, err := startProfiles(o.cpuprofile, o.memprofile)
 	if err != nil {
 		return err
 	}
 	defer stopProfile()
-	if o.gcMinHeap < 0 {
-		return fmt.Errorf("--gc-min-heap %d: want 0 or more MiB", o.gcMinHeap)
-	}
 	pacer := gcpace.Start(o.gcMinHeap << 20)
 	defer pacer.Stop()
 	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
@@ -150,12 +156,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	cached, err := o.cache.wrap(ctx, store, dbPath, logger)
-	if err != nil {
-		store.Close()
-		return err
-	}
-	store = cached
+	store = o.cache.wrap(ctx, store, dbPath, logger)
 	defer store.Close()
 	keys, err := token.NewKeyring(ctx, store, token.Options{Rotation: o.keyRotation})
 	if err != nil {
@@ -186,10 +187,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	tools, err := newTestingTools(o, limiter)
-	if err != nil {
-		return err
-	}
+	tools := newTestingTools(o, limiter)
 	publicHandler := api.NewServer(api.Config{
 		Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger,
 		Guards: tools.guards(), Done: tools.done,
@@ -263,6 +261,82 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Bounds of serve's numeric flags. Each keeps a value from overflowing or
+// from taking memory no machine has.
+const (
+	// A key per second at most (every node stores and loads each one),
+	// and one a year at least: longer is not rotating, and keeps token's
+	// arithmetic (now - MaxTTL - 2*rotation) far from overflowing.
+	minRotation = time.Second
+	maxRotation = 365 * 24 * time.Hour
+	// maxMiB (1 TiB) is more memory than this runs with, and << 20 of it
+	// fits an int64.
+	maxMiB = 1 << 20
+	// maxJournalSize: the ring is allocated at start, 136 bytes an entry
+	// before its ids, and scanned by every garbage collection: 100000 is
+	// 14 MB, a hundred times the default.
+	maxJournalSize = 100 * journal.DefaultSize
+)
+
+// validate checks every flag that can be checked without creating
+// anything, so that a bad value stops serve before it makes the data
+// directory, the admin key or the database, or prints its banner.
+func (o *serveOptions) validate(scheme string) error {
+	for _, a := range []struct{ flag, addr string }{{"--addr", o.addr}, {"--admin-addr", o.adminAddr}} {
+		_, port, err := net.SplitHostPort(a.addr)
+		if err != nil {
+			return fmt.Errorf("%s %s: want host:port, such as 127.0.0.1:8080 (%w)", a.flag, a.addr, err)
+		}
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			return fmt.Errorf("%s %s: want a port from 0 to 65535 (%w)", a.flag, a.addr, err)
+		}
+	}
+	if _, port, _ := net.SplitHostPort(o.addr); o.addr == o.adminAddr && port != "0" {
+		return fmt.Errorf("--addr and --admin-addr are both %s: give the admin API an address of its own", o.addr)
+	}
+	// The real public address is known only once listening; a placeholder
+	// checks the --endpoint-* URLs given.
+	if _, err := endpointsFor(o, scheme, "127.0.0.1:0"); err != nil {
+		return err
+	}
+	switch {
+	case o.readHeader <= 0:
+		// 0 would not turn it off but fall back to the 15s read timeout,
+		// and a negative value turned it off: neither is what it says.
+		return fmt.Errorf("--read-header-timeout %s: want a positive duration, such as 5s", o.readHeader)
+	case o.shutdown < 0:
+		return fmt.Errorf("--shutdown-timeout %s: want 0 or more (0: do not wait for in-flight requests)", o.shutdown)
+	case o.keyRotation < minRotation || o.keyRotation > maxRotation:
+		return fmt.Errorf("--key-rotation %s: want from 1s to 8760h (a year)", o.keyRotation)
+	case o.gcMinHeap < 0 || o.gcMinHeap > maxMiB:
+		return fmt.Errorf("--gc-min-heap %d: want from 0 to %d MiB (1 TiB; 0: GOGC alone decides)", o.gcMinHeap, maxMiB)
+	case o.journalSize < 1 || o.journalSize > maxJournalSize:
+		return fmt.Errorf("--journal-size %d: want from 1 to %d entries", o.journalSize, maxJournalSize)
+	}
+	if err := o.cache.validate(); err != nil {
+		return err
+	}
+	if err := validateLimit("skill", &o.skillLimit); err != nil {
+		return err
+	}
+	if err := validateLimit("customer", &o.custLimit); err != nil {
+		return err
+	}
+	if o.redis != "" {
+		if _, err := ratelimit.ParseRedisURL(o.redis); err != nil {
+			return fmt.Errorf("--redis %s: %w", redactURL(o.redis), err)
+		}
+	}
+	if o.tlsCert != "" {
+		// tlsConfig loads them again once listening; this is only so a bad
+		// file stops serve before it creates anything.
+		if _, err := tlsconf.Files(o.tlsCert, o.tlsKey); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // newHTTPServer bounds every phase of a connection, so a slow client

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -111,6 +112,9 @@ func journalCmd(g *globals) *cobra.Command {
   profileapi journal clear`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return fmt.Errorf("--limit %d: want 1 or more (0 or no --limit: every entry kept)", limit)
+			}
 			q := url.Values{}
 			if skill != "" {
 				q.Set("skillId", skill)

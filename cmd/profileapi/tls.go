@@ -80,7 +80,10 @@ func (o *serveOptions) tlsConfig(dataDir string, endpoints profileapi.Endpoints,
 }
 
 // httpClient trusts the local CA of the data directory, if there is one,
-// besides the system's, so the CLI reaches a --tls auto server unaided.
+// besides the system's, so the CLI needs no CA flag for a --tls auto server
+// of the same --data-dir. It still needs that server's https:// URL in
+// --admin-url: the scheme is never switched behind the user's back, and
+// adminClient.do says which URL to use when an http:// one meets TLS.
 func (g *globals) httpClient() (*http.Client, error) {
 	pem, err := os.ReadFile(filepath.Join(tlsDir(g.dataDir), "ca.pem"))
 	if errors.Is(err, fs.ErrNotExist) {

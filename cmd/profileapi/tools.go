@@ -23,18 +23,8 @@ type testingTools struct {
 	metrics *metrics.Metrics
 }
 
-func newTestingTools(o *serveOptions, limiter ratelimit.Limiter) (*testingTools, error) {
-	for name, l := range map[string]*ratelimit.Limit{"--skill": &o.skillLimit, "--customer": &o.custLimit} {
-		if l.Rate > 0 && l.Burst == 0 {
-			l.Burst = int(math.Max(1, math.Ceil(l.Rate)))
-		}
-		if err := l.Validate(); err != nil {
-			return nil, fmt.Errorf("%s-rate/%s-burst: %w", name, name, err)
-		}
-	}
-	if o.journalSize < 1 {
-		return nil, fmt.Errorf("--journal-size must be at least 1")
-	}
+// newTestingTools expects o validated: validate fills in the default bursts.
+func newTestingTools(o *serveOptions, limiter ratelimit.Limiter) *testingTools {
 	m := metrics.New()
 	t := &testingTools{
 		limits:  &ratelimit.Policy{Limiter: limiter, Skill: o.skillLimit, Customer: o.custLimit},
@@ -44,7 +34,28 @@ func newTestingTools(o *serveOptions, limiter ratelimit.Limiter) (*testingTools,
 	}
 	t.limits.Limited = func(api.Call) { m.RateLimited() }
 	t.faults.Injected = func(_ api.Call, f fault.Fault) { m.FaultInjected(f.Status) }
-	return t, nil
+	return t
+}
+
+// validateLimit checks --{who}-rate and --{who}-burst, with the default
+// burst of one second's worth filled in, in the flags' terms.
+func validateLimit(who string, l *ratelimit.Limit) error {
+	rate, burst := "--"+who+"-rate", "--"+who+"-burst"
+	switch {
+	case l.Rate == 0:
+		if l.Burst != 0 {
+			// The burst applies only above a rate: alone it would do nothing.
+			return fmt.Errorf("%s %d needs %s: set %s too, or drop %s", burst, l.Burst, rate, rate, burst)
+		}
+		return nil
+	case !(l.Rate >= ratelimit.MinRate && l.Rate <= ratelimit.MaxRate): // NaN too
+		return fmt.Errorf("%s %g: want 0 (unlimited) or from %g to %g requests per second", rate, l.Rate, ratelimit.MinRate, float64(ratelimit.MaxRate))
+	case l.Burst == 0:
+		l.Burst = int(math.Max(1, math.Ceil(l.Rate)))
+	case l.Burst < 1 || l.Burst > ratelimit.MaxBurst:
+		return fmt.Errorf("%s %d: want from 1 to %d calls above %s (default: one second's worth)", burst, l.Burst, ratelimit.MaxBurst, rate)
+	}
+	return l.Validate()
 }
 
 // guards: the rate limit first, as on the live service every call counts

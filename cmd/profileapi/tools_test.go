@@ -237,3 +237,14 @@ func TestFixtures(t *testing.T) {
 		t.Fatalf("a typo in the fixtures: %v", err)
 	}
 }
+
+func TestJournalNegativeLimit(t *testing.T) {
+	in := start(t, t.TempDir())
+	_, err := in.cli(t, "journal", "--limit", "-1")
+	if err == nil || !strings.Contains(err.Error(), "--limit -1") {
+		t.Fatalf("journal --limit -1: %v, want an error naming --limit", err)
+	}
+	if _, err := in.cli(t, "journal", "--limit", "5"); err != nil {
+		t.Fatalf("journal --limit 5: %v", err)
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeRejectsBadFlagValues: a flag value serve cannot honour stops it
+// with an error that names the flag and what it accepts, before it creates
+// the data directory, the admin key or the database, or prints anything.
+func TestServeRejectsBadFlagValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string // in the error
+	}{
+		{[]string{"--read-header-timeout", "-1s"}, []string{"--read-header-timeout -1s", "positive"}},
+		{[]string{"--read-header-timeout", "0"}, []string{"--read-header-timeout 0s", "positive"}},
+		{[]string{"--shutdown-timeout", "-1s"}, []string{"--shutdown-timeout -1s", "0 or more"}},
+		{[]string{"--key-rotation", "0"}, []string{"--key-rotation 0s", "from 1s to 8760h"}},
+		{[]string{"--key-rotation", "-1h"}, []string{"--key-rotation -1h0m0s", "from 1s to 8760h"}},
+		{[]string{"--key-rotation", "2000000h"}, []string{"--key-rotation 2000000h0m0s", "from 1s to 8760h"}},
+		{[]string{"--cache-size", "0"}, []string{"--cache-size 0", "from 1 to 1048576 MiB"}},
+		{[]string{"--cache-size", "-5"}, []string{"--cache-size -5", "from 1 to 1048576 MiB"}},
+		{[]string{"--cache-size", "17592186044416"}, []string{"--cache-size 17592186044416", "from 1 to 1048576 MiB"}},
+		{[]string{"--cache-max-age", "-1s"}, []string{"--cache-max-age -1s", "0 or more"}},
+		{[]string{"--cache", "sometimes"}, []string{"--cache \"sometimes\"", "on, off or auto"}},
+		{[]string{"--gc-min-heap", "-1"}, []string{"--gc-min-heap -1", "from 0 to 1048576 MiB"}},
+		// 1<<44 MiB: << 20 overflows int64 to 0, which turned the floor off.
+		{[]string{"--gc-min-heap", "17592186044416"}, []string{"--gc-min-heap 17592186044416", "from 0 to 1048576 MiB"}},
+		{[]string{"--journal-size", "0"}, []string{"--journal-size 0", "from 1 to 100000"}},
+		{[]string{"--journal-size", "100001"}, []string{"--journal-size 100001", "from 1 to 100000"}},
+		{[]string{"--skill-rate", "-1"}, []string{"--skill-rate -1", "0 (unlimited) or from 0.001 to 1e+06"}},
+		{[]string{"--skill-rate", "NaN"}, []string{"--skill-rate NaN", "0 (unlimited) or from 0.001 to 1e+06"}},
+		{[]string{"--customer-rate", "2e6"}, []string{"--customer-rate 2e+06", "0 (unlimited) or from 0.001 to 1e+06"}},
+		{[]string{"--skill-rate", "5", "--skill-burst", "-1"}, []string{"--skill-burst -1", "from 1 to 1000000"}},
+		{[]string{"--customer-rate", "5", "--customer-burst", "1000001"}, []string{"--customer-burst 1000001", "from 1 to 1000000"}},
+		{[]string{"--skill-burst", "5"}, []string{"--skill-burst 5", "--skill-rate"}},
+		{[]string{"--addr", "127.0.0.1:70000"}, []string{"--addr 127.0.0.1:70000", "port"}},
+		{[]string{"--admin-addr", "no-port"}, []string{"--admin-addr no-port", "host:port"}},
+		{[]string{"--addr", "127.0.0.1:19401", "--admin-addr", "127.0.0.1:19401"}, []string{"--addr", "--admin-addr", "127.0.0.1:19401"}},
+		{[]string{"--endpoint-eu", "ftp://example.com"}, []string{"ftp://example.com", "http or https"}},
+		{[]string{"--redis", "mysql://localhost"}, []string{"--redis"}},
+		{[]string{"--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{"--tls-cert"}},
+		// Long enough as given, but what counts is the key without the spaces.
+		{[]string{"--admin-key", "      short       "}, []string{"--admin-key", "at least 16 characters"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "data")
+			// Were the value accepted, serve would run: the deadline ends it.
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			var stdout, stderr syncBuffer
+			argv := append([]string{"serve", "--data-dir", dataDir, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, tc.args...)
+			err := run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+			if err == nil {
+				t.Fatal("serve accepted it")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if _, serr := os.Stat(dataDir); !errors.Is(serr, fs.ErrNotExist) {
+				t.Errorf("the data directory was created before the error (%v)", serr)
+			}
+			if out := stdout.String(); out != "" {
+				t.Errorf("printed before the error:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestServeTakesZerosAndBounds: serve takes 0 where it has a documented
+// meaning, and each upper bound.
+func TestServeTakesZerosAndBounds(t *testing.T) {
+	in := start(t, t.TempDir(), "--shutdown-timeout", "0", "--cache-max-age", "0", "--gc-min-heap", "0",
+		"--journal-size", "100000", "--key-rotation", "8760h")
+	if err := in.stop(); err != nil {
+		t.Fatalf("serve returned %v after shutdown", err)
+	}
+}
+
+// TestServeBadFlagExitStatus runs the binary: a journal of three billion
+// entries was allocated at start and crashed the runtime out of memory.
+func TestServeBadFlagExitStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command(os.Args[0], "serve", "--data-dir", dataDir, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--journal-size", "3000000000")
+	cmd.Env = append(os.Environ(), "PROFILEAPI_TEST_AS_MAIN=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("serve started")
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1\nstderr: %s", err, stderr.String())
+	}
+	if want := "profileapi: --journal-size 3000000000: want from 1 to 100000"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr %q does not say %q", stderr.String(), want)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("printed: %s", stdout.String())
+	}
+}
