@@ -3,6 +3,8 @@ package client
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -256,6 +258,9 @@ func (c *Client) attempt(ctx context.Context, target string, op operation) ([]by
 	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
+		if untrusted(err) { // no retry cures it, and it is no outage
+			return nil, fmt.Errorf("client: %s: the server's certificate is not trusted (trust its CA: see SSL_CERT_FILE): %w", op.setting, err)
+		}
 		return nil, fmt.Errorf("client: %s: %w: %w", op.setting, ErrUnavailable, err)
 	}
 	defer drainAndClose(resp.Body)
@@ -272,6 +277,18 @@ func (c *Client) attempt(ctx context.Context, target string, op operation) ([]by
 	}
 	// An unreadable error body still leaves the status to act on.
 	return nil, newAPIError(resp, body, op.scope, c.now())
+}
+
+// untrusted reports whether err is a failure to verify the server's
+// certificate: a configuration to fix, not a network failure.
+func untrusted(err error) bool {
+	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+		return true
+	}
+	_, unknown := errors.AsType[x509.UnknownAuthorityError](err)
+	_, host := errors.AsType[x509.HostnameError](err)
+	_, invalid := errors.AsType[x509.CertificateInvalidError](err)
+	return unknown || host || invalid
 }
 
 // validHeaderValue reports whether net/http would send s as a header

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"math"
@@ -849,6 +850,28 @@ func TestUnsendableHeader(t *testing.T) {
 			t.Errorf("err = %v, want the value", err)
 		}
 	})
+}
+
+// A server whose certificate the client does not trust is a configuration
+// to fix: no retry, and not ErrUnavailable ("try again later").
+func TestUntrustedCertificate(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `"jsmith@example.com"`)
+	}))
+	t.Cleanup(srv.Close)
+	rec := &recorder{}
+	_, err := client.New(srv.URL, "t", rec.options()...).Email(t.Context()) // the default client: no CA
+	checkSentinels(t, err)
+	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); !ok || !strings.Contains(err.Error(), "not trusted") {
+		t.Errorf("err = %v, want a certificate verification error saying the certificate is not trusted", err)
+	}
+	if len(rec.sleeps) != 0 {
+		t.Errorf("waits %v, want no retry", rec.sleeps)
+	}
+	// Trusted, the same server answers.
+	if email, err := client.New(srv.URL, "t", client.WithHTTPClient(srv.Client())).Email(t.Context()); err != nil || email != "jsmith@example.com" {
+		t.Errorf("with the CA: %q, %v", email, err)
+	}
 }
 
 func TestBodyCap(t *testing.T) {

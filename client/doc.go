@@ -70,7 +70,9 @@
 //     later.
 //
 // Any other status (400 INVALID_REQUEST, 404 INVALID_KEY, 405) is an
-// *APIError matching none of these: a bug to log. If the context ends first,
+// *APIError matching none of these: a bug to log. So are a server
+// certificate the client does not trust and a token or User-Agent no
+// header can carry, which fail at once, without a retry. If the context ends first,
 // the error wraps ctx.Err() and, if an earlier attempt failed, that failure
 // too, so errors.Is(err, ErrUnavailable) still tells why the call was slow.
 //

@@ -96,7 +96,7 @@ an official SDK.`,
 	f.StringVar(&o.tls, "tls", tlsOff, "TLS on both listeners: off, or auto (a local CA and certificate kept in --data-dir)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) for both listeners; with --tls-key")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
-	f.Float64Var(&o.skillLimit.Rate, "skill-rate", 0, "requests per second each skill may make (0: unlimited); change per skill with `profileapi rate-limit set`")
+	f.Float64Var(&o.skillLimit.Rate, "skill-rate", 0, "requests per second each skill may make (0: unlimited); change per skill with: profileapi rate-limit set")
 	f.IntVar(&o.skillLimit.Burst, "skill-burst", 0, "requests a skill may make at once above --skill-rate (default: one second's worth)")
 	f.Float64Var(&o.custLimit.Rate, "customer-rate", 0, "requests per second a skill may make for one customer (0: unlimited)")
 	f.IntVar(&o.custLimit.Burst, "customer-burst", 0, "burst above --customer-rate (default: one second's worth)")

@@ -10,8 +10,8 @@
 // server's control plane builds (POST /admin/v1/requests) carry the server's
 // address as apiEndpoint, so the skill reaches it with no configuration:
 //
-//	go run ./examples/skill -addr 127.0.0.1:8080
-//	curl -d @launch-request.json http://127.0.0.1:8080/
+//	go run ./examples/skill                  # on 127.0.0.1:3000, beside the server's 8080
+//	curl -d @launch-request.json http://127.0.0.1:3000/
 //
 // It does not verify that requests come from Alexa (the signature and
 // timestamp checks Amazon requires of a skill hosted as a web service): put
@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	flags.SetOutput(stderr)
 	defaultAddr := getenv("SKILL_ADDR")
 	if defaultAddr == "" {
-		defaultAddr = "127.0.0.1:8080"
+		defaultAddr = "127.0.0.1:3000" // profileapi serve has 8080
 	}
 	addr := flags.String("addr", defaultAddr, "address to listen on (env SKILL_ADDR)")
 	if err := flags.Parse(args); err != nil {
