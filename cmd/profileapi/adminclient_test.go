@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -54,8 +56,14 @@ func TestCLIWrongScheme(t *testing.T) {
 	httpURL := strings.Replace(tlsOn.adminURL, "https://", "http://", 1)
 	plain := start(t, t.TempDir())
 	httpsURL := strings.Replace(plain.adminURL, "http://", "https://", 1)
-	// import streams its body through code of its own.
-	for _, cmd := range [][]string{{"skills", "list"}, {"import", "-"}} {
+	// import streams its body through code of its own; a long one meets
+	// the TLS listener's close before its answer is read.
+	long := filepath.Join(t.TempDir(), "long.ndjson")
+	line := `{"id":"amzn1.ask.account.LONG","region":"NA","profile":{"name":"` + strings.Repeat("x", 1000) + `"}}` + "\n"
+	if err := os.WriteFile(long, []byte(strings.Repeat(line, 4000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]string{{"skills", "list"}, {"import", "-"}, {"import", long}} {
 		_, err := cliWith(nil, append(cmd, "--admin-url", httpURL, "--data-dir", dir)...)
 		if err == nil {
 			t.Fatalf("%v: plain HTTP to the TLS admin API succeeded", cmd)

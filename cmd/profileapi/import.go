@@ -70,7 +70,7 @@ func (c *adminClient) stream(ctx context.Context, path string, body io.Reader, o
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return err
+		return c.overTLS(ctx, err)
 	}
 	if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
 		return e
@@ -97,9 +97,37 @@ func (c *adminClient) post(ctx context.Context, path string, body io.Reader) (*h
 		if e := plainListenerError(c.base, err); e != nil {
 			return nil, e
 		}
+		if e := c.overTLS(ctx, nil); e != nil {
+			return nil, e
+		}
 		return nil, fmt.Errorf("cannot reach the admin API at %s (is `profileapi serve` running? see --admin-url): %w", c.base, err)
 	}
 	return resp, nil
+}
+
+// overTLS is why a streamed call to an http:// URL failed if a TLS
+// listener is there, else err. Such a listener answers a plain request
+// with 400 and closes the connection, often before a long body is sent,
+// so the streaming call sees a reset; a request without a body gets the
+// answer.
+func (c *adminClient) overTLS(ctx context.Context, err error) error {
+	if !strings.HasPrefix(c.base, "http://") {
+		return err
+	}
+	req, rerr := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/healthz", nil)
+	if rerr != nil {
+		return err
+	}
+	resp, rerr := c.http.Do(req)
+	if rerr != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
+		return e
+	}
+	return err
 }
 
 // answerError is the error of an admin API answer with an error status.
