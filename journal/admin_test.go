@@ -42,7 +42,7 @@ func TestJournalOfPublicCalls(t *testing.T) {
 		{settings + "Profile.email", tokenB2, 403, "ACCESS_DENIED", "NA", skillB, customer2, "Profile.email"},
 		{settings + "Profile.email", "", 401, "INVALID_TOKEN", "", "", "", "Profile.email"},
 		{settings + "Profile.address", tokenA1, 404, "INVALID_KEY", "", "", "", "Profile.address"},
-		{"/v1/somewhere/else", tokenA1, 404, "NOT_FOUND", "", "", "", "else"},
+		{"/v1/somewhere/else", tokenA1, 404, "INVALID_KEY", "", "", "", "else"},
 		{settings + strings.Repeat("x", 100), "", 404, "INVALID_KEY", "", "", "", strings.Repeat("x", 64)},
 	}
 	var requestIDs []string
