@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/internal/web"
@@ -76,6 +77,11 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer or skill this token was issued for no longer exists")
 	} else if err != nil {
 		return err
+	}
+	// A token names ids only: one issued before its customer was created
+	// belongs to a customer deleted since, whose id was given again.
+	if claims.IssuedAt.Before(access.Customer.CreatedAt.Truncate(time.Second)) {
+		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer this token was issued for no longer exists (the id was reused)")
 	}
 	if err := Decide(access, region, field); err != nil {
 		var e *profileapi.Error
