@@ -162,8 +162,10 @@ func inKeyOrder[T any](items []T, keyOf func(T) key) []int {
 	for i, item := range items {
 		keys[i] = keyed{keyOf(item), i}
 	}
+	// Items of one key stay in their order, so that the last one is
+	// written last and wins.
 	slices.SortFunc(keys, func(a, b keyed) int {
-		return cmp.Or(strings.Compare(a.first, b.first), strings.Compare(a.second, b.second))
+		return cmp.Or(strings.Compare(a.first, b.first), strings.Compare(a.second, b.second), cmp.Compare(a.i, b.i))
 	})
 	order := make([]int, len(keys))
 	for i, k := range keys {

@@ -115,6 +115,25 @@ func testImport(t *testing.T, db Clocked) {
 	if a, err := db.Access(ctx, customers[1].ID, sk.ID); err != nil || a.Customer.Profile.Name != "Last" || a.Customer.Profile.MobileNumber != nil || a.Granted != dupConsent.Scopes {
 		t.Fatalf("customer imported twice in one call: %+v, %v; want the last one", a, err)
 	}
+	// Many ids twice over, so that a sort that is not stable shows.
+	var many []*profileapi.Customer
+	for _, c := range customers[200:300] {
+		first := *c
+		many = append(many, &first)
+	}
+	for _, c := range customers[200:300] {
+		last := *c
+		last.Profile = profileapi.Profile{Name: "Last " + c.ID}
+		many = append(many, &last)
+	}
+	if err := db.ImportCustomers(ctx, many, nil); err != nil {
+		t.Fatalf("ImportCustomers with 100 ids twice: %v", err)
+	}
+	for _, c := range customers[200:300] {
+		if got, err := db.Customer(ctx, c.ID); err != nil || got.Profile.Name != "Last "+c.ID {
+			t.Fatalf("of 100 customers imported twice in one call, %s is %+v, %v; want the last one", c.ID, got, err)
+		}
+	}
 
 	t.Log("a consent to a missing skill fails the whole import")
 	more, moreConsents := Generate(10, sk.ID)
