@@ -16,6 +16,7 @@ import (
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/postgres/pgtest"
+	"github.com/profileapi/profileapi/storetest"
 )
 
 func TestFormatError(t *testing.T) {
@@ -79,6 +80,10 @@ func callsUnavailable(t *testing.T, db *DB, c *profileapi.Customer, sk *profilea
 			return err
 		},
 		"SigningKeys": func() error { _, err := db.SigningKeys(ctx); return err },
+		"ImportCustomers": func() error {
+			more, consents := storetest.Generate(10, sk.ID)
+			return db.ImportCustomers(ctx, more, consents)
+		},
 	}
 	// At once, as requests come to a busy node.
 	var wg sync.WaitGroup
