@@ -17,7 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -27,14 +29,20 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/fault"
 	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/internal/web"
+	"github.com/profileapi/profileapi/journal"
+	"github.com/profileapi/profileapi/metrics"
+	"github.com/profileapi/profileapi/ratelimit"
 )
 
 const adminKey = "test-admin-key-0123456789"
 
 // stack is the real public and admin servers of one wire mode, on loopback
-// listeners, over a real SQLite file.
+// listeners, over a real SQLite file, with the testing tools (rate limits,
+// injected faults, the request journal, metrics) wired in as serve wires
+// them (cmd/profileapi/tools.go).
 type stack struct {
 	wire      api.Wire
 	store     *testStore
@@ -43,13 +51,45 @@ type stack struct {
 	// faults maps a skill id to the error the public API's guard answers
 	// its calls with: how a rate limiter or a failing dependency would.
 	faults sync.Map
+
+	limits   *ratelimit.Policy
+	injector *fault.Injector
+	journal  *journal.Journal
+	metrics  *metrics.Metrics
+	// broken makes the testing tools' admin handlers fail inside, as a bug
+	// would: they use no store that could be made to fail instead.
+	broken atomic.Bool
 }
 
-func newStack(t *testing.T, wire api.Wire) *stack {
+// newStack starts a stack whose skills have no rate limit by default and
+// whose calls for one customer are limited to customer (the zero Limit:
+// none), as serve's --skill-rate and --customer-rate set them.
+func newStack(t *testing.T, wire api.Wire, customer ratelimit.Limit) *stack {
 	t.Helper()
-	st := &stack{wire: wire}
+	st := &stack{
+		wire:     wire,
+		limits:   &ratelimit.Policy{Limiter: ratelimit.NewMemory(nil), Customer: customer},
+		injector: &fault.Injector{},
+		journal:  journal.New(journal.DefaultSize),
+		metrics:  metrics.New(),
+	}
+	st.limits.Limited = func(api.Call) { st.metrics.RateLimited() }
+	st.injector.Injected = func(_ api.Call, f fault.Fault) { st.metrics.FaultInjected(f.Status) }
 	srv := servertest.Start(t, servertest.Options{
-		Wire: wire, AdminKey: adminKey, Guards: []api.Guard{st.fault},
+		Wire: wire, AdminKey: adminKey,
+		// As serve: the rate limit, then injected faults; then the test's own.
+		Guards: []api.Guard{st.limits.Guard(), st.injector.Guard(), st.fault},
+		Done: func(r *http.Request, c api.Call, info *web.Info, d time.Duration) {
+			st.metrics.Done(r, c, info, d)
+			st.journal.Done(r, c, info, d)
+		},
+		Extra: func(mux *web.Mux, auth func(http.Handler) http.Handler) {
+			key := func(h http.Handler) http.Handler { return auth(st.breakable(h)) }
+			st.limits.Routes(mux, key)
+			st.injector.Routes(mux, key)
+			st.journal.Routes(mux, key)
+			mux.Handle("GET /metrics", st.metrics.Handler())
+		},
 		WrapStore: func(db profileapi.Store) profileapi.Store {
 			st.store = &testStore{Store: db}
 			return st.store
@@ -57,6 +97,17 @@ func newStack(t *testing.T, wire api.Wire) *stack {
 	})
 	st.publicURL, st.adminURL = srv.URL, srv.AdminURL
 	return st
+}
+
+// breakable panics while st.broken is set; the admin listener's middleware
+// answers a panic with its 500.
+func (st *stack) breakable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if st.broken.Load() {
+			panic("apitest: a testing tool is broken")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (st *stack) fault(_ context.Context, c api.Call, _ *web.Info) error {
@@ -243,6 +294,8 @@ func loadSpec(t *testing.T) *spec {
 		return nil
 	}))
 	openapi3filter.RegisterBodyDecoder("application/x-ndjson", decodeNDJSON)
+	// GET /metrics answers Prometheus's protobuf format when asked: bytes.
+	openapi3filter.RegisterBodyDecoder("application/vnd.google.protobuf", openapi3filter.FileBodyDecoder)
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		t.Fatalf("route admin/openapi.json: %v", err)
@@ -379,8 +432,33 @@ type session struct {
 var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // do sends the exchange to the real server, checks the status, and
-// validates the request and the response against the document.
+// validates the request and the response against the document. A GET to
+// the admin listener that the document routes is sent again as a HEAD,
+// which must answer as the GET did, without the body, and match the
+// document's HEAD operation: Go's mux serves HEAD with every GET pattern.
 func (s *session) do(x exchange) *reply {
+	t := s.t
+	t.Helper()
+	r := s.send(x)
+	if x.on != onAdmin || x.method != http.MethodGet || !s.spec.routes(t.Context(), x, http.MethodGet) {
+		return r
+	}
+	head := x
+	head.method = http.MethodHead
+	h := s.send(head)
+	for _, name := range []string{"Content-Type", "Allow", "Retry-After", "WWW-Authenticate", "Vary"} {
+		if got, want := h.header.Values(name), r.header.Values(name); !slices.Equal(got, want) {
+			t.Fatalf("%s: %s %q, but the GET's is %q", head, name, got, want)
+		}
+	}
+	if h.header.Get("X-Request-Id") == "" {
+		t.Fatalf("%s: no X-Request-Id", head)
+	}
+	return r
+}
+
+// send is do without the HEAD.
+func (s *session) send(x exchange) *reply {
 	t := s.t
 	t.Helper()
 	base := s.st.publicURL
@@ -417,6 +495,16 @@ func (s *session) do(x exchange) *reply {
 		t.Fatalf("%s → %d %s\ndoes not match admin/openapi.json: %v", x, r.status, body, err)
 	}
 	return r
+}
+
+// routes reports whether the document has the method on the exchange's path.
+func (s *spec) routes(ctx context.Context, x exchange, method string) bool {
+	req, err := s.validationRequest(ctx, x, method, http.Header{})
+	if err != nil {
+		return false
+	}
+	_, _, err = s.router.FindRoute(req)
+	return err == nil
 }
 
 func bodyReader(body string) io.Reader {
@@ -590,13 +678,13 @@ func (s *spec) checkError(r *reply, code string) error {
 	return nil
 }
 
-// route is one pattern registered on a mux in a routes.go.
+// route is one pattern registered on a mux in one of the routeFiles.
 type route struct {
 	method string // "" for a pattern that names no method
 	path   string
 }
 
-// registeredRoutes reads the patterns passed to mux.Handle in a routes.go.
+// registeredRoutes reads the patterns passed to mux.Handle in a file.
 // A pattern built as prefix+"/literal" counts as the literal: the prefix is
 // a server's base path. Anything else it cannot read fails the test, so a
 // route cannot be registered out of its sight.

@@ -9,7 +9,12 @@ package apitest
 import (
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	gotoken "go/token"
+	"io/fs"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -22,6 +27,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/ratelimit"
 )
 
 // TestOpenAPIDocument checks that the document is valid OpenAPI 3.1 and
@@ -56,6 +62,19 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 
 	for path, item := range doc.Paths.Map() {
+		// Go's mux answers HEAD on every GET pattern, as the GET without
+		// its body: the document says so with a HEAD operation.
+		if get := item.Get; get != nil {
+			head := item.Head
+			switch {
+			case head == nil:
+				t.Errorf("%s has GET but no HEAD, which the server answers", path)
+			case !slices.Equal(sortedKeys(head.Responses.Map()), sortedKeys(get.Responses.Map())):
+				t.Errorf("HEAD %s documents %v, GET %v: a HEAD answers as the GET does", path, sortedKeys(head.Responses.Map()), sortedKeys(get.Responses.Map()))
+			case securityOf(head) != securityOf(get) || len(head.Parameters) != len(get.Parameters):
+				t.Errorf("HEAD %s does not take the GET's credential and parameters", path)
+			}
+		}
 		for method, op := range item.Operations() {
 			name := method + " " + path
 			if op.OperationID == "" {
@@ -157,8 +176,20 @@ func usesError(ref *openapi3.SchemaRef) bool {
 	return false
 }
 
+// routeFiles register every route of both listeners: the admin API's own;
+// the testing tools', which serve adds to the admin mux with its /metrics
+// (cmd/profileapi/tools.go); and the public API's.
+var routeFiles = []string{
+	"../admin/routes.go",
+	"../fault/admin.go",
+	"../journal/admin.go",
+	"../ratelimit/admin.go",
+	"../cmd/profileapi/tools.go",
+	"../api/routes.go",
+}
+
 // TestOpenAPIRoutes checks that the document has a path and operation for
-// every route admin/routes.go and api/routes.go register, and no other.
+// every route the routeFiles register, and no other.
 func TestOpenAPIRoutes(t *testing.T) {
 	s := loadSpec(t)
 	documented := map[string][]string{} // path shape → methods
@@ -168,7 +199,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 	}
 	registered := map[string][]string{} // path shape → methods ("" is any)
-	for _, file := range []string{"../admin/routes.go", "../api/routes.go"} {
+	for _, file := range routeFiles {
 		for _, r := range registeredRoutes(t, file) {
 			registered[shape(r.path)] = append(registered[shape(r.path)], r.method)
 		}
@@ -188,15 +219,67 @@ func TestOpenAPIRoutes(t *testing.T) {
 	for path, methods := range documented {
 		reg, ok := registered[path]
 		if !ok {
-			t.Errorf("the document has %s, which no routes.go registers", path)
+			t.Errorf("the document has %s, which none of the routeFiles registers", path)
 			continue
 		}
 		for _, m := range methods {
 			// A pattern without a method takes any; a GET pattern also takes HEAD.
 			if !slices.Contains(reg, m) && !slices.Contains(reg, "") && !(m == http.MethodHead && slices.Contains(reg, http.MethodGet)) {
-				t.Errorf("the document has %s %s, which no routes.go registers", m, path)
+				t.Errorf("the document has %s %s, which none of the routeFiles registers", m, path)
 			}
 		}
+	}
+}
+
+// TestOpenAPIRouteFiles checks that no file outside routeFiles registers
+// a route: one that did would escape TestOpenAPIRoutes. A registration is
+// a Handle or HandleFunc call whose pattern is a string literal, or a
+// prefix and a literal. examples/ holds a skill, not a listener of this
+// server.
+func TestOpenAPIRouteFiles(t *testing.T) {
+	known := map[string]bool{}
+	for _, f := range routeFiles {
+		known[filepath.Clean(f)] = true
+	}
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != ".." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "examples") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || known[filepath.Clean(path)] {
+			return nil
+		}
+		f, err := parser.ParseFile(gotoken.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 2 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || (sel.Sel.Name != "Handle" && sel.Sel.Name != "HandleFunc") {
+				return true
+			}
+			arg := call.Args[0]
+			if bin, ok := arg.(*ast.BinaryExpr); ok && bin.Op == gotoken.ADD {
+				arg = bin.Y
+			}
+			if lit, ok := arg.(*ast.BasicLit); ok && lit.Kind == gotoken.STRING {
+				t.Errorf("%s registers the route %s, but it is not one of the routeFiles TestOpenAPIRoutes reads", path, lit.Value)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -209,14 +292,17 @@ func TestOpenAPIRoutes(t *testing.T) {
 func TestOpenAPIMatchesServers(t *testing.T) {
 	s := loadSpec(t)
 	t.Run("operations", func(t *testing.T) {
-		operationsScript(&session{t: t, st: newStack(t, api.WireDocumented), spec: s})
+		operationsScript(&session{t: t, st: newStack(t, api.WireDocumented, ratelimit.Limit{}), spec: s})
 	})
 	t.Run("admin", func(t *testing.T) {
-		adminScript(&session{t: t, st: newStack(t, api.WireDocumented), spec: s})
+		adminScript(&session{t: t, st: newStack(t, api.WireDocumented, ratelimit.Limit{}), spec: s})
+	})
+	t.Run("tools", func(t *testing.T) {
+		toolsScript(&session{t: t, st: newStack(t, api.WireDocumented, customerLimit), spec: s}, s)
 	})
 	for _, wire := range []api.Wire{api.WireDocumented, api.WireAlexa} {
 		t.Run("public/"+string(wire), func(t *testing.T) {
-			publicScript(&session{t: t, st: newStack(t, wire), spec: s})
+			publicScript(&session{t: t, st: newStack(t, wire, ratelimit.Limit{}), spec: s})
 		})
 	}
 	if t.Failed() {
@@ -259,7 +345,8 @@ func (s *spec) pathSaw(path string, status int) bool {
 // every operation of its kind can answer: without a credential (which
 // also shows that each documented path and method reaches a handler, not
 // the mux's 404 or 405), with another method, with an oversized body, and
-// with the store failing.
+// with the store failing (the testing tools, which use no store, failing
+// inside instead).
 func operationsScript(s *session) {
 	t := s.t
 	for _, op := range s.spec.operations() {
@@ -307,13 +394,26 @@ func operationsScript(s *session) {
 			}
 			s.wantError(s.do(exchange{on: onAdmin, method: method, path: concrete, body: jsonOf(extra), status: 400, invalid: true}), "INVALID_REQUEST", "unknown field")
 		}
+		if operation.Responses.Status(503) == nil {
+			// The testing tools use no store: fail them inside instead.
+			s.st.broken.Store(true)
+			r := s.do(exchange{on: onAdmin, method: method, path: concrete, body: body, status: 500})
+			s.st.broken.Store(false)
+			if method != http.MethodHead {
+				s.wantError(r, "UNKNOWN_ERROR", "an unexpected error occurred")
+			}
+			continue
+		}
 		s.st.store.failWith(profileapi.Unavailable(errors.New("database is locked"), 2*time.Second))
 		r := s.do(exchange{on: onAdmin, method: method, path: concrete, body: body, status: 503})
 		if got := r.header.Get("Retry-After"); got != "2" {
 			t.Errorf("%s: Retry-After %q, want 2", op, got)
 		}
 		s.st.store.failWith(errors.New("a bug"))
-		s.wantError(s.do(exchange{on: onAdmin, method: method, path: concrete, body: body, status: 500}), "UNKNOWN_ERROR", "an unexpected error occurred")
+		r = s.do(exchange{on: onAdmin, method: method, path: concrete, body: body, status: 500})
+		if method != http.MethodHead {
+			s.wantError(r, "UNKNOWN_ERROR", "an unexpected error occurred")
+		}
 		s.st.store.failWith(nil)
 	}
 }
@@ -465,6 +565,12 @@ func adminScript(s *session) {
 	s.admin("PATCH", "/admin/v1/customers/"+custID, `{"profile":{"email":"jane@example.org","mobileNumber":{"countryCode":"0044","phoneNumber":"07911 123456"}}}`, 200).decode(t, &patched)
 	if patched.Profile.Email != "jane@example.org" || patched.Profile.MobileNumber == nil || patched.Region != profileapi.RegionEU {
 		t.Fatalf("patched customer %+v", patched)
+	}
+	patched = profileapi.Customer{}
+	// A number's members merge too: a new phoneNumber keeps the countryCode.
+	s.admin("PATCH", "/admin/v1/customers/"+custID, `{"profile":{"mobileNumber":{"phoneNumber":"07911 123457"}}}`, 200).decode(t, &patched)
+	if m := patched.Profile.MobileNumber; m == nil || m.CountryCode != "0044" || m.PhoneNumber != "07911 123457" {
+		t.Fatalf("number-patched customer %+v", patched)
 	}
 	patched = profileapi.Customer{}
 	s.admin("PATCH", "/admin/v1/customers/"+custID, `{"profile":{"mobileNumber":null,"name":"Jane Doe"}}`, 200).decode(t, &patched)
