@@ -22,7 +22,7 @@ func (j *Journal) listEntries(w http.ResponseWriter, r *http.Request) error {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return profileapi.Errorf(profileapi.EINVALID, "limit must be a whole number from 1 to %d", j.Size())
+			return profileapi.Errorf(profileapi.EINVALID, "limit must be a whole number, 1 or more (the journal keeps %d calls)", j.Size())
 		}
 		f.Limit = min(n, j.Size())
 	}

@@ -110,7 +110,7 @@ func TestJournalAdminErrors(t *testing.T) {
 	}{
 		{"no admin key", "GET", url, "", 401, "UNAUTHORIZED", ""},
 		{"no admin key to clear", "DELETE", url, "", 401, "UNAUTHORIZED", ""},
-		{"limit 0", "GET", url + "?limit=0", adminKey, 400, "INVALID_REQUEST", "limit must be a whole number from 1 to 10"},
+		{"limit 0", "GET", url + "?limit=0", adminKey, 400, "INVALID_REQUEST", "limit must be a whole number, 1 or more (the journal keeps 10 calls)"},
 		{"negative limit", "GET", url + "?limit=-3", adminKey, 400, "INVALID_REQUEST", "limit"},
 		{"limit not a number", "GET", url + "?limit=ten", adminKey, 400, "INVALID_REQUEST", "limit"},
 		{"wrong method", "POST", url, adminKey, 405, "METHOD_NOT_ALLOWED", ""},

@@ -72,7 +72,7 @@ func New() *Metrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "profileapi_request_duration_seconds",
 			Help: "Time to answer a public API call, injected latency included.",
-			// Up to a minute: injected latency goes that far.
+			// Up to a minute: injected latency goes to 25 s, and a slow store adds to it.
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}, []string{"operation"}),
 		denials: prometheus.NewCounterVec(prometheus.CounterOpts{

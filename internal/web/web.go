@@ -293,8 +293,12 @@ func jsonTypeName(kind string) string {
 		return "JSON object"
 	case "slice", "array":
 		return "JSON array"
-	case "int", "int64", "int32", "uint8", "uint", "uint64":
+	case "int", "int64", "int32", "int16", "int8", "uint", "uint64", "uint32", "uint16", "uint8":
+		return "whole number" // a JSON number with a fraction is refused too
+	case "float64", "float32":
 		return "number"
+	case "bool":
+		return "boolean"
 	}
 	return kind
 }

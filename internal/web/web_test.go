@@ -177,6 +177,28 @@ func TestRetryAfterAndDecodeLimits(t *testing.T) {
 	}
 }
 
+// A value of the wrong JSON type is named in JSON's terms, not Go's.
+func TestDecodeTypeMessages(t *testing.T) {
+	type body struct {
+		Count int     `json:"count"`
+		Rate  float64 `json:"rate"`
+		On    bool    `json:"on"`
+		Tags  []string
+	}
+	for in, want := range map[string]string{
+		`{"count":2.5}`:  "count must be a whole number, not a JSON number",
+		`{"count":"2"}`:  "count must be a whole number, not a JSON string",
+		`{"rate":"5"}`:   "rate must be a number, not a JSON string",
+		`{"on":1}`:       "on must be a boolean, not a JSON number",
+		`{"Tags":"a,b"}`: "Tags must be a JSON array, not a JSON string",
+	} {
+		_, err := Decode[body](httptest.NewRecorder(), httptest.NewRequest("POST", "/", strings.NewReader(in)), 1024)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}
+
 func kindOf(err error) string {
 	if err == nil {
 		return ""
