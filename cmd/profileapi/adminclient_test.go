@@ -100,3 +100,16 @@ func TestCLIOutputEndsWithOneNewline(t *testing.T) {
 		}
 	}
 }
+
+// A group given a subcommand it lacks fails, so a script notices the typo;
+// the group alone still prints its help.
+func TestUnknownSubcommand(t *testing.T) {
+	for _, args := range [][]string{{"consents", "show"}, {"tls", "ca-pth"}, {"rate-limit", "show", "x"}} {
+		if _, err := cliWith(nil, args...); err == nil || !strings.Contains(err.Error(), "unknown command") {
+			t.Errorf("%v: %v, want an unknown command error", args, err)
+		}
+	}
+	if _, err := cliWith(nil, "consents"); err != nil {
+		t.Errorf("consents alone: %v, want its help", err)
+	}
+}

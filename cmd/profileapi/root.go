@@ -78,10 +78,32 @@ PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
 		rateLimitCmd(g),
 		importCmd(g), loadtestCmd(g), loadtestCeilingCmd(),
 	)
+	for _, c := range root.Commands() {
+		refuseUnknownSubcommands(c)
+	}
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		return applyEnv(cmd.Flags(), getenv)
 	}
 	return root.ExecuteContext(ctx)
+}
+
+// refuseUnknownSubcommands makes a group of commands (consents, skills, …)
+// given a subcommand it lacks fail, where cobra would print its help and
+// exit 0, and a script would not notice the typo.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		return fmt.Errorf("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
 }
 
 // applyEnv sets every flag not given on the command line from its
