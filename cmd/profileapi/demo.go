@@ -39,7 +39,7 @@ func shellQuote(s string) string {
 // runDemo makes sure the demo skill and customer exist, with every scope
 // granted and the reference's example profile, and prints a curl line for
 // each operation with a fresh token.
-func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints, wire api.Wire, caFile string) error {
+func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints, wire api.Wire, caFile, cliFlags string) error {
 	now := time.Now().UTC()
 	skill := &profileapi.Skill{ID: demoSkillID, Name: "profileapi demo skill", Permissions: profileapi.AllScopes, CreatedAt: now}
 	if err := store.CreateSkill(ctx, skill); err != nil && profileapi.ErrorKind(err) != profileapi.ECONFLICT {
@@ -90,6 +90,9 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 	if wire == api.WireDocumented {
 		fmt.Fprintln(w, `Each answers as the reference documents it, e.g. {"email":"jsmith@example.com"}.`)
 	}
-	fmt.Fprintln(w, "Revoke the consent with `profileapi consents revoke amzn1.ask.account.DEMO amzn1.ask.skill.demo` and try again: 403.")
+	if cliFlags != "" {
+		cliFlags += " "
+	}
+	fmt.Fprintf(w, "Revoke the consent with `profileapi %sconsents revoke %s %s` and try again: 403.\n", cliFlags, demoCustomerID, demoSkillID)
 	return nil
 }

@@ -122,6 +122,21 @@ func TestDemoCurlLinesWork(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 200 %s", field, resp.StatusCode, body, want[field])
 		}
 	}
+	// The revoke line works as printed, against this server and data dir.
+	revoke := regexp.MustCompile("`profileapi ([^`]*consents revoke[^`]*)`").FindStringSubmatch(in.stdout.String())
+	if revoke == nil {
+		t.Fatalf("no revoke line in:\n%s", in.stdout.String())
+	}
+	if _, err := cliWith(nil, strings.Fields(revoke[1])...); err != nil {
+		t.Fatalf("profileapi %s: %v", revoke[1], err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, lines[0][2], nil)
+	req.Header.Set("Authorization", "Bearer "+lines[0][1])
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+		t.Errorf("after the revoke line: %v %v, want 403", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	if err := in.stop(); err != nil {
 		t.Fatalf("serve returned %v after shutdown", err)
 	}

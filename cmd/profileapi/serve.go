@@ -156,9 +156,13 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
+	// The keyring gets the store itself, not the cache, which hides its
+	// Opening: the keyring reloads its keys when SQLite reopens on a
+	// restored backup.
+	keyStore := store
 	store = o.cache.wrap(ctx, store, dbPath, logger)
 	defer store.Close()
-	keys, err := token.NewKeyring(ctx, store, token.Options{Rotation: o.keyRotation})
+	keys, err := token.NewKeyring(ctx, keyStore, token.Options{Rotation: o.keyRotation})
 	if err != nil {
 		return err
 	}
@@ -218,7 +222,15 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		}
 	}
 	if o.demo {
-		if err := runDemo(ctx, stdout, store, keys, endpoints, wire, caFile); err != nil {
+		// The CLI line the demo prints must reach this server as it runs.
+		var cli []string
+		if g.dataDir != defaultDataDir(g.getenv) {
+			cli = append(cli, "--data-dir "+shellQuote(g.dataDir))
+		}
+		if adminURL != "http://127.0.0.1:8081" {
+			cli = append(cli, "--admin-url "+adminURL)
+		}
+		if err := runDemo(ctx, stdout, store, keys, endpoints, wire, caFile, strings.Join(cli, " ")); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
