@@ -13,6 +13,11 @@ type SkillStore interface {
 	Skill(ctx context.Context, id string) (*Skill, error)
 	// Skills lists every skill ordered by id.
 	Skills(ctx context.Context) ([]*Skill, error)
+	// UpdateSkill sets the name and the declared scopes of the skill s.ID,
+	// keeping its consents but narrowing each to the scopes now declared, in
+	// one transaction; ENOTFOUND if there is none. s gets the CreatedAt as
+	// stored.
+	UpdateSkill(ctx context.Context, s *Skill) error
 	// DeleteSkill removes the skill and every consent given to it; ENOTFOUND if there is none.
 	DeleteSkill(ctx context.Context, id string) error
 }

@@ -449,6 +449,17 @@ func (s *Store) CreateSkill(ctx context.Context, sk *profileapi.Skill) error {
 	return err
 }
 
+// UpdateSkill changes the skill in the store, which narrows the consents
+// to it. The cache forgets the skill, as after CreateSkill: the grants its
+// records hold under the old number were read before the narrowing.
+func (s *Store) UpdateSkill(ctx context.Context, sk *profileapi.Skill) error {
+	s.writes.Lock()
+	defer s.writes.Unlock()
+	err := s.Store.UpdateSkill(ctx, sk)
+	s.forgetSkill(sk.ID)
+	return err
+}
+
 // DeleteSkill deletes the skill, and with it every consent to it.
 func (s *Store) DeleteSkill(ctx context.Context, id string) error {
 	s.writes.Lock()

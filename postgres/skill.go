@@ -60,6 +60,46 @@ func (db *DB) Skills(ctx context.Context) ([]*profileapi.Skill, error) {
 	return skills, nil
 }
 
+// UpdateSkill sets the skill's name and declared scopes and narrows every
+// consent to it to those scopes, in one transaction, so that no customer is
+// left granting a scope the skill no longer declares; ENOTFOUND if there is
+// none. A narrowed consent's UpdatedAt is set to now; s gets the CreatedAt
+// as stored.
+func (db *DB) UpdateSkill(ctx context.Context, s *profileapi.Skill) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if err := db.updateSkill(ctx, s); err != nil {
+		return fmt.Errorf("postgres: update skill %q: %w", s.ID, formatError(err))
+	}
+	return nil
+}
+
+func (db *DB) updateSkill(ctx context.Context, s *profileapi.Skill) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	var createdAt time.Time
+	if err := tx.QueryRow(ctx,
+		`UPDATE skills SET name = $1, permissions = $2 WHERE id = $3 RETURNING created_at`,
+		s.Name, int16(s.Permissions), s.ID,
+	).Scan(&createdAt); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx,
+		`UPDATE consents SET scopes = scopes & $1, updated_at = $2 WHERE skill_id = $3 AND scopes & $1 <> scopes`,
+		int16(s.Permissions), db.stamp(time.Time{}), s.ID,
+	); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	s.CreatedAt = createdAt.UTC()
+	return nil
+}
+
 // DeleteSkill removes the skill and, by cascade, every consent given to it;
 // ENOTFOUND if there is none.
 func (db *DB) DeleteSkill(ctx context.Context, id string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/profileapi/profileapi"
 )
@@ -51,6 +52,44 @@ func (db *DB) Skills(ctx context.Context) ([]*profileapi.Skill, error) {
 		return nil, fmt.Errorf("sqlite: list skills: %w", formatError(err))
 	}
 	return skills, nil
+}
+
+// UpdateSkill sets the skill's name and declared scopes and narrows every
+// consent to it to those scopes, in one transaction, so that no customer is
+// left granting a scope the skill no longer declares; ENOTFOUND if there is
+// none. A narrowed consent's UpdatedAt is set to now; s gets the CreatedAt
+// as stored.
+func (db *DB) UpdateSkill(ctx context.Context, s *profileapi.Skill) error {
+	if err := db.updateSkill(ctx, s); err != nil {
+		return fmt.Errorf("sqlite: update skill %q: %w", s.ID, formatError(err))
+	}
+	return nil
+}
+
+func (db *DB) updateSkill(ctx context.Context, s *profileapi.Skill) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var createdAt int64
+	if err := tx.QueryRowContext(ctx,
+		`UPDATE skills SET name = ?, permissions = ? WHERE id = ? RETURNING created_at`,
+		s.Name, int64(s.Permissions), s.ID,
+	).Scan(&createdAt); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE consents SET scopes = scopes & ?1, updated_at = ?2 WHERE skill_id = ?3 AND scopes & ?1 != scopes`,
+		int64(s.Permissions), db.stamp(time.Time{}).UnixMilli(), s.ID,
+	); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.CreatedAt = fromMillis(createdAt)
+	return nil
 }
 
 // DeleteSkill removes the skill and, by cascade, every consent given to it;

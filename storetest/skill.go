@@ -156,3 +156,56 @@ func testSkillConcurrentCreate(t *testing.T, s profileapi.Store) {
 		t.Fatalf("stored skill is %q, want the winner's %q", got.Name, want)
 	}
 }
+
+func testSkillUpdate(t *testing.T, s profileapi.Store) {
+	name, given, email := profileapi.ScopeName, profileapi.ScopeGivenName, profileapi.ScopeEmail
+	sk := newSkill(profileapi.NewSkillID(), profileapi.NewScopeSet(name, email, profileapi.ScopeMobileNumber))
+	other := newSkill(profileapi.NewSkillID(), profileapi.AllScopes)
+	createSkill(t, s, sk)
+	createSkill(t, s, other)
+	both, emailOnly, nameOnly := newCustomer(profileapi.NewCustomerID()), newCustomer(profileapi.NewCustomerID()), newCustomer(profileapi.NewCustomerID())
+	for _, c := range []*profileapi.Customer{both, emailOnly, nameOnly} {
+		createCustomer(t, s, c)
+	}
+	putConsent(t, s, both.ID, sk.ID, profileapi.NewScopeSet(name, email))
+	putConsent(t, s, emailOnly.ID, sk.ID, profileapi.NewScopeSet(email))
+	kept := &profileapi.Consent{CustomerID: nameOnly.ID, SkillID: sk.ID, Scopes: profileapi.NewScopeSet(name), UpdatedAt: t0}
+	if err := s.PutConsent(t.Context(), kept); err != nil {
+		t.Fatalf("PutConsent: %v", err)
+	}
+	putConsent(t, s, both.ID, other.ID, profileapi.NewScopeSet(email))
+	access(t, s, both.ID, sk.ID) // a store that caches has it now
+
+	changed := &profileapi.Skill{ID: sk.ID, Name: "Renamed", Permissions: profileapi.NewScopeSet(name, given)}
+	if err := s.UpdateSkill(t.Context(), changed); err != nil {
+		t.Fatalf("UpdateSkill: %v", err)
+	}
+	checkTime(t, "CreatedAt written back", changed.CreatedAt, t0)
+	got, err := s.Skill(t.Context(), sk.ID)
+	if err != nil {
+		t.Fatalf("Skill: %v", err)
+	}
+	checkSkill(t, got, changed)
+
+	t.Log("consents are kept, narrowed to the scopes now declared")
+	checkConsent(t, s, both.ID, sk.ID, profileapi.NewScopeSet(name))
+	checkConsent(t, s, emailOnly.ID, sk.ID, 0)
+	checkConsent(t, s, nameOnly.ID, sk.ID, profileapi.NewScopeSet(name))
+	if c, err := s.Consent(t.Context(), nameOnly.ID, sk.ID); err != nil {
+		t.Fatalf("Consent: %v", err)
+	} else {
+		checkTime(t, "UpdatedAt of a consent the update left alone", c.UpdatedAt, t0)
+	}
+	checkConsent(t, s, both.ID, other.ID, profileapi.NewScopeSet(email))
+	a := access(t, s, both.ID, sk.ID)
+	checkScopes(t, "Declared", a.Declared, changed.Permissions)
+	checkScopes(t, "Granted", a.Granted, profileapi.NewScopeSet(name))
+
+	t.Log("declaring more grants nothing more")
+	if err := s.UpdateSkill(t.Context(), newSkill(sk.ID, profileapi.AllScopes)); err != nil {
+		t.Fatalf("UpdateSkill: %v", err)
+	}
+	checkScopes(t, "Granted", access(t, s, both.ID, sk.ID).Granted, profileapi.NewScopeSet(name))
+
+	checkNotFound(t, "UpdateSkill of a missing skill", s.UpdateSkill(t.Context(), newSkill(profileapi.NewSkillID(), profileapi.AllScopes)))
+}

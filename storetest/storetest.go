@@ -11,6 +11,7 @@
 //   - UpdateCustomer sets UpdatedAt by the store's clock unless fn changed
 //     it, and refuses to change a customer's id with EINVALID.
 //   - A customer without a mobile number reads back with a nil MobileNumber.
+//   - UpdateSkill keeps a consent it narrows to no scope, granting none.
 //   - DeleteSigningKeys removes only keys created strictly before its time.
 package storetest
 
@@ -40,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) profileapi.Store) {
 		{"Skill/Missing", testSkillMissing},
 		{"Skill/List", testSkillList},
 		{"Skill/Delete", testSkillDelete},
+		{"Skill/Update", testSkillUpdate},
 		{"Skill/ConcurrentCreate", testSkillConcurrentCreate},
 
 		{"Customer/Profiles", testCustomerProfiles},

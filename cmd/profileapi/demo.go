@@ -62,11 +62,7 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 		return err
 	}
 	if got.Permissions != profileapi.AllScopes {
-		// Skills are immutable here; make the demo skill anew with every scope.
-		if err := store.DeleteSkill(ctx, demoSkillID); err != nil {
-			return err
-		}
-		if err := store.CreateSkill(ctx, skill); err != nil {
+		if err := store.UpdateSkill(ctx, skill); err != nil {
 			return err
 		}
 	}
