@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/token"
 )
 
 // openManual opens a store with no watchdog: the test runs its rounds
@@ -199,6 +200,43 @@ func TestRemovedFile(t *testing.T) {
 	}
 	if _, err := again.Customer(ctx, void.ID); !profileapi.IsNotFound(err) {
 		t.Fatalf("the write refused while the file was gone is there: %v", err)
+	}
+}
+
+// TestRestoredBackupLacksSigningKey: a backup restored under a running
+// keyring lacks the key made since; the next token is signed with a key
+// the restored database has, so it survives a restart.
+func TestRestoredBackupLacksSigningKey(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "profileapi.db")
+	db := openManual(t, path)
+	keys, err := token.NewKeyring(ctx, db, token.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := backup(t, db)
+	if _, err := keys.Rotate(ctx); err != nil { // a key the backup lacks
+		t.Fatal(err)
+	}
+
+	removeFiles(t, path)
+	copyFile(t, saved, path)
+	checkUntilUp(t, db)
+	claims := token.Claims{CustomerID: "amzn1.ask.account.A", SkillID: "amzn1.ask.skill.s", Region: profileapi.RegionNA, Audience: "https://api.amazonalexa.com"}
+	tok, _, err := keys.Issue(ctx, claims, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	restarted, err := token.NewKeyring(ctx, openPath(t, path), token.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restarted.Verify(ctx, tok); err != nil {
+		t.Fatalf("a token minted after the restore, after a restart: %v", err)
 	}
 }
 

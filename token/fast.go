@@ -36,7 +36,7 @@ const maxHeaders = 64
 
 // macKey is a signing key with a pool of HMAC states keyed with it.
 type macKey struct {
-	key  *profileapi.SigningKey
+	key  *liveKey
 	pool sync.Pool // of *macState
 }
 
@@ -47,7 +47,7 @@ type macState struct {
 	sum     [sha256.Size]byte
 }
 
-func newMacKey(key *profileapi.SigningKey) *macKey {
+func newMacKey(key *liveKey) *macKey {
 	mk := &macKey{key: key}
 	mk.pool.New = func() any {
 		return &macState{mac: hmac.New(sha256.New, key.Secret)}
@@ -57,7 +57,7 @@ func newMacKey(key *profileapi.SigningKey) *macKey {
 
 // learnHeader remembers that tokens with this header segment are signed
 // with key, after one of them verified in full.
-func (k *Keyring) learnHeader(header string, key *profileapi.SigningKey) {
+func (k *Keyring) learnHeader(header string, key *liveKey) {
 	if key == nil {
 		return
 	}
@@ -96,10 +96,18 @@ func (k *Keyring) forgetHeaders() {
 		return
 	}
 	m := make(map[string]*macKey, len(*old))
+	renewed := map[*macKey]*macKey{}
 	for h, mk := range *old {
-		// A key's id names one secret: the store reloads it as a new value.
-		if key := k.keys[mk.key.ID]; key != nil && bytes.Equal(key.Secret, mk.key.Secret) && key.CreatedAt.Equal(mk.key.CreatedAt) {
+		key := k.keys[mk.key.ID]
+		switch {
+		case key == mk.key: // reload keeps the value of an unchanged key
 			m[h] = mk
+		case key != nil && bytes.Equal(key.Secret, mk.key.Secret) && key.CreatedAt.Equal(mk.key.CreatedAt):
+			// The same key with a new window, once a successor is made.
+			if renewed[mk] == nil {
+				renewed[mk] = newMacKey(key)
+			}
+			m[h] = renewed[mk]
 		}
 	}
 	k.headers.Store(&m)
@@ -125,7 +133,7 @@ func (k *Keyring) verifyFast(s string) (*Claims, bool) {
 		return nil, false
 	}
 	now := k.now()
-	if now.Sub(mk.key.CreatedAt) > k.rotation+MaxTTL { // as verifyingKey
+	if now.After(mk.key.until) { // as verifyingKey
 		return nil, false
 	}
 

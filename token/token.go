@@ -14,11 +14,13 @@
 package token
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,10 +76,12 @@ type Keyring struct {
 	now      func() time.Time
 	rotation time.Duration
 	parser   *jwt.Parser
+	opening  func() any // the store's Opening, or nil if it has none
 
-	mu      sync.RWMutex
-	keys    map[string]*profileapi.SigningKey
-	signing *profileapi.SigningKey
+	mu       sync.RWMutex
+	keys     map[string]*liveKey
+	signing  *liveKey
+	loadedOn any // what opening returned as the keys were loaded
 
 	reloadMu   sync.Mutex
 	lastReload time.Time // start of the last reload for an unknown kid, real clock
@@ -86,6 +90,24 @@ type Keyring struct {
 	// key, for the fast path (see verifyFast). Replaced whole under mu,
 	// read without a lock.
 	headers atomic.Pointer[map[string]*macKey]
+}
+
+// liveKey is a loaded key and the end of its verifying window.
+type liveKey struct {
+	*profileapi.SigningKey
+	// until is the last instant the key verifies: MaxTTL after the last
+	// token it may have signed, endless for the newest key. Computed as the
+	// keys are loaded, so that verifying costs a compare.
+	until time.Time
+}
+
+// endless is the verifying window's end of the newest key, which may sign
+// a token at any time.
+var endless = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// same reports whether both are the same key with the same window.
+func (l *liveKey) same(o *liveKey) bool {
+	return l.ID == o.ID && bytes.Equal(l.Secret, o.Secret) && l.CreatedAt.Equal(o.CreatedAt) && l.until.Equal(o.until)
 }
 
 // Options tune a Keyring; the zero value is the defaults.
@@ -102,6 +124,12 @@ func NewKeyring(ctx context.Context, store profileapi.KeyStore, opts Options) (*
 	}
 	if k.rotation <= 0 {
 		k.rotation = DefaultRotation
+	}
+	// A store that may reopen on another database (SQLite, when a backup
+	// is restored) says so as the cache's Health does: the key this
+	// keyring signs with may not be in the new one.
+	if h, ok := store.(interface{ Opening() any }); ok {
+		k.opening = h.Opening
 	}
 	k.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -177,7 +205,7 @@ func (k *Keyring) Verify(ctx context.Context, s string) (*Claims, error) {
 // its header if it is valid.
 func (k *Keyring) verifyFull(ctx context.Context, s string) (*Claims, error) {
 	var claims jwtClaims
-	var used *profileapi.SigningKey
+	var used *liveKey
 	_, err := k.parser.ParseWithClaims(s, &claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		key, err := k.verifyingKey(ctx, kid)
@@ -236,6 +264,14 @@ func unauthorized(err error) error {
 // Rotate makes a new key sign from now on; older keys keep verifying until
 // the tokens they signed have expired.
 func (k *Keyring) Rotate(ctx context.Context) (*profileapi.SigningKey, error) {
+	key, err := k.rotate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return key.SigningKey, nil
+}
+
+func (k *Keyring) rotate(ctx context.Context) (*liveKey, error) {
 	key := &profileapi.SigningKey{ID: randomHex(8), Secret: make([]byte, 32), CreatedAt: k.now().UTC()}
 	if _, err := rand.Read(key.Secret); err != nil {
 		return nil, err
@@ -243,24 +279,51 @@ func (k *Keyring) Rotate(ctx context.Context) (*profileapi.SigningKey, error) {
 	if err := k.store.AddSigningKey(ctx, key); err != nil {
 		return nil, fmt.Errorf("token: add signing key: %w", err)
 	}
-	// A key that stopped signing before now-MaxTTL-rotation verifies nothing.
-	_ = k.store.DeleteSigningKeys(ctx, k.now().Add(-MaxTTL-2*k.rotation))
 	if err := k.reload(ctx); err != nil {
 		return nil, err
 	}
 	k.mu.Lock()
-	k.signing = key // the key just made signs, even if the clock has not moved
+	live := k.keys[key.ID]
+	if live != nil {
+		k.signing = live // the key just made signs, even if the clock has not moved
+	}
+	before := k.retiredBefore(k.now())
 	k.mu.Unlock()
-	return key, nil
+	if live == nil { // the store lost it at once: it must not sign
+		return nil, fmt.Errorf("token: the signing key %s just added is not in the store", key.ID)
+	}
+	if !before.IsZero() {
+		_ = k.store.DeleteSigningKeys(ctx, before)
+	}
+	return live, nil
+}
+
+// retiredBefore returns the creation time of the oldest key whose window
+// ended less than a rotation period ago (slack for other nodes' clocks):
+// the keys created before it verify nothing. Windows end in the order the
+// keys were made, so those keys are all the retired ones. The caller holds
+// k.mu.
+func (k *Keyring) retiredBefore(now time.Time) time.Time {
+	var oldest time.Time
+	for _, key := range k.keys {
+		if !key.until.Add(k.rotation).Before(now) && (oldest.IsZero() || key.CreatedAt.Before(oldest)) {
+			oldest = key.CreatedAt
+		}
+	}
+	return oldest
 }
 
 // signingKey returns the newest key, rotating when it is older than the
 // rotation period.
-func (k *Keyring) signingKey(ctx context.Context) (*profileapi.SigningKey, error) {
+func (k *Keyring) signingKey(ctx context.Context) (*liveKey, error) {
 	k.mu.RLock()
-	key := k.signing
+	key, loadedOn := k.signing, k.loadedOn
 	k.mu.RUnlock()
-	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation {
+	// After the store reopened, on a restored backup say, the key may be
+	// gone from it: signing with it would mint tokens that die at the next
+	// restart.
+	reopened := k.opening != nil && k.opening() != loadedOn
+	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation && !reopened {
 		return key, nil
 	}
 	// Another node may have rotated already.
@@ -273,7 +336,7 @@ func (k *Keyring) signingKey(ctx context.Context) (*profileapi.SigningKey, error
 	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation {
 		return key, nil
 	}
-	return k.Rotate(ctx)
+	return k.rotate(ctx)
 }
 
 // verifyingKey finds the key by id. A kid not known yet makes the keyring
@@ -282,7 +345,7 @@ func (k *Keyring) signingKey(ctx context.Context) (*profileapi.SigningKey, error
 // started after it arrived does not start another: concurrent requests
 // with a new kid share one reload, and a flood of forged kids costs one
 // store query at a time.
-func (k *Keyring) verifyingKey(ctx context.Context, kid string) (*profileapi.SigningKey, error) {
+func (k *Keyring) verifyingKey(ctx context.Context, kid string) (*liveKey, error) {
 	key, ok := k.lookup(kid)
 	if !ok && kid != "" {
 		arrived := time.Now()
@@ -298,37 +361,67 @@ func (k *Keyring) verifyingKey(ctx context.Context, kid string) (*profileapi.Sig
 		}
 		k.reloadMu.Unlock()
 	}
-	if !ok || k.now().Sub(key.CreatedAt) > k.rotation+MaxTTL {
+	if !ok || k.now().After(key.until) {
 		return nil, nil
 	}
 	return key, nil
 }
 
-func (k *Keyring) lookup(kid string) (*profileapi.SigningKey, bool) {
+func (k *Keyring) lookup(kid string) (*liveKey, bool) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	key, ok := k.keys[kid]
 	return key, ok
 }
 
+// reload loads the keys from the store, and the end of each one's
+// verifying window: a key signs until the next is made, or for this
+// node's rotation period if that is longer (a node signs with its key
+// until the period ends, and every node has the same period); its tokens
+// expire at most MaxTTL later. The window follows from the keys, not
+// from a setting alone, so that a restart with a shorter period keeps
+// the tokens of the keys made before.
 func (k *Keyring) reload(ctx context.Context) error {
+	var on any
+	if k.opening != nil {
+		on = k.opening() // before the query: a reopen during it shows next time
+	}
 	keys, err := k.store.SigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("token: load signing keys: %w", err)
 	}
-	m := make(map[string]*profileapi.SigningKey, len(keys))
-	var newest *profileapi.SigningKey
-	for _, key := range keys {
-		m[key.ID] = key
-		if newest == nil || key.CreatedAt.After(newest.CreatedAt) {
-			newest = key
-		}
-	}
+	slices.SortStableFunc(keys, func(a, b *profileapi.SigningKey) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	k.mu.Lock()
-	k.keys, k.signing = m, newest
+	defer k.mu.Unlock()
+	m := make(map[string]*liveKey, len(keys))
+	var successor time.Time // creation of the oldest key newer than the one at hand
+	for i, key := range keys {
+		if i > 0 && key.CreatedAt.Before(keys[i-1].CreatedAt) {
+			successor = keys[i-1].CreatedAt
+		}
+		live := &liveKey{SigningKey: key, until: endless}
+		if !successor.IsZero() {
+			live.until = later(successor, key.CreatedAt.Add(k.rotation)).Add(MaxTTL)
+		}
+		if old := k.keys[key.ID]; old != nil && old.same(live) {
+			live = old // the fast path knows its headers by this pointer
+		}
+		m[key.ID] = live
+	}
+	var newest *liveKey
+	if len(keys) > 0 {
+		newest = m[keys[0].ID]
+	}
+	k.keys, k.signing, k.loadedOn = m, newest, on
 	k.forgetHeaders()
-	k.mu.Unlock()
 	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func randomHex(n int) string {

@@ -280,7 +280,8 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 const (
 	// A key per second at most (every node stores and loads each one),
 	// and one a year at least: longer is not rotating, and keeps token's
-	// arithmetic (now - MaxTTL - 2*rotation) far from overflowing.
+	// arithmetic (a key's creation + rotation + MaxTTL, and a rotation of
+	// slack) far from overflowing.
 	minRotation = time.Second
 	maxRotation = 365 * 24 * time.Hour
 	// maxMiB (1 TiB) is more memory than this runs with, and << 20 of it
