@@ -13,6 +13,7 @@
 #
 # WORK must hold a prepared data directory and tokens, made with
 #   profileapi loadtest --prepare --addr 127.0.0.1:18080 --work-dir $WORK --tokens-out $WORK/tokens.txt
+# The tokens live a day (the longest a token may): prepare again after.
 # Needs wrk. Uses ports 18080, 18081 and 18090.
 set -eu
 
@@ -50,6 +51,8 @@ for round in $(seq 1 "$rounds"); do
 	fi
 	wait $w
 	a1=$(cpu $server) c1=$(cpu $ceiling)
+	wrk_healthy "$work/api.wrk" profileapi
+	wrk_healthy "$work/ceiling.wrk" ceiling
 	na=$(awk '/requests in/ {print $1}' "$work/api.wrk")
 	nc=$(awk '/requests in/ {print $1}' "$work/ceiling.wrk")
 	awk -v a=$((a1 - a0)) -v c=$((c1 - c0)) -v na="$na" -v nc="$nc" -v hz="$hz" -v r="$round" 'BEGIN {

@@ -14,7 +14,22 @@ start_servers() {
 	trap 'kill $server $ceiling 2>/dev/null || true' EXIT
 	# The server answers at once; wait for its cache to be warm as well.
 	for _ in $(seq 1 120); do
-		grep -q 'cache warm' "$work/serve.log" 2>/dev/null && return
+		grep -q 'cache warm' "$work/serve.log" 2>/dev/null && break
 		sleep 1
 	done
+	for pid in $server $ceiling; do
+		kill -0 "$pid" 2>/dev/null || { echo "a server did not start: see $work/serve.log and $work/ceiling.out" >&2; exit 1; }
+	done
+}
+
+# wrk_healthy FILE NAME stops the script if wrk's run in FILE had answers
+# that were not 2xx or socket errors: an error answer (401 for a token that
+# expired, 429) is cheaper than a profile, so such a run measures
+# something else, however good its numbers look.
+wrk_healthy() {
+	if grep -Eq 'Non-2xx|Socket errors' "$1"; then
+		echo "$2: $(grep -E 'Non-2xx|Socket errors' "$1" | tr -s ' ')" >&2
+		echo "$2: not a measure of profile reads (tokens older than a day have expired: prepare again)" >&2
+		exit 1
+	fi
 }

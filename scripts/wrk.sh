@@ -29,12 +29,12 @@ echo "preparing $customers customers in $work"
 . scripts/servers.sh
 start_servers "$bin" "$work" "$key"
 
-run() { # url → "req/s p99"
+run() { # url out → "req/s p99 non-2xx"
 	TOKENS=$work/tokens.txt wrk -t"$threads" -c"$connections" -d"$duration" --latency \
-		-s scripts/wrk-random.lua "$1" >"$work/wrk.out"
-	rate=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
-	p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
-	errors=$(awk '/Non-2xx/ {print $5}' "$work/wrk.out")
+		-s scripts/wrk-random.lua "$1" >"$2"
+	rate=$(awk '/^Requests\/sec:/ {print $2}' "$2")
+	p99=$(awk '$1 == "99%" {print $2}' "$2")
+	errors=$(awk '/Non-2xx/ {print $5}' "$2")
 	echo "$rate $p99 ${errors:-0}"
 }
 
@@ -46,10 +46,17 @@ echo "round  profileapi req/s  p99      non-2xx   ceiling req/s  p99      ratio 
 total_api=0
 total_ceiling=0
 for round in $(seq 1 "$rounds"); do
-	set -- $(run http://127.0.0.1:18080)
+	# Which server is loaded first alternates, as in loadtest.
+	if [ $((round % 2)) = 1 ]; then
+		set -- $(run http://127.0.0.1:18080 "$work/api.wrk") $(run http://127.0.0.1:18090 "$work/ceiling.wrk")
+	else
+		set -- $(run http://127.0.0.1:18090 "$work/ceiling.wrk") $(run http://127.0.0.1:18080 "$work/api.wrk")
+		set -- $4 $5 $6 $1 $2 $3
+	fi
 	api_rate=$1 api_p99=$2 api_errors=$3
-	set -- $(run http://127.0.0.1:18090)
-	ceiling_rate=$1 ceiling_p99=$2
+	ceiling_rate=$4 ceiling_p99=$5
+	wrk_healthy "$work/api.wrk" profileapi
+	wrk_healthy "$work/ceiling.wrk" ceiling
 	printf '%-6s %-17s %-8s %-9s %-14s %-8s %-6s %s\n' "$round" "$api_rate" "$api_p99" "$api_errors" "$ceiling_rate" "$ceiling_p99" \
 		"$(echo "$api_rate $ceiling_rate" | awk '{printf "%.3f", $1/$2}')" \
 		"$(echo "$(ms "$api_p99") $(ms "$ceiling_p99")" | awk '{printf "%.2f", $1/$2}')"

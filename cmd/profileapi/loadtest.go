@@ -214,16 +214,22 @@ func loadtest(ctx context.Context, o *loadtestOptions, stdout, stderr io.Writer)
 		if round > 0 {
 			warmup = min(warmup, time.Second) // the connections' own
 		}
-		a, err := measure(ctx, o.connections, warmup, o.duration/time.Duration(rounds), o.seed+uint64(round), server, publicURL, toks)
-		if err != nil {
-			return err
+		// Which server is loaded first alternates: the one measured second
+		// came out cheaper in runs of two identical builds.
+		var a, c *result
+		for i := range 2 {
+			var err error
+			if (i+round)%2 == 0 {
+				a, err = measure(ctx, o.connections, warmup, o.duration/time.Duration(rounds), o.seed+uint64(round), server, publicURL, toks)
+			} else {
+				c, err = measure(ctx, o.connections, warmup, o.duration/time.Duration(rounds), o.seed+uint64(round), ceiling, ceiling.url("ceiling listening on"), toks)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		c, err := measure(ctx, o.connections, warmup, o.duration/time.Duration(rounds), o.seed+uint64(round), ceiling, ceiling.url("ceiling listening on"), toks)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "round %d   profileapi %.0f req/s, p99 %s; ceiling %.0f req/s, p99 %s; ratio %.3f\n", round+1,
-			a.rate(), ms(a.hist.quantile(0.99)), c.rate(), ms(c.hist.quantile(0.99)), a.rate()/c.rate())
+		fmt.Fprintf(stdout, "round %d   profileapi %.0f req/s, p99 %s; ceiling %.0f req/s, p99 %s; ratio %.3f%s\n", round+1,
+			a.rate(), ms(a.hist.quantile(0.99)), c.rate(), ms(c.hist.quantile(0.99)), a.rate()/c.rate(), failures(a, c))
 		api.add(a)
 		ceil.add(c)
 	}
@@ -244,7 +250,29 @@ func loadtest(ctx context.Context, o *loadtestOptions, stdout, stderr io.Writer)
 	if api.errors > 0 || ceil.errors > 0 {
 		fmt.Fprintf(stdout, "connection errors: profileapi %d, ceiling %d (%s)\n", api.errors, ceil.errors, firstNonEmpty(api.firstErr, ceil.firstErr))
 	}
+	// An answer that is not a profile (401 for a token no longer valid, 429
+	// from a rate limit) is cheaper than one that is: a run with such
+	// answers measures something else, however good its ratio looks.
+	for _, r := range []struct {
+		name string
+		*result
+	}{{"profileapi", api}, {"the ceiling", ceil}} {
+		if r.non2xx > 0 {
+			return fmt.Errorf("%d of the %d answers of %s were not 2xx (the first: %d): the ratio above does not measure profile reads", r.non2xx, r.requests, r.name, r.firstStatus)
+		}
+		if r.errors*1000 > r.requests {
+			return fmt.Errorf("%d connection errors for %d answers of %s (%s): the ratio above does not measure a healthy server", r.errors, r.requests, r.name, r.firstErr)
+		}
+	}
 	return nil
+}
+
+// failures flags a round whose answers were not all profiles.
+func failures(a, c *result) string {
+	if a.non2xx == 0 && c.non2xx == 0 {
+		return ""
+	}
+	return fmt.Sprintf("   (not 2xx: profileapi %d, ceiling %d)", a.non2xx, c.non2xx)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
@@ -609,16 +637,17 @@ func mintAll(ctx context.Context, admin *adminClient, gen *generator) (*tokens, 
 
 // result is what one server did under load.
 type result struct {
-	hist     *histogram
-	requests int64
-	non2xx   int64
-	errors   int64
-	firstErr string
-	elapsed  time.Duration
-	cpu      time.Duration // the server's, while measured
-	driver   time.Duration // this process's, the load generator's, meanwhile
-	peakRSS  int64
-	rss      int64
+	hist        *histogram
+	requests    int64
+	non2xx      int64
+	firstStatus int // of the first answer not 2xx
+	errors      int64
+	firstErr    string
+	elapsed     time.Duration
+	cpu         time.Duration // the server's, while measured
+	driver      time.Duration // this process's, the load generator's, meanwhile
+	peakRSS     int64
+	rss         int64
 }
 
 func (r *result) rate() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -631,6 +660,9 @@ func (r *result) add(o *result) {
 	r.errors += o.errors
 	if r.firstErr == "" {
 		r.firstErr = o.firstErr
+	}
+	if r.firstStatus == 0 {
+		r.firstStatus = o.firstStatus
 	}
 	r.elapsed += o.elapsed
 	r.cpu += o.cpu
@@ -704,17 +736,21 @@ func measure(ctx context.Context, connections int, warmup, duration time.Duratio
 		if r.firstErr == "" {
 			r.firstErr = c.firstErr
 		}
+		if r.firstStatus == 0 {
+			r.firstStatus = c.firstStatus
+		}
 	}
 	return r, nil
 }
 
 // connResult is what one connection measured.
 type connResult struct {
-	hist     *histogram
-	requests int64
-	non2xx   int64
-	errors   int64
-	firstErr string
+	hist        *histogram
+	firstStatus int
+	requests    int64
+	non2xx      int64
+	errors      int64
+	firstErr    string
 }
 
 // drive sends requests on one connection until the phase is phaseStop,
@@ -765,6 +801,9 @@ func (c *connResult) drive(host string, toks *tokens, seed uint64, phase *atomic
 			c.hist.record(d)
 			if status < 200 || status > 299 {
 				c.non2xx++
+				if c.firstStatus == 0 {
+					c.firstStatus = status
+				}
 			}
 		}
 		if !keepAlive {

@@ -118,6 +118,24 @@ func TestLoadtest(t *testing.T) {
 	}
 }
 
+// A run whose answers are errors, here 429s from a rate limit, is cheaper
+// than one of profiles: it must fail, not report a ratio as if it counted.
+func TestLoadtestFailsOnErrorAnswers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Setenv("PROFILEAPI_TEST_AS_MAIN", "1")
+	var stdout, stderr strings.Builder
+	err := run(context.Background(), []string{"loadtest", "--customers", "100", "--connections", "4", "--duration", "400ms", "--warmup", "100ms",
+		"--rounds", "2", "--serve-flag=--skill-rate=1"}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "were not 2xx (the first: 429)") {
+		t.Fatalf("loadtest against a rate limit: %v, want an error naming the 429s\n%s", err, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "(not 2xx: profileapi ") {
+		t.Errorf("no round flagged:\n%s", stdout.String())
+	}
+}
+
 // import streams a file to the admin API; a bad line is reported with
 // what was imported.
 func TestImportCommand(t *testing.T) {
