@@ -268,6 +268,10 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	if _, err := http.Get(p.publicURL + "/v2/accounts/~current/settings/Profile.givenName"); err == nil {
 		t.Error("a new connection was accepted after SIGTERM")
 	}
+	// The admin listener too, while the public one drains.
+	if _, err := (&http.Client{Transport: &http.Transport{}}).Get(p.adminURL + "/healthz"); err == nil {
+		t.Error("a new admin connection was accepted after SIGTERM")
+	}
 	failed := 0
 	for range inFlight {
 		if r := <-results; r != `200 {"name":"Terry"}` {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -266,12 +267,15 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdown)
 	defer cancel()
 	logger.Info("shutting down", "timeout", o.shutdown)
-	var errs []error
-	for _, srv := range servers {
-		if err := srv.Shutdown(shutdownCtx); err != nil {
-			errs = append(errs, err)
-		}
+	// Both at once: Shutdown closes its listeners first, and one after the
+	// other the admin listener would take new calls while the public one
+	// drains, only to cut them off at the deadline.
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, srv := range servers {
+		wg.Go(func() { errs[i] = srv.Shutdown(shutdownCtx) })
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
