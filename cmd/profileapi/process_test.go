@@ -289,3 +289,48 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	}
 	t.Logf("%d in-flight requests, %d failed; exited %s after SIGTERM", inFlight, failed, time.Since(signalled).Round(time.Millisecond))
 }
+
+// TestSecondSignalEndsDrain: the first SIGTERM drains; a second one, an
+// operator out of patience, ends the process at once.
+func TestSecondSignalEndsDrain(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "20s")
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.t","name":"T","permissions":["alexa::profile:given_name:read"]}`},
+		{"POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.T","region":"NA","profile":{"givenName":"Terry"}}`},
+		{"PUT", "/admin/v1/customers/amzn1.ask.account.T/consents/amzn1.ask.skill.t", `{"scopes":["alexa::profile:given_name:read"]}`},
+		{"POST", "/admin/v1/faults", `{"latencyMs":15000}`},
+	} {
+		if code, body, err := p.admin(c.method, c.path, c.body); err != nil || code >= 300 {
+			t.Fatalf("%s %s: %d %s %v", c.method, c.path, code, body, err)
+		}
+	}
+	_, tokBody, _ := p.admin("POST", "/admin/v1/tokens", `{"customerId":"amzn1.ask.account.T","skillId":"amzn1.ask.skill.t"}`)
+	tok := regexp.MustCompile(`"apiAccessToken":"([^"]+)"`).FindStringSubmatch(tokBody)[1]
+	go func() { // in flight for 15 s, holding the drain
+		req, _ := http.NewRequest("GET", p.publicURL+"/v2/accounts/~current/settings/Profile.givenName", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		t.Fatalf("exited at the first signal, with a request in flight: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err == nil {
+			t.Error("exited cleanly, want the signal's exit")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("still draining 5 s after the second signal")
+	}
+}
