@@ -79,8 +79,11 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		return err
 	}
 	// A token names ids only: one issued before its customer was created
-	// belongs to a customer deleted since, whose id was given again.
-	if claims.IssuedAt.Before(access.Customer.CreatedAt.Truncate(time.Second)) {
+	// belongs to a customer deleted since, whose id was given again. Not
+	// to the second: a token minted on one node just after the customer
+	// was created on another, whose clock is a little ahead, would stay
+	// refused for good.
+	if claims.IssuedAt.Before(access.Customer.CreatedAt.Add(-issuedSkew)) {
 		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer this token was issued for no longer exists (the id was reused)")
 	}
 	if err := Decide(access, region, field); err != nil {
@@ -92,6 +95,11 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	}
 	return s.writeValue(w, field, &access.Customer.Profile)
 }
+
+// issuedSkew is how far a token's issue time may precede its customer's
+// creation: more than nodes' clocks differ, less than it takes to delete a
+// customer and create it again by hand.
+const issuedSkew = 5 * time.Second
 
 // emptyBody reports whether a body of unknown length (chunked) ends at
 // once: only an actual body is refused.
