@@ -267,6 +267,13 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdown)
 	defer cancel()
 	logger.Info("shutting down", "timeout", o.shutdown)
+	if o.shutdown == 0 { // do not wait: cut what is in flight, as asked
+		var errs []error
+		for _, srv := range servers {
+			errs = append(errs, srv.Close())
+		}
+		return errors.Join(errs...)
+	}
 	// Both at once: Shutdown closes its listeners first, and one after the
 	// other the admin listener would take new calls while the public one
 	// drains, only to cut them off at the deadline.
