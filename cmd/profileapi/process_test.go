@@ -225,22 +225,29 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	}
 }
 
-// TestSIGTERMDrainsInFlightRequests: requests in flight when SIGTERM
-// arrives all finish, new ones are refused, and the process exits in time.
-func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
-	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "10s")
+// slowCalls makes Terry's given name readable by a skill, every public
+// call take latencyMs (an injected fault), and returns a token for them.
+func (p *process) slowCalls(t *testing.T, latencyMs int) string {
+	t.Helper()
 	for _, c := range []struct{ method, path, body string }{
 		{"POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.t","name":"T","permissions":["alexa::profile:given_name:read"]}`},
 		{"POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.T","region":"NA","profile":{"givenName":"Terry"}}`},
 		{"PUT", "/admin/v1/customers/amzn1.ask.account.T/consents/amzn1.ask.skill.t", `{"scopes":["alexa::profile:given_name:read"]}`},
-		{"POST", "/admin/v1/faults", `{"latencyMs":1500}`},
+		{"POST", "/admin/v1/faults", fmt.Sprintf(`{"latencyMs":%d}`, latencyMs)},
 	} {
 		if code, body, err := p.admin(c.method, c.path, c.body); err != nil || code >= 300 {
 			t.Fatalf("%s %s: %d %s %v", c.method, c.path, code, body, err)
 		}
 	}
 	_, tokBody, _ := p.admin("POST", "/admin/v1/tokens", `{"customerId":"amzn1.ask.account.T","skillId":"amzn1.ask.skill.t"}`)
-	tok := regexp.MustCompile(`"apiAccessToken":"([^"]+)"`).FindStringSubmatch(tokBody)[1]
+	return regexp.MustCompile(`"apiAccessToken":"([^"]+)"`).FindStringSubmatch(tokBody)[1]
+}
+
+// TestSIGTERMDrainsInFlightRequests: requests in flight when SIGTERM
+// arrives all finish, new ones are refused, and the process exits in time.
+func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "10s")
+	tok := p.slowCalls(t, 1500)
 
 	const inFlight = 32
 	results := make(chan string, inFlight)
@@ -294,18 +301,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 // operator out of patience, ends the process at once.
 func TestSecondSignalEndsDrain(t *testing.T) {
 	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "20s")
-	for _, c := range []struct{ method, path, body string }{
-		{"POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.t","name":"T","permissions":["alexa::profile:given_name:read"]}`},
-		{"POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.T","region":"NA","profile":{"givenName":"Terry"}}`},
-		{"PUT", "/admin/v1/customers/amzn1.ask.account.T/consents/amzn1.ask.skill.t", `{"scopes":["alexa::profile:given_name:read"]}`},
-		{"POST", "/admin/v1/faults", `{"latencyMs":15000}`},
-	} {
-		if code, body, err := p.admin(c.method, c.path, c.body); err != nil || code >= 300 {
-			t.Fatalf("%s %s: %d %s %v", c.method, c.path, code, body, err)
-		}
-	}
-	_, tokBody, _ := p.admin("POST", "/admin/v1/tokens", `{"customerId":"amzn1.ask.account.T","skillId":"amzn1.ask.skill.t"}`)
-	tok := regexp.MustCompile(`"apiAccessToken":"([^"]+)"`).FindStringSubmatch(tokBody)[1]
+	tok := p.slowCalls(t, 15000)
 	go func() { // in flight for 15 s, holding the drain
 		req, _ := http.NewRequest("GET", p.publicURL+"/v2/accounts/~current/settings/Profile.givenName", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
