@@ -19,6 +19,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/internal/connerr"
 	"github.com/profileapi/profileapi/internal/conntimeout"
 	"github.com/profileapi/profileapi/internal/gcpace"
 	"github.com/profileapi/profileapi/journal"
@@ -243,7 +244,10 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	// keeps net/http's own: its bulk imports stream large bodies and extend
 	// their deadlines.
 	if tlsCfg == nil {
-		publicLn = conntimeout.Apply(servers[0], publicLn)
+		// A request net/http cannot parse gets JSON, as every other error
+		// does. Over TLS what these connections carry is encrypted.
+		publicLn = conntimeout.Apply(servers[0], connerr.Listener(publicLn))
+		adminLn = connerr.Listener(adminLn)
 	}
 	errc := make(chan error, 2)
 	for i, ln := range []net.Listener{publicLn, adminLn} {

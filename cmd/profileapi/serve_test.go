@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,5 +127,36 @@ func TestServeBadFlagExitStatus(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("printed: %s", stdout.String())
+	}
+}
+
+// TestServeUnparseableRequestIsJSON: a request net/http cannot parse, which
+// no handler sees, still gets the contract's error body on both listeners.
+func TestServeUnparseableRequestIsJSON(t *testing.T) {
+	in := start(t, t.TempDir())
+	for _, base := range []string{in.publicURL, in.adminURL} {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		// A header line with no colon, after an Authorization header.
+		if _, err := io.WriteString(c, "GET /v2/accounts/~current/settings/Profile.name HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nno colon\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Code, Message string }
+		err = json.NewDecoder(resp.Body).Decode(&e)
+		c.Close()
+		if err != nil || resp.StatusCode != http.StatusBadRequest || e.Code != "INVALID_REQUEST" || e.Message == "" {
+			t.Errorf("%s: %d %+v (%v), want 400 INVALID_REQUEST with a message", base, resp.StatusCode, e, err)
+		}
 	}
 }

@@ -1,0 +1,144 @@
+// Package connerr gives the answers net/http writes itself, to a request it
+// cannot parse, the JSON error body every other answer has.
+//
+// net/http answers a malformed request line or header (400), headers over
+// MaxHeaderBytes (431), an unknown Transfer-Encoding (501) and an unknown
+// HTTP version (505) before any handler runs, in plain text, written
+// straight to the connection. A client that decodes every error as
+// {"code","message"}, as the API's contract promises, gets nothing it can
+// read. Listener's connections recognise those writes and send the same
+// status with a JSON body instead.
+//
+// It only works on plain HTTP: over TLS net/http writes to the *tls.Conn
+// it wraps around the accepted connection, and what reaches this one is
+// encrypted.
+package connerr
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/profileapi/profileapi/internal/web"
+)
+
+// Listener returns ln with connections whose net/http error answers are
+// JSON.
+func Listener(ln net.Listener) net.Listener { return listener{ln} }
+
+type listener struct{ net.Listener }
+
+func (l listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &conn{c}, nil
+}
+
+type conn struct{ net.Conn }
+
+// What net/http looks for on a connection besides net.Conn.
+var (
+	_ interface{ CloseWrite() error } = (*conn)(nil)
+	_ io.ReaderFrom                   = (*conn)(nil)
+)
+
+// plainHeaders follow the status line of every answer net/http writes
+// itself, and of no answer a handler of this service writes: those are
+// JSON, and net/http begins a handler's headers with Date.
+const plainHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+// Write passes p on, unless it is one of net/http's plain-text answers,
+// which each come in one Write: then it writes the JSON answer instead.
+func (c *conn) Write(p []byte) (int, error) {
+	status, reason, ok := plainAnswer(p)
+	if !ok {
+		return c.Conn.Write(p)
+	}
+	if _, err := c.Conn.Write(answer(status, reason)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// plainAnswer reports whether p is an answer net/http wrote itself, and
+// its status and reason: "HTTP/1.1 400 Bad Request: invalid header
+// value" + plainHeaders + a text body.
+func plainAnswer(p []byte) (status int, reason string, ok bool) {
+	const proto = "HTTP/1.1 "
+	if len(p) < len(proto)+3 || (p[len(proto)] != '4' && p[len(proto)] != '5') || !bytes.HasPrefix(p, []byte(proto)) {
+		return 0, "", false
+	}
+	line, rest, found := bytes.Cut(p, []byte("\r\n"))
+	if !found || !bytes.HasPrefix(rest, []byte(plainHeaders[2:])) {
+		return 0, "", false
+	}
+	code, text, _ := strings.Cut(string(line[len(proto):]), " ")
+	status, err := strconv.Atoi(code)
+	if err != nil || len(code) != 3 {
+		return 0, "", false
+	}
+	// "Bad Request: invalid header value": the reason is what follows
+	// the status text, if anything does.
+	_, reason, _ = strings.Cut(text, ": ")
+	return status, reason, true
+}
+
+// answer is the JSON answer in place of net/http's, closing the
+// connection as net/http's did.
+func answer(status int, reason string) []byte {
+	body := errorBody(status, reason)
+	b := make([]byte, 0, 160+len(body))
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = append(b, "\r\n\r\n"...)
+	return append(b, body...)
+}
+
+// errorBody says what net/http found wrong, in the API's error body.
+// net/http's reasons are fixed phrases: none repeats what the client sent.
+func errorBody(status int, reason string) []byte {
+	var e web.ErrorBody
+	switch status {
+	case http.StatusRequestHeaderFieldsTooLarge:
+		e = web.ErrorBody{Code: "REQUEST_HEADER_FIELDS_TOO_LARGE", Message: "the request line and headers are too large"}
+	case http.StatusNotImplemented:
+		e = web.ErrorBody{Code: "NOT_IMPLEMENTED", Message: "the request's Transfer-Encoding is not supported: only chunked is"}
+	case http.StatusHTTPVersionNotSupported:
+		e = web.ErrorBody{Code: "HTTP_VERSION_NOT_SUPPORTED", Message: "the request's HTTP version is not supported: use HTTP/1.1"}
+	default:
+		e = web.ErrorBody{Code: "INVALID_REQUEST", Message: "the request line or a header could not be parsed"}
+		if reason != "" {
+			e.Message = "the request could not be parsed: " + reason
+		}
+	}
+	b, _ := json.Marshal(e)
+	return append(b, '\n')
+}
+
+// CloseWrite lets net/http half-close the connection after an answer, so
+// the client reads it before the close (see net/http's closeWriteAndWait).
+func (c *conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// ReadFrom keeps sendfile and splice for net/http's response.ReadFrom.
+func (c *conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
