@@ -17,8 +17,6 @@ package connerr
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -28,26 +26,23 @@ import (
 )
 
 // Listener returns ln with connections whose net/http error answers are
-// JSON.
+// JSON. It rewrites those of TCP connections; others it passes as they are.
 func Listener(ln net.Listener) net.Listener { return listener{ln} }
 
 type listener struct{ net.Listener }
 
 func (l listener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	if tc, ok := c.(*net.TCPConn); ok && err == nil {
+		return &conn{tc}, nil
 	}
-	return &conn{c}, nil
+	return c, err
 }
 
-type conn struct{ net.Conn }
-
-// What net/http looks for on a connection besides net.Conn.
-var (
-	_ interface{ CloseWrite() error } = (*conn)(nil)
-	_ io.ReaderFrom                   = (*conn)(nil)
-)
+// conn keeps the TCP connection's CloseWrite, which net/http half-closes
+// with before it closes (so the client reads the last answer), and its
+// ReadFrom (sendfile).
+type conn struct{ *net.TCPConn }
 
 // plainHeaders follow the status line of every answer net/http writes
 // itself, and of no answer a handler of this service writes: those are
@@ -59,9 +54,9 @@ const plainHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection:
 func (c *conn) Write(p []byte) (int, error) {
 	status, reason, ok := plainAnswer(p)
 	if !ok {
-		return c.Conn.Write(p)
+		return c.TCPConn.Write(p)
 	}
-	if _, err := c.Conn.Write(answer(status, reason)); err != nil {
+	if _, err := c.TCPConn.Write(answer(status, reason)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -124,21 +119,4 @@ func errorBody(status int, reason string) []byte {
 	}
 	b, _ := json.Marshal(e)
 	return append(b, '\n')
-}
-
-// CloseWrite lets net/http half-close the connection after an answer, so
-// the client reads it before the close (see net/http's closeWriteAndWait).
-func (c *conn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return errors.ErrUnsupported
-}
-
-// ReadFrom keeps sendfile and splice for net/http's response.ReadFrom.
-func (c *conn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
 }
