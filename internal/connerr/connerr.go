@@ -2,9 +2,9 @@
 // cannot parse, the JSON error body every other answer has.
 //
 // net/http answers a malformed request line or header (400), headers over
-// MaxHeaderBytes (431), an unknown Transfer-Encoding (501) and an unknown
-// HTTP version (505) before any handler runs, in plain text, written
-// straight to the connection. A client that decodes every error as
+// MaxHeaderBytes (431), an unknown Transfer-Encoding (501), an unknown
+// HTTP version (505) and an Expect header other than 100-continue (417)
+// before any handler runs, in plain text or with no body. A client that decodes every error as
 // {"code","message"}, as the API's contract promises, gets nothing it can
 // read. Listener's connections recognise those writes and send the same
 // status with a JSON body instead.
@@ -45,9 +45,11 @@ func (l listener) Accept() (net.Conn, error) {
 type conn struct{ *net.TCPConn }
 
 // plainHeaders follow the status line of every answer net/http writes
-// itself, and of no answer a handler of this service writes: those are
-// JSON, and net/http begins a handler's headers with Date.
+// itself. No handler of this service answers in plain text, and net/http
+// would put a Date header among these in a handler's answer.
 const plainHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+const expectationFailed = "HTTP/1.1 417 Expectation Failed"
 
 // Write passes p on, unless it is one of net/http's plain-text answers,
 // which each come in one Write: then it writes the JSON answer instead.
@@ -71,7 +73,9 @@ func plainAnswer(p []byte) (status int, reason string, ok bool) {
 		return 0, "", false
 	}
 	line, rest, found := bytes.Cut(p, []byte("\r\n"))
-	if !found || !bytes.HasPrefix(rest, []byte(plainHeaders[2:])) {
+	// net/http refuses an Expect header other than 100-continue with an
+	// empty 417 of its own, which no handler of this service answers.
+	if !found || !bytes.HasPrefix(rest, []byte(plainHeaders[2:])) && !bytes.Equal(line, []byte(expectationFailed)) {
 		return 0, "", false
 	}
 	code, text, _ := strings.Cut(string(line[len(proto):]), " ")
@@ -109,6 +113,8 @@ func errorBody(status int, reason string) []byte {
 		e = web.ErrorBody{Code: "REQUEST_HEADER_FIELDS_TOO_LARGE", Message: "the request line and headers are too large"}
 	case http.StatusNotImplemented:
 		e = web.ErrorBody{Code: "NOT_IMPLEMENTED", Message: "the request's Transfer-Encoding is not supported: only chunked is"}
+	case http.StatusExpectationFailed:
+		e = web.ErrorBody{Code: "EXPECTATION_FAILED", Message: "the Expect header is not supported: only 100-continue is"}
 	case http.StatusHTTPVersionNotSupported:
 		e = web.ErrorBody{Code: "HTTP_VERSION_NOT_SUPPORTED", Message: "the request's HTTP version is not supported: use HTTP/1.1"}
 	default:

@@ -102,6 +102,8 @@ func TestNetHTTPErrorsAreJSON(t *testing.T) {
 		{"too large", "GET /json HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8<<10) + "\r\n\r\n", 431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "too large"},
 		{"transfer encoding", "POST /json HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "NOT_IMPLEMENTED", "Transfer-Encoding"},
 		{"version", "GET /json HTTP/3.0\r\nHost: x\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED", "HTTP version"},
+		{"expect", "GET /json HTTP/1.1\r\nHost: x\r\nExpect: something\r\n\r\n", 417, "EXPECTATION_FAILED", "100-continue"},
+		{"escape", "GET /json%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "INVALID_REQUEST", "request line"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := exchange(t, addr, tc.raw, 1)[0]
@@ -150,6 +152,8 @@ func TestPlainAnswer(t *testing.T) {
 		{"HTTP/1.1 431 Request Header Fields Too Large" + plainHeaders + "431 Request Header Fields Too Large", 431, "", true},
 		{"HTTP/1.1 400 Bad Request\r\nDate: Fri, 27 Nov 2026 07:00:00 GMT" + plainHeaders, 0, "", false},
 		{"HTTP/1.1 200 OK" + plainHeaders, 0, "", false},
+		{"HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nDate: Fri, 27 Nov 2026 07:00:00 GMT\r\nContent-Length: 0\r\n\r\n", 417, "", true},
+		{"HTTP/1.1 418 I'm a teapot\r\nConnection: close\r\n\r\n", 0, "", false},
 		{"HTTP/1.1 4", 0, "", false},
 		{"HTTP/1.1 4x0 Bad" + plainHeaders, 0, "", false},
 		{"", 0, "", false},
