@@ -4,10 +4,10 @@
 // net/http answers a malformed request line or header (400), headers over
 // MaxHeaderBytes (431), an unknown Transfer-Encoding (501), an unknown
 // HTTP version (505) and an Expect header other than 100-continue (417)
-// before any handler runs, in plain text or with no body. A client that decodes every error as
-// {"code","message"}, as the API's contract promises, gets nothing it can
-// read. Listener's connections recognise those writes and send the same
-// status with a JSON body instead.
+// before any handler runs, in plain text or with no body. A client that
+// decodes every error as {"code","message"}, as the API's contract
+// promises, gets nothing it can read. Listener's connections recognise
+// those writes and send the same status with a JSON body instead.
 //
 // It only works on plain HTTP: over TLS net/http writes to the *tls.Conn
 // it wraps around the accepted connection, and what reaches this one is
