@@ -44,6 +44,8 @@ func TestJournalOfPublicCalls(t *testing.T) {
 		{settings + "Profile.address", tokenA1, 404, "INVALID_KEY", "", "", "", "Profile.address"},
 		{"/v1/somewhere/else", tokenA1, 404, "INVALID_KEY", "", "", "", "else"},
 		{settings + strings.Repeat("x", 100), "", 404, "INVALID_KEY", "", "", "", strings.Repeat("x", 64)},
+		{settings + "ada@example.com", tokenA1, 404, "INVALID_KEY", "", "", "", ""},
+		{"/v1/7799827710", tokenA1, 404, "INVALID_KEY", "", "", "", ""},
 	}
 	var requestIDs []string
 	for _, c := range calls {
@@ -84,7 +86,7 @@ func TestJournalOfPublicCalls(t *testing.T) {
 	if got := listJournal(t, adm, "?customerId="+customer1+"&skillId="+skillA); len(got) != 1 || got[0].Operation != "Profile.name" {
 		t.Fatalf("customerId and skillId filter: %+v", got)
 	}
-	if got := listJournal(t, adm, "?limit=2"); len(got) != 2 || got[0].RequestID != requestIDs[5] || got[1].RequestID != requestIDs[4] {
+	if got := listJournal(t, adm, "?limit=2"); len(got) != 2 || got[0].RequestID != requestIDs[len(calls)-1] || got[1].RequestID != requestIDs[len(calls)-2] {
 		t.Fatalf("limit=2: %+v", got)
 	}
 	if got := listJournal(t, adm, "?limit=100000"); len(got) != len(calls) {

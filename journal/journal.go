@@ -35,7 +35,8 @@ type Entry struct {
 	Region     string `json:"region"`
 	SkillID    string `json:"skillId"`
 	CustomerID string `json:"customerId"`
-	// Operation is the setting asked for, such as "Profile.email".
+	// Operation is the setting asked for, such as "Profile.email"; empty
+	// when the path names none in letters and dots.
 	Operation string `json:"operation"`
 	Status    int    `json:"status"`
 	// Code is the error code of an error answer.
@@ -150,7 +151,7 @@ func (j *Journal) Done(r *http.Request, c api.Call, info *web.Info, d time.Durat
 		now = j.Now
 	}
 	e := Entry{
-		Time:       now().Add(-d),
+		Time:       now().Add(-d).UTC(), // as every other time of the admin API
 		RequestID:  info.RequestID,
 		Region:     string(c.Region),
 		SkillID:    c.SkillID,
@@ -168,7 +169,10 @@ func (j *Journal) Done(r *http.Request, c api.Call, info *web.Info, d time.Durat
 }
 
 // operation is the {field} of the path or, where the path matched no
-// route, its last segment, cut to maxOperationLen bytes.
+// route, its last segment, cut to maxOperationLen bytes: "Profile.adress"
+// shows a skill's typo. A segment of anything but letters and dots is
+// left out, as no setting's name has more: a client could have put an
+// email address or a phone number there.
 func operation(r *http.Request) string {
 	op := r.PathValue("field")
 	if op == "" {
@@ -177,6 +181,11 @@ func operation(r *http.Request) string {
 	}
 	if len(op) > maxOperationLen {
 		op = op[:maxOperationLen]
+	}
+	for _, c := range []byte(op) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.') {
+			return ""
+		}
 	}
 	return op
 }

@@ -130,3 +130,17 @@ func BenchmarkList(b *testing.B) {
 		j.List(journal.Filter{SkillID: skillA, Limit: 100})
 	}
 }
+
+// An entry's time is UTC, as every other time of the admin API, whatever
+// the server's time zone.
+func TestDoneRecordsUTC(t *testing.T) {
+	j := journal.New(1)
+	arrived := time.Date(2026, 11, 27, 2, 39, 31, 0, time.FixedZone("EST", -5*3600))
+	j.Now = func() time.Time { return arrived.Add(time.Millisecond) }
+	r := httptest.NewRequest("GET", "/v2/accounts/~current/settings/Profile.name", nil)
+	j.Done(r, api.Call{Field: profileapi.FieldName}, &web.Info{Status: 200}, time.Millisecond)
+	got := j.List(journal.Filter{})
+	if len(got) != 1 || !got[0].Time.Equal(arrived) || got[0].Time.Location() != time.UTC {
+		t.Fatalf("entries %+v, want one at %v in UTC", got, arrived.UTC())
+	}
+}
