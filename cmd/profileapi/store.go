@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -58,17 +59,30 @@ func newLimiter(ctx context.Context, redisURL string, logger *slog.Logger) (rate
 	return limiter, nil
 }
 
-// redactURL hides the password of a database URL, for logs.
+// redactURL hides the passwords of a database or Redis URL, for logs and
+// errors: the one before the @, and the ones pgx takes as URL parameters
+// (password, sslpassword) or in a key=value connection string.
 func redactURL(s string) string {
 	if !strings.Contains(s, "://") {
-		return s
+		return dsnPassword.ReplaceAllString(s, "${1}xxxxx")
 	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unparseable URL)"
 	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q[k] = []string{"xxxxx"}
+			u.RawQuery = q.Encode()
+		}
+	}
 	return u.Redacted()
 }
+
+// dsnPassword is a password in a key=value connection string, quoted or
+// not.
+var dsnPassword = regexp.MustCompile(`(?i)(\b\w*password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
 
 // redisLogger sends go-redis's own lines (a failed dial during an outage)
 // to the structured log instead of stderr.
