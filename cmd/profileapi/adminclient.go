@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -21,20 +23,13 @@ type adminClient struct {
 }
 
 func (g *globals) client() (*adminClient, error) {
-	var key string
-	if g.adminKey != "" {
-		// Trimmed and checked as serve does, so the key sent is the one it holds.
-		k, err := givenAdminKey(g.adminKey)
-		if err != nil {
-			return nil, err
-		}
-		key = k
-	} else {
-		k, _, err := loadAdminKey(g)
-		if err != nil {
-			return nil, fmt.Errorf("no admin key: pass --admin-key or set PROFILEAPI_ADMIN_KEY (%w)", err)
-		}
-		key = k
+	// A given key is trimmed and checked as serve does, so the key sent is
+	// the one it holds.
+	key, _, err := readAdminKey(g)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: pass --admin-key or set PROFILEAPI_ADMIN_KEY, or give the --data-dir of the server, where it keeps its key", err)
+	} else if err != nil {
+		return nil, err
 	}
 	hc, err := g.httpClient()
 	if err != nil {

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -111,5 +114,30 @@ func TestUnknownSubcommand(t *testing.T) {
 	}
 	if _, err := cliWith(nil, "consents"); err != nil {
 		t.Errorf("consents alone: %v, want its help", err)
+	}
+}
+
+// TestGivenKeyDemoAndCLI: with the key given to serve, the CLI does not
+// make a key of its own in the data directory, which `admin-key` would
+// then print though the server refuses it; it says how to pass the key,
+// and the demo's revoke line works once KEY is replaced.
+func TestGivenKeyDemoAndCLI(t *testing.T) {
+	const key = "given-admin-key-0123456789"
+	dir := t.TempDir()
+	in := start(t, dir, "--admin-key", key, "--demo")
+	_, err := cliWith(nil, "--admin-url", in.adminURL, "--data-dir", dir, "skills", "list")
+	if err == nil || !strings.Contains(err.Error(), "pass --admin-key or set PROFILEAPI_ADMIN_KEY") {
+		t.Fatalf("CLI without the key: %v, want it to say how to pass it", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "admin.key")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the CLI left an admin.key: %v", err)
+	}
+
+	revoke := regexp.MustCompile("`profileapi ([^`]*consents revoke[^`]*)`(.*)").FindStringSubmatch(in.stdout.String())
+	if revoke == nil || !strings.Contains(revoke[1], "--admin-key KEY") || !strings.Contains(revoke[2], "KEY: the --admin-key given to serve") {
+		t.Fatalf("revoke line %q, want one naming KEY", revoke)
+	}
+	if _, err := cliWith(nil, strings.Fields(strings.Replace(revoke[1], "KEY", key, 1))...); err != nil {
+		t.Fatalf("the revoke line with the key: %v", err)
 	}
 }

@@ -18,21 +18,9 @@ const minAdminKeyLen = 16
 // loadAdminKey returns the admin key: the one given, or the one kept in the
 // data directory, made on first start. There is no way to run without one.
 func loadAdminKey(g *globals) (key, file string, err error) {
-	if g.adminKey != "" {
-		key, err := givenAdminKey(g.adminKey)
-		return key, "", err
-	}
-	file = filepath.Join(g.dataDir, "admin.key")
-	b, err := os.ReadFile(file)
-	if err == nil {
-		key = strings.TrimSpace(string(b))
-		if len(key) < minAdminKeyLen {
-			return "", "", fmt.Errorf("admin key file %s holds a key shorter than %d characters", file, minAdminKeyLen)
-		}
-		return key, file, nil
-	}
+	key, file, err = readAdminKey(g)
 	if !errors.Is(err, fs.ErrNotExist) {
-		return "", "", fmt.Errorf("read admin key: %w", err)
+		return key, file, err
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -55,6 +43,28 @@ func loadAdminKey(g *globals) (key, file string, err error) {
 	}
 	if err := f.Close(); err != nil {
 		return "", "", fmt.Errorf("write admin key: %w", err)
+	}
+	return key, file, nil
+}
+
+// readAdminKey returns the admin key given, or the one kept in the data
+// directory; an error wrapping fs.ErrNotExist if there is neither. The
+// clients read it only: a key they made would not be the server's.
+func readAdminKey(g *globals) (key, file string, err error) {
+	if g.adminKey != "" {
+		key, err := givenAdminKey(g.adminKey)
+		return key, "", err
+	}
+	file = filepath.Join(g.dataDir, "admin.key")
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", file, fmt.Errorf("no admin key in %s: %w", g.dataDir, err)
+	} else if err != nil {
+		return "", "", fmt.Errorf("read admin key: %w", err)
+	}
+	key = strings.TrimSpace(string(b))
+	if len(key) < minAdminKeyLen {
+		return "", "", fmt.Errorf("admin key file %s holds a key shorter than %d characters", file, minAdminKeyLen)
 	}
 	return key, file, nil
 }

@@ -86,9 +86,13 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 	if wire == api.WireDocumented {
 		fmt.Fprintln(w, `Each answers as the reference documents it, e.g. {"email":"jsmith@example.com"}.`)
 	}
+	note := ""
+	if strings.Contains(cliFlags, "--admin-key KEY") {
+		note = " (KEY: the --admin-key given to serve)"
+	}
 	if cliFlags != "" {
 		cliFlags += " "
 	}
-	fmt.Fprintf(w, "Revoke the consent with `profileapi %sconsents revoke %s %s` and try again: 403.\n", cliFlags, demoCustomerID, demoSkillID)
+	fmt.Fprintf(w, "Revoke the consent with `profileapi %sconsents revoke %s %s`%s and try again: 403.\n", cliFlags, demoCustomerID, demoSkillID, note)
 	return nil
 }

@@ -232,6 +232,12 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		if adminURL != "http://127.0.0.1:8081" {
 			cli = append(cli, "--admin-url "+adminURL)
 		}
+		if keyFile == "" && strings.TrimSpace(g.getenv("PROFILEAPI_ADMIN_KEY")) != adminKey {
+			// Given as a flag: the CLI finds it neither in the data
+			// directory nor in the environment, and the line does not
+			// show a secret.
+			cli = append(cli, "--admin-key KEY")
+		}
 		if err := runDemo(ctx, stdout, store, keys, endpoints, wire, caFile, strings.Join(cli, " ")); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
