@@ -120,26 +120,34 @@ func readChunk(lines *lineReader, n int) ([][]byte, []int, error) {
 	return chunk, numbers, nil
 }
 
-// mintChunk mints the tokens of a chunk of lines on every core.
+// mintChunk mints the tokens of a chunk of lines on every core. Once a
+// line fails, no further line is started: only the first error is
+// answered, and against a database that stopped answering each line would
+// wait out a call timeout. The results are those of the lines started, in
+// order: every line up to the first that failed, and maybe a few after.
 func (s *server) mintChunk(ctx context.Context, chunk [][]byte, skills map[string]bool) []mintResult {
 	results := make([]mintResult, len(chunk))
 	var next atomic.Int64
+	var failed atomic.Bool
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(chunk)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
+		wg.Go(func() {
+			// Checked before taking a line, never after: a line taken is
+			// minted, so no line before the first failure goes missing.
+			for !failed.Load() {
 				i := int(next.Add(1)) - 1
 				if i >= len(chunk) {
 					return
 				}
 				results[i] = s.mintLine(ctx, chunk[i], skills)
+				if results[i].err != nil {
+					failed.Store(true)
+				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	return results
+	return results[:min(int(next.Load()), len(chunk))]
 }
 
 func (s *server) mintLine(ctx context.Context, line []byte, skills map[string]bool) mintResult {

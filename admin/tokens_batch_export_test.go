@@ -1,0 +1,4 @@
+package admin
+
+// ChunkLines lets tests fill whole chunks of a token batch.
+const ChunkLines = chunkLines
