@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -12,11 +13,20 @@ import (
 var _ Limiter = (*Redis)(nil)
 
 // Redis is a Limiter that keeps each key's TAT in Redis, so that every node
-// using the same Redis counts against one limit. The check runs as one Lua
-// script, atomic on the server, and reads the server's clock (TIME), so the
-// nodes' clocks need not agree. A key expires when its TAT passes: an
+// using the same Redis counts a key's calls together. The check runs as one
+// Lua script, atomic on the server, and reads the server's clock (TIME), so
+// the nodes' clocks need not agree. A key expires when its TAT passes: an
 // absent key and a passed TAT mean the same, so Redis holds only the keys
 // of recent calls.
+//
+// The Redis key holds the limit as well as the key (see redisKey): nodes
+// with the same limit share one count, while a node with another limit,
+// such as an override set through its admin API, counts alone. One GCRA
+// state read under two limits would let the stricter refuse the other
+// node's calls and the looser wipe out what the stricter has counted. A
+// node whose limit changes starts a new count under the new limit, so
+// loosening takes effect at once; tightening to a new limit lets through
+// at most one more burst of it.
 //
 // Allow fails, rather than guesses, when Redis does not answer; Policy then
 // refuses the call with 503. Give the client short timeouts (see
@@ -67,10 +77,12 @@ func ParseRedisURL(url string) (*redis.Options, error) {
 	return opt, nil
 }
 
-// gcraScript is Memory.Allow in Lua (a TAT further ahead than the
-// tolerance, left by a stricter limit, is brought back and kept), in integer microseconds: the server's
+// gcraScript is Memory.Allow in Lua, in integer microseconds: the server's
 // clock in microseconds since 1970 fits a Lua number (a double) exactly,
-// and so does every sum below. It returns {1, 0} if the call is allowed,
+// and so does every sum below. Every caller of a key passes the same
+// interval and tolerance, as the limit is in the key; a TAT further ahead
+// than the tolerance is still brought back and kept, in case the server's
+// clock stepped back. It returns {1, 0} if the call is allowed,
 // else {0, microseconds until it would be}.
 //
 // KEYS[1] the key; ARGV[1] the emission interval; ARGV[2] the tolerance.
@@ -109,7 +121,7 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (bool, time.Dura
 	// fewer than Burst calls at once.
 	interval := math.Max(1, math.Round(math.Min(1e6/l.Rate, maxSpanMicros)))
 	tolerance := math.Min(interval*float64(max(l.Burst, 1)), maxSpanMicros)
-	res, err := gcraScript.Run(ctx, r.client, []string{r.prefix + key}, int64(interval), int64(tolerance)).Int64Slice()
+	res, err := gcraScript.Run(ctx, r.client, []string{r.redisKey(key, l)}, int64(interval), int64(tolerance)).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("ratelimit: redis: %w", err)
 	}
@@ -120,6 +132,22 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (bool, time.Dura
 		return false, time.Duration(res[1]) * time.Microsecond, nil
 	}
 	return true, 0, nil
+}
+
+// redisKey is where key's count under l is kept: the prefix, the key, and
+// the limit as "|rate|burst", such as
+// "profileapi:ratelimit:amzn1.ask.skill.x|0.1|1". The rate is written in
+// full ('g', shortest exact) and the burst as counted (0 counts as 1), so
+// two nodes share a count exactly when they count alike.
+func (r *Redis) redisKey(key string, l Limit) string {
+	var buf [128]byte // most keys fit: built on the stack, one allocation
+	b := append(buf[:0], r.prefix...)
+	b = append(b, key...)
+	b = append(b, '|')
+	b = strconv.AppendFloat(b, l.Rate, 'g', -1, 64)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(max(l.Burst, 1)), 10)
+	return string(b)
 }
 
 // Ping reports whether Redis answers.

@@ -92,8 +92,11 @@ func TestRedisGCRA(t *testing.T) {
 	}
 }
 
-// TestRedisLimitChanged: as TestMemoryLimitChanged, loosening a limit
-// leaves the key owing at most the new limit's burst.
+// TestRedisLimitChanged: a key counted under one limit and then another
+// (an override set at run time) counts apart under each, as the limit is
+// in the Redis key. Loosening a limit of a call in 1000 s to one in 2 s
+// takes effect at once, and going back to the strict limit finds what was
+// spent under it.
 func TestRedisLimitChanged(t *testing.T) {
 	client, prefix := testRedis(t)
 	r := NewRedis(client, prefix)
@@ -105,8 +108,9 @@ func TestRedisLimitChanged(t *testing.T) {
 	}{
 		{strict, true, 0},
 		{strict, false, 1000 * time.Second},
+		{loose, true, 0},
 		{loose, false, 2 * time.Second},
-		{loose, false, 2 * time.Second},
+		{strict, false, 1000 * time.Second},
 	}
 	for i, s := range steps {
 		ok, retry, err := r.Allow(t.Context(), "k", s.limit)
@@ -120,7 +124,7 @@ func TestRedisLimitChanged(t *testing.T) {
 }
 
 // TestRedisKeyExpires checks that a key lives only until its TAT passes,
-// under the prefix.
+// under the prefix, the key and the limit.
 func TestRedisKeyExpires(t *testing.T) {
 	client, prefix := testRedis(t)
 	r := NewRedis(client, prefix)
@@ -130,12 +134,42 @@ func TestRedisKeyExpires(t *testing.T) {
 			t.Fatalf("Allow: %v, %v", ok, err)
 		}
 	}
-	ttl, err := client.PTTL(t.Context(), prefix+"amzn1.ask.skill.x amzn1.ask.account.Y").Result()
+	keys, err := client.Keys(t.Context(), prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := prefix + "amzn1.ask.skill.x amzn1.ask.account.Y|10|5"
+	if len(keys) != 1 || keys[0] != want {
+		t.Fatalf("keys under the prefix: %q, want [%q]", keys, want)
+	}
+	ttl, err := client.PTTL(t.Context(), want).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ttl <= 0 || ttl > 300*time.Millisecond {
 		t.Fatalf("the key's TTL after 3 calls is %v, want up to 300ms, the TAT", ttl)
+	}
+}
+
+// TestRedisKey pins the Redis key of a count: a limit written in full, and
+// a burst of 0 counted, and keyed, as 1.
+func TestRedisKey(t *testing.T) {
+	r := NewRedis(nil, "p:")
+	tests := []struct {
+		key   string
+		limit Limit
+		want  string
+	}{
+		{"amzn1.ask.skill.x", Limit{Rate: 0.1, Burst: 1}, "p:amzn1.ask.skill.x|0.1|1"},
+		{"amzn1.ask.skill.x", Limit{Rate: 10, Burst: 10}, "p:amzn1.ask.skill.x|10|10"},
+		{"amzn1.ask.skill.x", Limit{Rate: 1, Burst: 0}, "p:amzn1.ask.skill.x|1|1"},
+		{"amzn1.ask.skill.x amzn1.ask.account.Y", Limit{Rate: MaxRate, Burst: MaxBurst}, "p:amzn1.ask.skill.x amzn1.ask.account.Y|1e+06|1000000"},
+		{"amzn1.ask.skill.x", Limit{Rate: 1.0000001, Burst: 1}, "p:amzn1.ask.skill.x|1.0000001|1"},
+	}
+	for _, tt := range tests {
+		if got := r.redisKey(tt.key, tt.limit); got != tt.want {
+			t.Errorf("redisKey(%q, %+v) = %q, want %q", tt.key, tt.limit, got, tt.want)
+		}
 	}
 }
 
@@ -319,5 +353,48 @@ func BenchmarkRedisAllow(b *testing.B) {
 		if _, _, err := r.Allow(b.Context(), "amzn1.ask.skill.bench", l); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRedisLimitsCountApart has two nodes count one skill under different
+// limits, as when one node's admin API set an override: each counts alone,
+// so the stricter limit neither refuses the other node's calls nor is
+// loosened by them. A third node with the same limit as the second shares
+// its count, as every node does when none has an override.
+func TestRedisLimitsCountApart(t *testing.T) {
+	url := os.Getenv(envRedis)
+	_, prefix := testRedis(t)
+	override, dflt := NewRedis(dial(t, url), prefix), NewRedis(dial(t, url), prefix)
+	peer := NewRedis(dial(t, url), prefix) // another node on the default
+	strict := Limit{Rate: 0.01, Burst: 1}  // one call per 100 s
+	loose := Limit{Rate: 0.5, Burst: 5}    // nothing refills during the test
+	const skill = "amzn1.ask.skill.override"
+	allow := func(what string, r *Redis, l Limit) (bool, time.Duration) {
+		t.Helper()
+		ok, retry, err := r.Allow(t.Context(), skill, l)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return ok, retry
+	}
+
+	if ok, _ := allow("the override's first call", override, strict); !ok {
+		t.Fatal("the override's first call was refused")
+	}
+	for i := range 3 {
+		if ok, retry := allow("a default call", dflt, loose); !ok {
+			t.Errorf("default call %d, after one call under another node's override: refused for %v", i, retry)
+		}
+	}
+	for i := range 2 {
+		if ok, retry := allow("a default call on another node", peer, loose); !ok {
+			t.Errorf("call %d on a third node with the default limit: refused for %v", i, retry)
+		}
+	}
+	if ok, retry := allow("a sixth default call", peer, loose); ok || retry <= 0 || retry > 2*time.Second {
+		t.Errorf("the sixth call under the default's shared burst of 5: %v, %v; want refused for up to 2s", ok, retry)
+	}
+	if ok, retry := allow("the override's second call", override, strict); ok || retry < 99*time.Second || retry > 100*time.Second {
+		t.Fatalf("the override's second call, after the default's calls: %v, retry %v; want refused for about 100s", ok, retry)
 	}
 }
