@@ -2,9 +2,7 @@ package admin
 
 import (
 	"context"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -23,17 +21,16 @@ const maxTTLSeconds = int64(token.MaxTTL / time.Second)
 
 // ttlSeconds is a token's lifetime as asked for: a whole number of
 // seconds. Decoded into an int64, 1.5 would be "not a number"; 600.0 and
-// 6e2 are whole numbers, as JSON Schema's integer says.
+// 6e2 are whole numbers, as JSON Schema's integer says. It parses as
+// web.Int does, with a message of its own that gives the range.
 type ttlSeconds int64
 
 func (t *ttlSeconds) UnmarshalJSON(b []byte) error {
-	f, err := strconv.ParseFloat(string(b), 64) // fails on any other JSON value
-	if err != nil || f != math.Trunc(f) {
+	n, ok := web.ParseWhole(string(b)) // fails on any other JSON value
+	if !ok {
 		return profileapi.Errorf(profileapi.EINVALID, "ttlSeconds must be a whole number of seconds from 1 to %d", maxTTLSeconds)
 	}
-	// Out of range stays out of range, for tokenTTL to say so, without
-	// overflowing.
-	*t = ttlSeconds(max(min(f, float64(maxTTLSeconds+1)), 0))
+	*t = ttlSeconds(n)
 	return nil
 }
 

@@ -24,7 +24,7 @@ func TestTokenTTLIsWholeSeconds(t *testing.T) {
 		{`"600"`, 400, whole},
 		{"true", 400, whole},
 		{"0", 400, "ttlSeconds must be between 1 and 86400"},
-		{"1e300", 400, "ttlSeconds must be between 1 and 86400"},
+		{"1e300", 400, "ttlSeconds must be a whole number of seconds from 1 to 86400"},
 		{"600.0", 201, ""},
 		{"6e2", 201, ""},
 		{"null", 201, ""},

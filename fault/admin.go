@@ -19,17 +19,19 @@ func (i *Injector) Routes(mux *web.Mux, auth func(http.Handler) http.Handler) {
 }
 
 // faultRequest is what a caller may choose of a fault; id, createdAt and
-// remaining are the server's, so sending them is an unknown field.
+// remaining are the server's, so sending them is an unknown field. Its
+// integers are web.Int, so that 503.0 is 503, as the document's "integer"
+// says.
 type faultRequest struct {
-	SkillID           string  `json:"skillId"`
-	CustomerID        string  `json:"customerId"`
-	Operation         string  `json:"operation"`
-	Status            int     `json:"status"`
-	RetryAfterSeconds int     `json:"retryAfterSeconds"`
-	LatencyMS         int     `json:"latencyMs"`
-	Count             int     `json:"count"`
-	Fraction          float64 `json:"fraction"`
-	Seed              *int64  `json:"seed"`
+	SkillID           string   `json:"skillId"`
+	CustomerID        string   `json:"customerId"`
+	Operation         string   `json:"operation"`
+	Status            web.Int  `json:"status"`
+	RetryAfterSeconds web.Int  `json:"retryAfterSeconds"`
+	LatencyMS         web.Int  `json:"latencyMs"`
+	Count             web.Int  `json:"count"`
+	Fraction          float64  `json:"fraction"`
+	Seed              *web.Int `json:"seed"`
 }
 
 func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
@@ -41,12 +43,12 @@ func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
 		SkillID:           req.SkillID,
 		CustomerID:        req.CustomerID,
 		Field:             req.Operation,
-		Status:            req.Status,
-		RetryAfterSeconds: req.RetryAfterSeconds,
-		LatencyMS:         req.LatencyMS,
-		Count:             req.Count,
+		Status:            req.Status.Int(),
+		RetryAfterSeconds: req.RetryAfterSeconds.Int(),
+		LatencyMS:         req.LatencyMS.Int(),
+		Count:             req.Count.Int(),
 		Fraction:          req.Fraction,
-		Seed:              req.Seed,
+		Seed:              (*int64)(req.Seed),
 	})
 	if err != nil {
 		return err

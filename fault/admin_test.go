@@ -2,6 +2,7 @@ package fault_test
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,82 @@ func TestAdminFaultErrors(t *testing.T) {
 	}
 	if n := len(inj.List()); n != 0 {
 		t.Fatalf("%d faults added by refused requests", n)
+	}
+}
+
+// TestAdminFaultWholeNumbers: every integer of a fault takes a whole number
+// however JSON writes it (503.0, 1e0), as the document's "integer" says, and
+// refuses a fraction, a string, a boolean or a value beyond int64 naming
+// the field.
+func TestAdminFaultWholeNumbers(t *testing.T) {
+	inj := &fault.Injector{}
+	_, adm := newServers(t, inj)
+	url := adm + "/admin/v1/faults"
+	for _, tt := range []struct {
+		body string
+		want func(f fault.Fault) bool
+	}{
+		{`{"status":503.0,"count":1}`, func(f fault.Fault) bool { return f.Status == 503 && f.Count == 1 }},
+		{`{"status":5.03e2,"count":1e0}`, func(f fault.Fault) bool { return f.Status == 503 && f.Count == 1 && f.Remaining == 1 }},
+		{`{"status":429,"retryAfterSeconds":9.0}`, func(f fault.Fault) bool { return f.RetryAfterSeconds == 9 }},
+		{`{"status":429,"retryAfterSeconds":8.64E4}`, func(f fault.Fault) bool { return f.RetryAfterSeconds == 86400 }},
+		{`{"latencyMs":1e3}`, func(f fault.Fault) bool { return f.Status == 0 && f.LatencyMS == 1000 }},
+		{`{"latencyMs":250.000}`, func(f fault.Fault) bool { return f.LatencyMS == 250 }},
+		{`{"status":500,"fraction":0.5,"seed":7.0}`, func(f fault.Fault) bool { return f.Seed != nil && *f.Seed == 7 }},
+		{`{"status":500,"fraction":0.5,"seed":-7e0}`, func(f fault.Fault) bool { return f.Seed != nil && *f.Seed == -7 }},
+		// Exact, though a float64 would round it.
+		{`{"status":500,"fraction":0.5,"seed":1234567890123456789}`, func(f fault.Fault) bool { return f.Seed != nil && *f.Seed == 1234567890123456789 }},
+		{`{"status":500,"fraction":0.5,"seed":9223372036854775807}`, func(f fault.Fault) bool { return f.Seed != nil && *f.Seed == math.MaxInt64 }},
+		{`{"status":500,"seed":null,"count":null}`, func(f fault.Fault) bool { return f.Seed == nil && f.Count == 0 }},
+	} {
+		r := servertest.Do(t, "POST", url, adminKey, tt.body)
+		var f fault.Fault
+		if err := json.Unmarshal([]byte(r.Body), &f); r.Status != 201 || err != nil || !tt.want(f) {
+			t.Errorf("POST %s: %d %s", tt.body, r.Status, r.Body)
+		}
+	}
+	added := len(inj.List())
+
+	const whole = "must be a whole number, not a JSON "
+	for body, message := range map[string]string{
+		`{"status":503.5}`:                           "status " + whole + "number 503.5",
+		`{"status":"503"}`:                           "status " + whole + "string",
+		`{"status":true}`:                            "status " + whole + "bool",
+		`{"status":1e19}`:                            "status must be a whole number, not a JSON number 1e19",
+		`{"status":503.0e-1}`:                        "status " + whole + "number 503.0e-1",
+		`{"status":418.0}`:                           "status must be 429, 500 or 503, or 0 for latency only; not 418",
+		`{"status":503,"count":1.5}`:                 "count " + whole + "number 1.5",
+		`{"status":503,"count":"1"}`:                 "count " + whole + "string",
+		`{"status":503,"count":-1e0}`:                "count must not be negative",
+		`{"status":503,"count":1e300}`:               "count must be a whole number, not a JSON number 1e300",
+		`{"latencyMs":1e3.5}`:                        "not valid JSON",
+		`{"latencyMs":0.5e3}`:                        "", // 500: allowed, checked below
+		`{"latencyMs":2.5e4}`:                        "", // 25000: allowed, checked below
+		`{"latencyMs":2.50001e4}`:                    "latencyMs " + whole + "number 2.50001e4",
+		`{"latencyMs":2.6e4}`:                        "latencyMs must be from 0 to 25000",
+		`{"latencyMs":false}`:                        "latencyMs " + whole + "bool",
+		`{"latencyMs":-1e30}`:                        "latencyMs must be a whole number, not a JSON number -1e30",
+		`{"status":503,"retryAfterSeconds":1.25}`:    "retryAfterSeconds " + whole + "number 1.25",
+		`{"status":503,"retryAfterSeconds":[1]}`:     "retryAfterSeconds " + whole + "array",
+		`{"status":503,"retryAfterSeconds":86401.0}`: "retryAfterSeconds must be from 0 to 86400",
+		`{"status":500,"seed":7.5}`:                  "seed " + whole + "number 7.5",
+		`{"status":500,"seed":"7"}`:                  "seed " + whole + "string",
+		`{"status":500,"seed":{}}`:                   "seed " + whole + "object",
+		`{"status":500,"seed":9223372036854775808}`:  "seed must be a whole number, not a JSON number 9223372036854775808",
+	} {
+		r := servertest.Do(t, "POST", url, adminKey, body)
+		if message == "" {
+			if r.Status != 201 {
+				t.Errorf("POST %s: %d %s, want 201", body, r.Status, r.Body)
+			}
+			added++
+			continue
+		}
+		if r.Status != 400 || r.Error.Code != "INVALID_REQUEST" || !strings.Contains(r.Error.Message, message) {
+			t.Errorf("POST %s: %d %s, want 400 INVALID_REQUEST with %q", body, r.Status, r.Body, message)
+		}
+	}
+	if n := len(inj.List()); n != added {
+		t.Fatalf("%d faults, want %d: a refused request added one", n, added)
 	}
 }

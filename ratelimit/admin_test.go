@@ -119,3 +119,57 @@ func TestAdminRateLimitErrors(t *testing.T) {
 		t.Fatalf("a refused PUT changed the limit to %+v", l)
 	}
 }
+
+// TestAdminRateLimitWholeBurst: burst takes a whole number however JSON
+// writes it (3.0, 3e0), as the document's "integer" says, and refuses a
+// fraction, a string, a boolean or a value beyond int64 naming the field.
+func TestAdminRateLimitWholeBurst(t *testing.T) {
+	clk := newClock()
+	p := &ratelimit.Policy{Limiter: ratelimit.NewMemory(clk.Now)}
+	public, adm := newServers(t, p)
+	url := adm + "/admin/v1/skills/" + skillA + "/rate-limit"
+	for _, body := range []string{
+		`{"ratePerSecond":0.001,"burst":3.0}`,
+		`{"ratePerSecond":0.001,"burst":3e0}`,
+		`{"ratePerSecond":0.001,"burst":0.3E1}`,
+		`{"ratePerSecond":0.001,"burst":300e-2}`,
+	} {
+		r := servertest.Do(t, "PUT", url, adminKey, body)
+		if want := `{"skillId":"amzn1.ask.skill.a","ratePerSecond":0.001,"burst":3,"source":"override"}`; r.Status != 200 || strings.TrimSpace(r.Body) != want {
+			t.Errorf("PUT %s: %d %s, want 200 %s", body, r.Status, r.Body, want)
+		}
+	}
+	// The burst counts as 3.
+	for i := range 3 {
+		if r := getName(t, public, skillA, customer1); r.Status != 200 {
+			t.Fatalf("call %d within a burst of 3.0: %d %s", i, r.Status, r.Body)
+		}
+	}
+	if r := getName(t, public, skillA, customer1); r.Status != 429 || !strings.Contains(r.Error.Message, "a burst of 3.") {
+		t.Fatalf("the fourth call: %d %s, want 429", r.Status, r.Body)
+	}
+	if r := servertest.Do(t, "PUT", url, adminKey, `{"ratePerSecond":5,"burst":1e6}`); r.Status != 200 || !strings.Contains(r.Body, `"burst":1000000`) {
+		t.Errorf("PUT burst 1e6: %d %s", r.Status, r.Body)
+	}
+
+	const whole = "burst must be a whole number, not a JSON "
+	for body, message := range map[string]string{
+		`{"ratePerSecond":5,"burst":1.5}`:        whole + "number 1.5",
+		`{"ratePerSecond":5,"burst":"3"}`:        whole + "string",
+		`{"ratePerSecond":5,"burst":true}`:       whole + "bool",
+		`{"ratePerSecond":5,"burst":[3]}`:        whole + "array",
+		`{"ratePerSecond":5,"burst":2.5e-1}`:     whole + "number 2.5e-1",
+		`{"ratePerSecond":5,"burst":1.000001e6}`: "burst must be from 1 to 1000000 when ratePerSecond is above 0",
+		`{"ratePerSecond":5,"burst":0.0}`:        "burst must be from 1 to 1000000 when ratePerSecond is above 0",
+		`{"ratePerSecond":5,"burst":1e19}`:       "burst must be a whole number, not a JSON number 1e19",
+		`{"ratePerSecond":5,"burst":-1e300}`:     "burst must be a whole number, not a JSON number -1e300",
+	} {
+		r := servertest.Do(t, "PUT", url, adminKey, body)
+		if r.Status != 400 || r.Error.Code != "INVALID_REQUEST" || r.Error.Message != message {
+			t.Errorf("PUT %s: %d %s, want 400 INVALID_REQUEST %q", body, r.Status, r.Body, message)
+		}
+	}
+	if l, _ := p.SkillLimit(skillA); l != (ratelimit.Limit{Rate: 5, Burst: 1_000_000}) {
+		t.Fatalf("a refused PUT changed the limit to %+v", l)
+	}
+}

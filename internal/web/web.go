@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	mathrand "math/rand/v2"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -301,6 +303,74 @@ func jsonTypeName(kind string) string {
 		return "boolean"
 	}
 	return kind
+}
+
+// Int is a whole number in a JSON body, for every integer field of a
+// request. JSON Schema's "integer" is any number without a fraction, so
+// 503.0 and 5.03e2 decode as 503, where encoding/json refuses all but 503
+// for a Go int. Anything else is a *json.UnmarshalTypeError, which Decode
+// answers with EINVALID naming the field. null leaves it unchanged, as for
+// an int.
+type Int int64
+
+var intType = reflect.TypeFor[Int]()
+
+// UnmarshalJSON decodes a whole JSON number with ParseWhole.
+func (n *Int) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	v, ok := ParseWhole(string(b))
+	if !ok {
+		return &json.UnmarshalTypeError{Value: jsonValueName(b), Type: intType}
+	}
+	*n = Int(v)
+	return nil
+}
+
+// Int returns n as an int, saturated where int is 32 bits, so that a value
+// out of range stays out of range for the field's own check.
+func (n Int) Int() int {
+	return int(max(min(int64(n), math.MaxInt), math.MinInt))
+}
+
+// jsonValueName names a JSON value as encoding/json's UnmarshalTypeError
+// does: "string", "number 1.5".
+func jsonValueName(b []byte) string {
+	if len(b) == 0 {
+		return "number"
+	}
+	switch b[0] {
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "number " + string(b)
+}
+
+// ParseWhole reads s, a JSON number encoding/json has checked, if it is a
+// whole number an int64 holds: 503, 503.0 or 5.03e2. Written with a point
+// or an exponent it goes through a float64, exact only to 2^53: past that
+// it is refused rather than silently changed (no field of this API needs
+// such a number written so). ok is false for a fraction, a number past
+// those bounds and any other JSON value.
+func ParseWhole(s string) (n int64, ok bool) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	if digits, _, _ := strings.Cut(strings.ToLower(s), "e"); f == 0 && strings.Trim(digits, "-0.") != "" {
+		return 0, false // 1e-400: below the smallest float64, not 0
+	}
+	return int64(f), true
 }
 
 // HandlerFunc is an HTTP handler that returns its error instead of

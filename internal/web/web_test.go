@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -232,3 +233,102 @@ func TestDateHeader(t *testing.T) {
 		t.Errorf("the next second: Date %q", c[0])
 	}
 }
+
+func TestParseWhole(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"503", 503, true},
+		{"503.0", 503, true},
+		{"5.03e2", 503, true},
+		{"5.03E+2", 503, true},
+		{"5030e-1", 503, true},
+		{"-7.0", -7, true},
+		{"-0", 0, true},
+		{"0e999", 0, true},
+		{"9223372036854775807", math.MaxInt64, true},
+		{"-9223372036854775808", math.MinInt64, true},
+		{"9223372036854775808", 0, false},
+		{"-9223372036854775809", 0, false},
+		{"1e19", 0, false},
+		{"1e400", 0, false},
+		{"9007199254740992.0", 1 << 53, true},
+		{"9007199254740994.0", 0, false}, // past 2^53, not exact as a float64
+		{"1.5", 0, false},
+		{"-1.5", 0, false},
+		{"5e-1", 0, false},
+		{"1e-400", 0, false},
+		{`"5"`, 0, false},
+		{"true", 0, false},
+		{"{}", 0, false},
+	} {
+		got, ok := ParseWhole(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ParseWhole(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestDecodeInt: an Int field takes any whole JSON number, and its refusals
+// name the field in JSON's terms.
+func TestDecodeInt(t *testing.T) {
+	type body struct {
+		Count Int  `json:"count"`
+		Seed  *Int `json:"seed"`
+	}
+	for in, want := range map[string]body{
+		`{"count":2}`:                   {Count: 2},
+		`{"count":2.0}`:                 {Count: 2},
+		`{"count":2e0}`:                 {Count: 2},
+		`{"count":-2E+0}`:               {Count: -2},
+		`{"count":null}`:                {},
+		`{"seed":7.0}`:                  {Seed: ptr(Int(7))},
+		`{"seed":-9223372036854775808}`: {Seed: ptr(Int(math.MinInt64))},
+		`{"seed":null}`:                 {},
+		`{"count":1e3,"seed":1234567890123456789}`: {Count: 1000, Seed: ptr(Int(1234567890123456789))},
+	} {
+		got, err := Decode[body](httptest.NewRecorder(), httptest.NewRequest("POST", "/", strings.NewReader(in)), 1024)
+		if err != nil || got.Count != want.Count || (got.Seed == nil) != (want.Seed == nil) || got.Seed != nil && *got.Seed != *want.Seed {
+			t.Errorf("%s: %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		`{"count":2.5}`:  "count must be a whole number, not a JSON number 2.5",
+		`{"count":"2"}`:  "count must be a whole number, not a JSON string",
+		`{"count":true}`: "count must be a whole number, not a JSON bool",
+		`{"count":{}}`:   "count must be a whole number, not a JSON object",
+		`{"count":[1]}`:  "count must be a whole number, not a JSON array",
+		`{"seed":0.5}`:   "seed must be a whole number, not a JSON number 0.5",
+	} {
+		_, err := Decode[body](httptest.NewRecorder(), httptest.NewRequest("POST", "/", strings.NewReader(in)), 1024)
+		if kindOf(err) != profileapi.EINVALID || messageOf(err) != want {
+			t.Errorf("%s: %v, want EINVALID %q", in, err, want)
+		}
+	}
+	// Unmarshal, for a line of NDJSON, says the same.
+	if _, err := Unmarshal[body]([]byte(`{"count":2.5}`)); messageOf(err) != "count must be a whole number, not a JSON number 2.5" {
+		t.Errorf("Unmarshal: %v", err)
+	}
+}
+
+// messageOf is the public message of err, as the client reads it.
+func messageOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	_, body := StatusOf(err)
+	return body.Message
+}
+
+func TestIntInt(t *testing.T) {
+	for _, n := range []Int{0, 503, -1, math.MaxInt32 + 1, math.MinInt32 - 1, math.MaxInt64, math.MinInt64} {
+		got := n.Int()
+		if int64(got) != int64(n) && (got != math.MaxInt || n < math.MaxInt) && (got != math.MinInt || n > math.MinInt) {
+			t.Errorf("Int(%d).Int() = %d, want it or the nearest int", n, got)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
