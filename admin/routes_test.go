@@ -1,6 +1,9 @@
 package admin_test
 
 import (
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +57,39 @@ func TestNotFoundSaysWhat(t *testing.T) {
 		if rec.Status != 404 || rec.Error.Code != "NOT_FOUND" || rec.Error.Message != c.message {
 			t.Errorf("%s %s %s: %d %s %q, want 404 NOT_FOUND %q", c.method, c.path, c.body, rec.Status, rec.Error.Code, rec.Error.Message, c.message)
 		}
+	}
+}
+
+// TestBodilessRequests: a body on a GET or DELETE, or a second
+// Authorization header, is a 400, as the OpenAPI document says, and the
+// DELETE deletes nothing.
+func TestBodilessRequests(t *testing.T) {
+	adm := newAdmin(t)
+	seed(t, adm, "/admin/v1/skills", `{"id":"amzn1.ask.skill.here","name":"Here","permissions":["alexa::profile:email:read"]}`)
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/admin/v1/skills"},
+		{"DELETE", "/admin/v1/skills/amzn1.ask.skill.here"},
+		{"GET", "/admin/v1/customers/amzn1.ask.account.X"},
+		{"DELETE", "/admin/v1/customers/amzn1.ask.account.X/consents/amzn1.ask.skill.here"},
+	} {
+		if r := send(t, adm, c.method, c.path, `{"filter":"x"}`); r.Status != 400 || !strings.Contains(r.Body, `"code":"INVALID_REQUEST"`) || !strings.Contains(r.Body, "must not have a body") {
+			t.Errorf("%s %s with a body: %d %s", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	if r := send(t, adm, "GET", "/admin/v1/skills/amzn1.ask.skill.here", ""); r.Status != 200 {
+		t.Fatalf("the skill after a DELETE with a body: %d %s", r.Status, r.Body)
+	}
+
+	req, _ := http.NewRequest("GET", adm+"/admin/v1/skills", nil)
+	req.Header.Add("Authorization", "Bearer "+testKey)
+	req.Header.Add("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "more than one Authorization header") {
+		t.Errorf("two Authorization headers: %d %s", resp.StatusCode, b)
 	}
 }

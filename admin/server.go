@@ -103,15 +103,25 @@ func NewServer(cfg Config) http.Handler {
 	return web.Middleware(cfg.Logger, "admin", mux, nil)
 }
 
-// requireKey lets through only requests bearing the admin key. Hashing
-// both sides first makes the comparison constant-time in the length too.
+// requireKey lets through only requests bearing the admin key, once, and
+// no body on a GET or DELETE, which no route reads: a filter sent there
+// would be ignored without a word. Hashing both sides first makes the
+// comparison constant-time in the length too.
 func (s *server) requireKey(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.Header["Authorization"]) > 1 {
+			web.WriteError(w, r, profileapi.Errorf(profileapi.EINVALID, "the request has more than one Authorization header"))
+			return
+		}
 		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		given := sha256.Sum256([]byte(strings.TrimSpace(key)))
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(given[:], s.keyHash[:]) != 1 {
 			web.WriteError(w, r, &profileapi.Error{Kind: profileapi.EUNAUTHORIZED, Code: "UNAUTHORIZED",
 				Message: "the admin API needs Authorization: Bearer {admin key}; see `profileapi admin-key`"})
+			return
+		}
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodDelete) && web.HasBody(r) {
+			web.WriteError(w, r, profileapi.Errorf(profileapi.EINVALID, "a %s request must not have a body", r.Method))
 			return
 		}
 		next.ServeHTTP(w, r)

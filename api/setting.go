@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -46,7 +45,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		w.Header().Set("Allow", "GET, HEAD")
 		return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET"}
 	}
-	if r.ContentLength > 0 || r.ContentLength < 0 && !emptyBody(r.Body) {
+	if web.HasBody(r) {
 		return profileapi.Errorf(profileapi.EINVALID, "the request must not have a body")
 	}
 	region, ok := s.Endpoints.RegionOf(regions, r.Host)
@@ -100,14 +99,6 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 // creation: more than nodes' clocks differ, less than it takes to delete a
 // customer and create it again by hand.
 const issuedSkew = 5 * time.Second
-
-// emptyBody reports whether a body of unknown length (chunked) ends at
-// once: only an actual body is refused.
-func emptyBody(body io.Reader) bool {
-	var b [1]byte
-	n, err := io.ReadAtLeast(body, b[:], 1)
-	return n == 0 && err == io.EOF
-}
 
 // bearer returns the token of the request's Authorization header.
 func bearer(r *http.Request) (string, error) {

@@ -373,6 +373,18 @@ func ParseWhole(s string) (n int64, ok bool) {
 	return int64(f), true
 }
 
+// HasBody reports whether r carries a body: a Content-Length above 0, or a
+// chunked body with at least a byte, which it reads. An empty chunked body,
+// as some clients send on a GET, is none.
+func HasBody(r *http.Request) bool {
+	if r.ContentLength >= 0 {
+		return r.ContentLength > 0
+	}
+	var b [1]byte
+	n, err := io.ReadAtLeast(r.Body, b[:], 1)
+	return n > 0 || err != io.EOF
+}
+
 // HandlerFunc is an HTTP handler that returns its error instead of
 // writing it, so one place decides how every error is answered.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
