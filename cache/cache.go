@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,8 +56,8 @@ type Options struct {
 	// A customer takes about a hundred bytes.
 	MaxBytes int64
 	// MaxAge, if positive, is how long a cached customer is used before it
-	// is read again from the store. Zero: until a write through the cache
-	// changes it.
+	// is read again from the store, to the millisecond (never late). Zero:
+	// until a write through the cache changes it.
 	MaxAge time.Duration
 	// Now is the clock of MaxAge; time.Now if nil.
 	Now func() time.Time
@@ -191,14 +190,25 @@ func (s *Store) key(id string) key {
 
 func (s *Store) shardOf(k key) *shard { return &s.shards[k.hi%shardCount] }
 
-// stamp is the cache's clock in seconds, for MaxAge.
-func (s *Store) stamp() uint32 {
-	return uint32(min(s.now().Sub(s.start)/time.Second, math.MaxUint32))
+// elapsed is the cache's clock for MaxAge: the time since New.
+func (s *Store) elapsed() time.Duration { return s.now().Sub(s.start) }
+
+// stamp is the cache's clock in milliseconds, as records hold it.
+func (s *Store) stamp() int64 { return int64(s.elapsed() / time.Millisecond) }
+
+// fresh reports whether a record of this stamp may still be used. The
+// stamp is rounded down and the clock is not: an entry is read again up to
+// a millisecond early, never late.
+func (s *Store) fresh(stamp int64) bool {
+	return s.maxAge <= 0 || s.elapsed()-time.Duration(stamp)*time.Millisecond < s.maxAge
 }
 
-// fresh reports whether a record of this stamp may still be used.
-func (s *Store) fresh(stamp uint32) bool {
-	return s.maxAge <= 0 || time.Duration(s.stamp()-stamp)*time.Second < s.maxAge
+// oldestKept is the oldest stamp a shard moving its epoch forward keeps:
+// one MaxAge ago, but no more than half the records' range, so that an
+// epoch lasts 24.8 days at least; with a longer MaxAge, an entry may then
+// be read again after 24.8 days.
+func (s *Store) oldestKept(now int64) int64 {
+	return now - min(s.maxAge.Milliseconds(), stampRange/2)
 }
 
 // Stats are the cache's counters.
@@ -280,7 +290,7 @@ func (s *Store) cached(sh *shard, k key, customerID, skillID string) *profileapi
 		return nil
 	}
 	_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
-	if !s.fresh(stamp) {
+	if !s.fresh(sh.epoch + int64(stamp)) {
 		return nil
 	}
 	granted, known := grantOf(body, sk.number)
@@ -323,12 +333,12 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 	e := entry{customer: a.Customer, stamp: readAt}
 	if off := sh.find(k); off >= 0 {
 		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
-		if s.fresh(stamp) {
+		if read := sh.epoch + int64(stamp); s.fresh(read) {
 			decode(body, &e, customerID, true, &s.dict) // keep the grants it knows
 			e.customer = a.Customer
 			// The grants kept are as old as their record: a new stamp
 			// would keep serving one another node has revoked past MaxAge.
-			e.stamp = min(stamp, readAt)
+			e.stamp = min(read, readAt)
 		}
 	}
 	e.grants = setGrant(e.grants, sk.number, a.Granted)
@@ -389,7 +399,14 @@ func setGrant(grants []grant, skill uint32, scopes profileapi.ScopeSet) []grant 
 // what it holds was read. If the shard is full, it starts over empty, and
 // the cache is no longer complete. The caller holds sh.mu.
 func (s *Store) put(sh *shard, k key, e *entry) {
-	rec, ok := encode(nil, k, e, sh.stamped, &s.dict)
+	if sh.stamped {
+		now := s.stamp()
+		if !sh.holds(e.stamp, s.oldestKept(now), s.fresh) {
+			sh.remove(k) // read too long ago to be of use
+			return
+		}
+	}
+	rec, ok := encode(nil, k, e, sh.epoch, sh.stamped, &s.dict)
 	if !ok {
 		sh.remove(k)
 		s.evicted()
@@ -419,13 +436,13 @@ func (s *Store) update(id string, fn func(e *entry, ok bool) (keep bool)) {
 	ok := false
 	if off := sh.find(k); off >= 0 {
 		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
-		if s.fresh(stamp) {
+		if read := sh.epoch + int64(stamp); s.fresh(read) {
 			decode(body, &e, id, true, &s.dict)
 			ok = true
 			// What fn keeps of the record was read then, not now: a write
 			// through this node does not make another node's revocation
 			// of a grant kept here any less old.
-			e.stamp = stamp
+			e.stamp = read
 		}
 	}
 	if fn(&e, ok) {

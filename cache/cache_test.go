@@ -306,6 +306,41 @@ func TestMaxAge(t *testing.T) {
 	same(t, c, db, cust, skill)
 }
 
+// MaxAge holds to the millisecond, not the second: with 100 ms or 1.5 s,
+// another node's revocation shows once the entry is that old, not at the
+// next whole second.
+func TestMaxAgeSubSecond(t *testing.T) {
+	for _, maxAge := range []time.Duration{100 * time.Millisecond, 1500 * time.Millisecond} {
+		t.Run(maxAge.String(), func(t *testing.T) {
+			db := openSQLite(t)
+			w := newWorld(t, db, 1)
+			start := time.Now()
+			now := start
+			c := cache.New(db, cache.Options{MaxAge: maxAge, Now: func() time.Time { return now }})
+			ctx := t.Context()
+			cust, skill := w.customers[0], w.skills[0]
+			same(t, c, db, cust, skill)
+			if err := db.DeleteConsent(ctx, cust, skill); err != nil { // behind the cache's back
+				t.Fatal(err)
+			}
+			for _, at := range []time.Duration{maxAge / 2, maxAge - time.Millisecond} {
+				now = start.Add(at)
+				if a, err := c.Access(ctx, cust, skill); err != nil || a.Granted == 0 {
+					t.Fatalf("at %s: %+v %v, want the grant cached", at, a, err)
+				}
+			}
+			if st := c.Stats(); st.Misses != 1 {
+				t.Fatalf("%d misses before MaxAge, want the first read only", st.Misses)
+			}
+			now = start.Add(maxAge)
+			same(t, c, db, cust, skill)
+			if st := c.Stats(); st.Misses != 2 {
+				t.Fatalf("%d misses at MaxAge, want the entry read again", st.Misses)
+			}
+		})
+	}
+}
+
 // A write through this node, or another skill's read, keeps the grants
 // the record holds; they were read when the record was, so they must be
 // read again MaxAge after that, or a grant another node revoked is served
@@ -385,6 +420,26 @@ func BenchmarkAccess(b *testing.B) {
 		i += 7
 	}
 	b.ReportMetric(float64(c.Stats().Bytes)/float64(len(w.customers)), "bytes/customer")
+}
+
+// BenchmarkAccessMaxAge is BenchmarkAccess with a MaxAge, as with
+// PostgreSQL: every hit also reads the clock.
+func BenchmarkAccessMaxAge(b *testing.B) {
+	db := openSQLite(b)
+	w := newWorld(b, db, 100_000)
+	c := cache.New(db, cache.Options{MaxAge: time.Hour})
+	if err := c.Warm(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := c.Access(ctx, w.customers[i%len(w.customers)], w.skills[i%3]); err != nil {
+			b.Fatal(err)
+		}
+		i += 7
+	}
 }
 
 func BenchmarkAccessParallel(b *testing.B) {

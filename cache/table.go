@@ -51,8 +51,10 @@ type shard struct {
 	// from the store before a write is not stored after it.
 	gen uint64
 	// stamped says the records hold when they were read: the cache has a
-	// MaxAge.
+	// MaxAge, in milliseconds since epoch (a uint32: 49.7 days), which
+	// holds moves forward when a stamp is past that, and put no further.
 	stamped bool
+	epoch   int64
 
 	hits, misses atomic.Uint64
 	// Every call writes its shard's lock and counters: the padding keeps
@@ -61,8 +63,8 @@ type shard struct {
 	_ [64]byte
 }
 
-// A record is the key's lo, when it was read if the cache has a MaxAge,
-// then the customer:
+// A record is the key's lo, when it was read if the cache has a MaxAge
+// (in milliseconds since its shard's epoch), then the customer:
 //
 //	lo uint48 | stamp uint32 (with MaxAge) | len uvarint | body
 //
@@ -128,7 +130,7 @@ type entry struct {
 	customer profileapi.Customer
 	complete bool
 	grants   []grant
-	stamp    uint32
+	stamp    int64 // when it was read, by the cache's clock
 }
 
 // grant is what a customer grants one skill, by the skill's number.
@@ -141,9 +143,10 @@ var regionCodes = map[profileapi.Region]byte{profileapi.RegionNA: 1, profileapi.
 
 var codeRegions = [4]profileapi.Region{"", profileapi.RegionNA, profileapi.RegionEU, profileapi.RegionFE}
 
-// encode appends e's record. A region the cache has no code for cannot be
-// kept: ok is false.
-func encode(dst []byte, k key, e *entry, stamped bool, dict *dict) ([]byte, bool) {
+// encode appends e's record, stamped if asked relative to epoch, which
+// the caller has made hold e's stamp. A region the cache has no code for
+// cannot be kept: ok is false.
+func encode(dst []byte, k key, e *entry, epoch int64, stamped bool, dict *dict) ([]byte, bool) {
 	region, ok := regionCodes[e.customer.Region]
 	if !ok {
 		return dst, false
@@ -212,14 +215,14 @@ func encode(dst []byte, k key, e *entry, stamped bool, dict *dict) ([]byte, bool
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(k.lo))
 	dst = binary.LittleEndian.AppendUint16(dst, uint16(k.lo>>32))
 	if stamped {
-		dst = binary.LittleEndian.AppendUint32(dst, e.stamp)
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(e.stamp-epoch))
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(body)))
 	return append(dst, body...), true
 }
 
-// recordAt returns the record at off: its key's lo, its stamp (0 if not
-// stamped), its body, and its whole length.
+// recordAt returns the record at off: its key's lo, its stamp relative to
+// the shard's epoch (0 if not stamped), its body, and its whole length.
 func recordAt(arena []byte, off int, stamped bool) (lo uint64, stamp uint32, body []byte, size int) {
 	lo = uint64(binary.LittleEndian.Uint32(arena[off:])) | uint64(binary.LittleEndian.Uint16(arena[off+4:]))<<32
 	head := loBits / 8
@@ -429,7 +432,7 @@ func (s *shard) remove(k key) {
 // put stores rec, the record of k, replacing any other. It returns false
 // if the shard has no room within max bytes, even once compacted. The
 // caller holds mu for writing.
-func (s *shard) put(k key, rec []byte, max int, keep func(stamp uint32) bool) bool {
+func (s *shard) put(k key, rec []byte, max int, keep func(stamp int64) bool) bool {
 	s.remove(k)
 	if (s.count+s.tombs+1)*5 > len(s.slots)*4 && !s.rehash(max-len(rec)) {
 		return false
@@ -460,7 +463,7 @@ func (s *shard) put(k key, rec []byte, max int, keep func(stamp uint32) bool) bo
 // grow makes room for need more bytes: compacts the arena if half of it
 // is dead, else doubles it, within max bytes for arena and slots. keep
 // says whether a record of that stamp is still worth its room.
-func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
+func (s *shard) grow(need, max int, keep func(stamp int64) bool) bool {
 	size := len(s.arena)
 	switch {
 	case size == 0:
@@ -489,7 +492,7 @@ func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
 			continue
 		}
 		_, stamp, _, n := recordAt(s.arena, int(v>>32)-1, s.stamped)
-		if !keep(stamp) {
+		if !keep(s.epoch + int64(stamp)) {
 			s.slots[i] = tombstone
 			s.tombs++
 			continue
@@ -503,6 +506,43 @@ func (s *shard) grow(need, max int, keep func(stamp uint32) bool) bool {
 	release(s.arena)
 	s.arena, s.used, s.live, s.count = arena, used, live, count
 	return s.used+need <= len(s.arena)
+}
+
+// stampRange is how many milliseconds past its shard's epoch a record's
+// stamp can be: 49.7 days.
+const stampRange = 1 << 32
+
+// holds makes the records able to hold stamp: if it is past their range,
+// it moves the epoch forward to oldest, dropping the records read before
+// that or that keep refuses. It returns false if stamp is before the
+// epoch: it is older than any record the shard keeps. The caller holds mu
+// for writing.
+func (s *shard) holds(stamp, oldest int64, keep func(stamp int64) bool) bool {
+	if stamp-s.epoch >= stampRange && oldest > s.epoch {
+		s.rebase(oldest, keep)
+	}
+	return stamp >= s.epoch && stamp-s.epoch < stampRange
+}
+
+// rebase moves the epoch forward, restamping the records in place.
+func (s *shard) rebase(epoch int64, keep func(stamp int64) bool) {
+	for i, v := range s.slots {
+		if v == 0 || v == tombstone {
+			continue
+		}
+		off := int(v>>32) - 1
+		_, stamp, _, size := recordAt(s.arena, off, true)
+		read := s.epoch + int64(stamp)
+		if read < epoch || !keep(read) {
+			s.slots[i] = tombstone
+			s.tombs++
+			s.live -= size
+			s.count--
+			continue
+		}
+		binary.LittleEndian.PutUint32(s.arena[off+loBits/8:], uint32(read-epoch))
+	}
+	s.epoch = epoch
 }
 
 // rehash sizes the table for the records it holds, dropping tombstones:

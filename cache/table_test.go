@@ -38,14 +38,15 @@ func TestRecordRoundTrip(t *testing.T) {
 			grants:   []grant{{skill: 3, scopes: profileapi.AllScopes}, {skill: uint32(i) + 100, scopes: 1}},
 		}
 		for _, stamped := range []bool{false, true} {
-			e.stamp = uint32(i * 7)
+			epoch := int64(i) << 30
+			e.stamp = epoch + int64(i*7)
 			k := key{hi: uint64(i), lo: uint64(i) * 0x9e3779b97f4a7c15 & (1<<loBits - 1)}
-			rec, ok := encode(nil, k, e, stamped, &d)
+			rec, ok := encode(nil, k, e, epoch, stamped, &d)
 			if !ok {
 				t.Fatalf("%d: not encoded", i)
 			}
 			lo, stamp, body, size := recordAt(append([]byte("xx"), rec...), 2, stamped)
-			if lo != k.lo || size != len(rec) || stamped && stamp != e.stamp {
+			if lo != k.lo || size != len(rec) || stamped && epoch+int64(stamp) != e.stamp {
 				t.Fatalf("%d: record head lo %x stamp %d size %d, want %x %d %d", i, lo, stamp, size, k.lo, e.stamp, len(rec))
 			}
 			var got entry
@@ -74,7 +75,7 @@ func TestDictBound(t *testing.T) {
 	for i := range maxDict + 10 {
 		p := profileapi.Profile{Name: "N", Email: fmt.Sprintf("u%d@d%d.example", rng.IntN(1000), i), MobileNumber: &profileapi.PhoneNumber{CountryCode: "+1", PhoneNumber: "5"}}
 		e := &entry{customer: profileapi.Customer{ID: "c", Region: profileapi.RegionNA, Profile: p}}
-		rec, _ := encode(nil, key{}, e, false, &d)
+		rec, _ := encode(nil, key{}, e, 0, false, &d)
 		_, _, body, _ := recordAt(rec, 0, false)
 		var got entry
 		decode(body, &got, "c", false, &d)
@@ -99,8 +100,8 @@ func TestShardBound(t *testing.T) {
 		Name: "Customer Number 123456", GivenName: "Customer", Email: "customer123456@example.com",
 		MobileNumber: &profileapi.PhoneNumber{CountryCode: "+91", PhoneNumber: "7799827710"},
 	}}}
-	rec, _ := encode(nil, key{}, e, false, &d)
-	keep := func(uint32) bool { return true }
+	rec, _ := encode(nil, key{}, e, 0, false, &d)
+	keep := func(int64) bool { return true }
 	for _, max := range []int{3 << 20, 8 << 20, 9 << 20} {
 		var s shard
 		rng := rand.New(rand.NewPCG(uint64(max), 1))
@@ -137,13 +138,13 @@ func FuzzRecord(f *testing.F) {
 		}
 		k := key{hi: hi, lo: hi >> 7 & (1<<loBits - 1)}
 		for _, stamped := range []bool{false, true} {
-			e.stamp = uint32(hi)
-			rec, ok := encode(nil, k, e, stamped, &d)
+			e.stamp = int64(uint32(hi))
+			rec, ok := encode(nil, k, e, 0, stamped, &d)
 			if !ok {
 				t.Fatalf("not encoded: %+v", e.customer)
 			}
 			lo, stamp, body, size := recordAt(rec, 0, stamped)
-			if lo != k.lo || size != len(rec) || stamped && stamp != e.stamp {
+			if lo != k.lo || size != len(rec) || stamped && int64(stamp) != e.stamp {
 				t.Fatalf("record head lo %x stamp %d size %d, want %x %d %d", lo, stamp, size, k.lo, e.stamp, len(rec))
 			}
 			var got entry
@@ -157,4 +158,68 @@ func FuzzRecord(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Stamps stay right past the 49.7 days of milliseconds a record holds: a
+// record read that long ago is not taken for a recent one, and moving a
+// shard's epoch keeps the records still fresh, with their age.
+func TestStampsPastRange(t *testing.T) {
+	start := time.Now()
+	now := start
+	at := func(ms int64) { now = start.Add(time.Duration(ms) * time.Millisecond) }
+	s := New(nil, Options{MaxAge: time.Second, Now: func() time.Time { return now }})
+	sh := &s.shards[0]
+	var ks []key // of one shard
+	for i := 0; len(ks) < 3; i++ {
+		if k := s.key(fmt.Sprint("amzn1.ask.account.", i)); s.shardOf(k) == sh {
+			ks = append(ks, k)
+		}
+	}
+	put := func(k key, stamp int64) {
+		s.put(sh, k, &entry{customer: profileapi.Customer{Region: profileapi.RegionNA}, stamp: stamp})
+	}
+	fresh := func(k key) bool {
+		off := sh.find(k)
+		if off < 0 {
+			return false
+		}
+		_, stamp, _, _ := recordAt(sh.arena, off, true)
+		return s.fresh(sh.epoch + int64(stamp))
+	}
+	want := func(when string, fresh0, fresh1, fresh2 bool) {
+		t.Helper()
+		if got := [3]bool{fresh(ks[0]), fresh(ks[1]), fresh(ks[2])}; got != [3]bool{fresh0, fresh1, fresh2} {
+			t.Fatalf("%s (epoch %d): fresh %v, want %v", when, sh.epoch, got, [3]bool{fresh0, fresh1, fresh2})
+		}
+	}
+	for round := range 3 {
+		base := sh.epoch // 0, then as the last round left it
+		at(base)
+		put(ks[0], s.stamp())
+		at(base + stampRange - 300)
+		put(ks[1], s.stamp())
+		at(base + stampRange + 50) // 50 ms past ks[0]'s stamp, modulo 2^32
+		want("a range after", false, true, false)
+		epoch := sh.epoch
+		put(ks[2], s.stamp())
+		if sh.epoch == epoch {
+			t.Fatalf("round %d: the epoch stayed at %d past the range", round, epoch)
+		}
+		if sh.find(ks[0]) >= 0 {
+			t.Fatalf("round %d: a stale record outlived its epoch", round)
+		}
+		want("once the epoch moved", false, true, true)
+		at(base + stampRange + 699)
+		want("ks[1] 999 ms old", false, true, true)
+		at(base + stampRange + 700)
+		want("ks[1] 1 s old", false, false, true)
+		put(ks[0], s.stamp()-int64(stampRange)) // read before the epoch
+		if sh.find(ks[0]) >= 0 {
+			t.Fatalf("round %d: a record read before its shard's epoch was kept", round)
+		}
+		at(base + stampRange + 1049)
+		want("ks[2] 999 ms old", false, false, true)
+		at(base + stampRange + 1050)
+		want("ks[2] 1 s old", false, false, false)
+	}
 }
