@@ -507,6 +507,8 @@ func adminScript(s *session) {
 	s.admin("GET", "/admin/v1/skills/"+skillID, "", 200)
 	s.admin("GET", "/admin/v1/skills/amzn1.ask.skill.nobody", "", 404)
 	s.wantError(s.adminBad("GET", "/admin/v1/skills/not-a-skill-id", "", 400), "INVALID_REQUEST", "")
+	s.wantError(s.adminBad("GET", "/admin/v1/skills", `{"id":"amzn1.ask.skill.x"}`, 400), "INVALID_REQUEST", "must not have a body")
+	s.adminBad("HEAD", "/admin/v1/skills", `{}`, 400)
 	s.adminBad("DELETE", "/admin/v1/skills/amzn1.ask.account.WRONGKIND", "", 400)
 	s.wantError(s.adminBad("POST", "/admin/v1/skills", `{"name":`, 400), "INVALID_REQUEST", "")
 	s.wantError(s.adminBad("POST", "/admin/v1/skills", `{"name":"x","permissions":[],"color":"red"}`, 400), "INVALID_REQUEST", "unknown field")

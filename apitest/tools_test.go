@@ -81,6 +81,13 @@ func toolsScript(s *session, sp *spec) {
 	janeTok, _ := s.token(jane, skill)
 	otherTok, _ := s.token(john, other)
 
+	// A body on a bodiless request is refused, not ignored.
+	for _, m := range []string{"GET", "HEAD", "DELETE"} {
+		s.adminBad(m, "/admin/v1/faults", `{}`, 400)
+	}
+	s.adminBad("DELETE", "/admin/v1/faults/f_1", `{}`, 400)
+	s.adminBad("DELETE", "/admin/v1/journal", `{}`, 400)
+
 	// Faults.
 	var list struct{ Faults []injectedFault }
 	s.admin("GET", "/admin/v1/faults", "", 200).decode(t, &list)
