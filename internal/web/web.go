@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/big"
 	mathrand "math/rand/v2"
 	"net/http"
 	"reflect"
@@ -354,23 +355,23 @@ func jsonValueName(b []byte) string {
 }
 
 // ParseWhole reads s, a JSON number encoding/json has checked, if it is a
-// whole number an int64 holds: 503, 503.0 or 5.03e2. Written with a point
-// or an exponent it goes through a float64, exact only to 2^53: past that
-// it is refused rather than silently changed (no field of this API needs
-// such a number written so). ok is false for a fraction, a number past
-// those bounds and any other JSON value.
+// whole number an int64 holds: 503, 503.0 or 5.03e2, exactly (a float64
+// would take 1.00000000000000001 for 1). ok is false for a fraction, a
+// number past int64, an exponent of more than three digits, which no such
+// number needs and which would cost big.Rat a power of ten that large, and
+// any other JSON value.
 func ParseWhole(s string) (n int64, ok bool) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, true
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+	if _, exp, _ := strings.Cut(strings.ToLower(s), "e"); len(strings.TrimLeft(exp, "+-0")) > 3 {
 		return 0, false
 	}
-	if digits, _, _ := strings.Cut(strings.ToLower(s), "e"); f == 0 && strings.Trim(digits, "-0.") != "" {
-		return 0, false // 1e-400: below the smallest float64, not 0
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || !r.IsInt() || !r.Num().IsInt64() {
+		return 0, false
 	}
-	return int64(f), true
+	return r.Num().Int64(), true
 }
 
 // HasBody reports whether r carries a body: a Content-Length above 0, or a
