@@ -45,6 +45,7 @@ func TestJournalOfPublicCalls(t *testing.T) {
 		{"/v1/somewhere/else", tokenA1, 404, "INVALID_KEY", "", "", "", "else"},
 		{settings + strings.Repeat("x", 100), "", 404, "INVALID_KEY", "", "", "", strings.Repeat("x", 64)},
 		{settings + "ada@example.com", tokenA1, 404, "INVALID_KEY", "", "", "", ""},
+		{settings + strings.Repeat("ada.", 16) + "@example.com", tokenA1, 404, "INVALID_KEY", "", "", "", ""}, // the @ past the cut
 		{"/v1/7799827710", tokenA1, 404, "INVALID_KEY", "", "", "", ""},
 	}
 	var requestIDs []string

@@ -170,7 +170,7 @@ func (j *Journal) Done(r *http.Request, c api.Call, info *web.Info, d time.Durat
 
 // operation is the {field} of the path or, where the path matched no
 // route, its last segment, cut to maxOperationLen bytes: "Profile.adress"
-// shows a skill's typo. A segment of anything but letters and dots is
+// shows a skill's typo. A segment with anything but letters and dots is
 // left out, as no setting's name has more: a client could have put an
 // email address or a phone number there.
 func operation(r *http.Request) string {
@@ -179,13 +179,10 @@ func operation(r *http.Request) string {
 		p := strings.TrimSuffix(r.URL.Path, "/")
 		op = p[strings.LastIndexByte(p, '/')+1:]
 	}
-	if len(op) > maxOperationLen {
-		op = op[:maxOperationLen]
-	}
-	for _, c := range []byte(op) {
+	for _, c := range []byte(op) { // all of it: an @ past the cut counts
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.') {
 			return ""
 		}
 	}
-	return op
+	return op[:min(len(op), maxOperationLen)]
 }
