@@ -70,15 +70,15 @@ func redactURL(s string) string {
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	q := u.Query()
-	for k := range q {
-		if strings.Contains(strings.ToLower(k), "password") {
-			q[k] = []string{"xxxxx"}
-			u.RawQuery = q.Encode()
-		}
-	}
+	// On the raw query: url.ParseQuery drops a pair it cannot parse (a ';',
+	// a bad escape), which Redacted would then show as it is.
+	u.RawQuery = queryPassword.ReplaceAllString(u.RawQuery, "${1}xxxxx")
 	return u.Redacted()
 }
+
+// queryPassword is the value of a URL parameter whose name holds
+// "password".
+var queryPassword = regexp.MustCompile(`(?i)((?:^|[&;])[^=&;]*password[^=&;]*=)[^&;]*`)
 
 // dsnPassword is a password in a key=value connection string, quoted or
 // not.

@@ -8,8 +8,11 @@ import (
 func TestRedactURLHidesEveryPassword(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"postgres://app:S3cret@db:5432/profiles?sslmode=disable", "postgres://app:xxxxx@db:5432/profiles?sslmode=disable"},
-		{"postgres://app@db/profiles?sslmode=disable&password=S3cret", "postgres://app@db/profiles?password=xxxxx&sslmode=disable"},
-		{"postgres://app@db/profiles?sslpassword=S3cret&sslkey=/k.pem", "postgres://app@db/profiles?sslkey=%2Fk.pem&sslpassword=xxxxx"},
+		{"postgres://app@db/profiles?sslmode=disable&password=S3cret", "postgres://app@db/profiles?sslmode=disable&password=xxxxx"},
+		{"postgres://app@db/profiles?sslpassword=S3cret&sslkey=/k.pem", "postgres://app@db/profiles?sslpassword=xxxxx&sslkey=/k.pem"},
+		{"postgres://app@db/profiles?Password=S3c;ret", "postgres://app@db/profiles?Password=xxxxx;ret"},
+		{"postgres://app@db/profiles?password=S3c%ret", "postgres://app@db/profiles?password=xxxxx"},
+		{"postgres://app@db/profiles?sslmode=disable;password=S3cret", "postgres://app@db/profiles?sslmode=disable;password=xxxxx"},
 		{"redis://:S3cret@cache:6379/0", "redis://:xxxxx@cache:6379/0"},
 		{"host=db user=app password=S3cret dbname=profiles", "host=db user=app password=xxxxx dbname=profiles"},
 		{"host=db password = 'S3 cr\\'et' dbname=profiles", "host=db password = xxxxx dbname=profiles"},
