@@ -12,8 +12,8 @@ import (
 )
 
 // serve runs an http.Server on a Listener over a real socket. Its handler
-// answers /json with JSON and /plain the way net/http's own errors look
-// but for the order net/http gives a handler's headers.
+// answers /json with JSON and /plain as close to net/http's own errors as
+// a handler can: text, Connection: close, no Date.
 func serve(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -24,8 +24,12 @@ func serve(t *testing.T) string {
 		MaxHeaderBytes: 1 << 10,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/plain" {
-				w.Header().Set("Connection", "close")
-				http.Error(w, "plain by choice", http.StatusBadRequest)
+				h := w.Header()
+				h["Date"] = nil
+				h.Set("Content-Type", "text/plain; charset=utf-8")
+				h.Set("Connection", "close")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, "plain by choice\n")
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
