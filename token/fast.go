@@ -145,7 +145,9 @@ func (k *Keyring) verifyFast(s string) (*Claims, bool) {
 	if base64.RawURLEncoding.DecodedLen(len(s)-dot2-1) != sha256.Size {
 		return nil, false
 	}
-	if n, err := base64.RawURLEncoding.Decode(sig[:], tok[dot2+1:]); err != nil || n != sha256.Size {
+	// Strict: a signature whose last character differs only in the bits
+	// past the 256 would otherwise decode to the same MAC.
+	if n, err := base64.RawURLEncoding.Strict().Decode(sig[:], tok[dot2+1:]); err != nil || n != sha256.Size {
 		return nil, false
 	}
 	st.mac.Reset()

@@ -137,6 +137,9 @@ func NewKeyring(ctx context.Context, store profileapi.KeyStore, opts Options) (*
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(k.now),
+		// A segment with other bits past its last byte would decode the
+		// same: the token could be altered and still verify.
+		jwt.WithStrictDecoding(),
 	)
 	if err := k.reload(ctx); err != nil {
 		return nil, err

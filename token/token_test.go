@@ -1,7 +1,9 @@
 package token_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +146,45 @@ func TestConcurrentNewKid(t *testing.T) {
 	forged := "eyJhbGciOiJIUzI1NiIsImtpZCI6Im5vcGUiLCJ0eXAiOiJKV1QifQ." + parts[1] + "." + parts[2]
 	if _, err := b.Verify(context.Background(), forged); err == nil {
 		t.Fatal("a forged kid verified")
+	}
+}
+
+// TestAlteredSignatureRefused: the last character of a signature holds
+// two bits past the MAC's 256; a token with other values there decodes to
+// the same MAC, and is refused all the same, by the fast path and the full
+// parse alike.
+func TestAlteredSignatureRefused(t *testing.T) {
+	k, store := newKeyring(t, nil)
+	tok, _, err := k.Issue(context.Background(), claims, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Verify(context.Background(), tok); err != nil { // learns the header: the fast path
+		t.Fatal(err)
+	}
+	fresh, err := token.NewKeyring(context.Background(), store, token.Options{}) // the full parse
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := base64.RawURLEncoding.DecodeString(tok[strings.LastIndexByte(tok, '.')+1:])
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	altered := 0
+	for _, c := range alphabet {
+		other := tok[:len(tok)-1] + string(c)
+		if other == tok {
+			continue
+		}
+		if b, err := base64.RawURLEncoding.DecodeString(other[strings.LastIndexByte(other, '.')+1:]); err != nil || !bytes.Equal(b, sig) {
+			continue // a different MAC: refused anyway
+		}
+		altered++
+		for name, kr := range map[string]*token.Keyring{"fast path": k, "full parse": fresh} {
+			if _, err := kr.Verify(context.Background(), other); profileapi.ErrorKind(err) != profileapi.EUNAUTHORIZED {
+				t.Errorf("%s: the token with its last character %q for %q: %v, want refused", name, c, tok[len(tok)-1], err)
+			}
+		}
+	}
+	if altered != 3 {
+		t.Fatalf("%d other last characters decode to the same MAC, want 3", altered)
 	}
 }
