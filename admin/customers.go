@@ -82,7 +82,9 @@ type optional[T any] struct {
 }
 
 func (o *optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
+	// A member given twice is the last one, as for every other field:
+	// not a removal and a value merged into one.
+	*o = optional[T]{Set: true}
 	if string(b) == "null" {
 		o.Null = true
 		return nil

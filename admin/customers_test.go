@@ -52,3 +52,50 @@ func TestPatchCustomerMergesMobileNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestTextStoredAsSent: a name in invalid UTF-8, or with half a surrogate
+// pair, is refused rather than stored with U+FFFD in its place, through
+// POST and the NDJSON import alike.
+func TestTextStoredAsSent(t *testing.T) {
+	adm := newAdmin(t)
+	for _, body := range []string{
+		"{\"id\":\"amzn1.ask.account.UTF\",\"region\":\"NA\",\"profile\":{\"name\":\"A\xff\xfeB\"}}",
+		`{"id":"amzn1.ask.account.UTF","region":"NA","profile":{"name":"A\ud800B"}}`,
+	} {
+		if r := send(t, adm, "POST", "/admin/v1/customers", body); r.Status != 400 || !strings.Contains(r.Body, "INVALID_REQUEST") {
+			t.Errorf("POST %q: %d %s, want 400", body, r.Status, r.Body)
+		}
+		if r := send(t, adm, "POST", "/admin/v1/import", body+"\n"); r.Status != 400 || !strings.Contains(r.Body, "line 1") {
+			t.Errorf("import %q: %d %s, want 400 naming line 1", body, r.Status, r.Body)
+		}
+		if r := send(t, adm, "GET", "/admin/v1/customers/amzn1.ask.account.UTF", ""); r.Status != 404 {
+			t.Fatalf("the customer was stored: %d %s", r.Status, r.Body)
+		}
+	}
+	if r := send(t, adm, "POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.UTF","region":"NA","profile":{"name":"Zo\u00eb \ud83d\ude00"}}`); r.Status != 201 || !strings.Contains(r.Body, "Zoë 😀") {
+		t.Errorf("a valid pair: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestPatchMemberTwice: a member given twice in a PATCH is the last one, as
+// encoding/json takes every other field, never a removal and a value
+// merged into one.
+func TestPatchMemberTwice(t *testing.T) {
+	adm := newAdmin(t)
+	const path = "/admin/v1/customers/amzn1.ask.account.TWICE"
+	seed(t, adm, "/admin/v1/customers", `{"id":"amzn1.ask.account.TWICE","region":"NA","profile":{"name":"Ann Lee","givenName":"Ann","email":"ann@example.com","mobileNumber":{"countryCode":"+1","phoneNumber":"2015550123"}}}`)
+	for _, c := range []struct{ patch, want string }{
+		{`{"profile":null,"profile":{"email":"new@example.com"}}`, `{"name":"Ann Lee","givenName":"Ann","email":"new@example.com","mobileNumber":{"countryCode":"+1","phoneNumber":"2015550123"}}`},
+		{`{"profile":{"mobileNumber":null,"mobileNumber":{"phoneNumber":"2015550124"}}}`, `{"name":"Ann Lee","givenName":"Ann","email":"new@example.com","mobileNumber":{"countryCode":"+1","phoneNumber":"2015550124"}}`},
+		{`{"profile":{"email":"x@example.com","email":null}}`, `{"name":"Ann Lee","givenName":"Ann","mobileNumber":{"countryCode":"+1","phoneNumber":"2015550124"}}`},
+	} {
+		r := send(t, adm, "PATCH", path, c.patch)
+		if r.Status != 200 {
+			t.Fatalf("PATCH %s: %d %s", c.patch, r.Status, r.Body)
+		}
+		var got struct{ Profile json.RawMessage }
+		if err := json.Unmarshal([]byte(r.Body), &got); err != nil || string(got.Profile) != c.want {
+			t.Errorf("PATCH %s: profile %s, want %s", c.patch, got.Profile, c.want)
+		}
+	}
+}

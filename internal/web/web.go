@@ -17,6 +17,7 @@ import (
 	"math"
 	"math/big"
 	mathrand "math/rand/v2"
+	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/profileapi/profileapi"
@@ -171,22 +173,73 @@ var jsonContentType = []string{"application/json; charset=utf-8"}
 // ETOOLARGE with a message naming the problem.
 func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
 	var v T
-	if ct := strings.ToLower(r.Header.Get("Content-Type")); ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/merge-patch+json") {
-		return v, profileapi.Errorf(profileapi.EINVALID, "Content-Type must be application/json, not %q", r.Header.Get("Content-Type"))
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && mt != "application/merge-patch+json" {
+			return v, profileapi.Errorf(profileapi.EINVALID, "Content-Type must be application/json, not %q", ct)
+		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		return v, decodeError(err, maxBytes)
+	}
+	if err := textError(body, "body"); err != nil {
+		return v, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
 		return v, decodeError(err, maxBytes)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return v, decodeError(err, maxBytes)
-		}
 		return v, profileapi.Errorf(profileapi.EINVALID, "the body must hold a single JSON value")
 	}
 	return v, nil
+}
+
+// textError refuses what encoding/json would silently replace with U+FFFD,
+// so that what is stored is what was sent: invalid UTF-8, and a \u escape
+// of half a surrogate pair. Escapes stand only in strings, and a valid
+// body's "\\" is skipped whole, so no string state is needed; what is not
+// JSON at all is left to the decoder.
+func textError(b []byte, what string) error {
+	if !utf8.Valid(b) {
+		return profileapi.Errorf(profileapi.EINVALID, "the %s is not valid UTF-8", what)
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 || i+j+1 >= len(b) {
+			return nil
+		}
+		i += j
+		if b[i+1] != 'u' {
+			i += 2
+			continue
+		}
+		r, ok := hex4(b[i+2:])
+		switch {
+		case !ok:
+			return nil // the decoder says what is wrong
+		case utf16.IsSurrogate(r) && r < 0xdc00: // a high half: a low one must follow
+			if lo, ok := hex4(b[min(i+8, len(b)):]); !ok || b[i+6] != '\\' || b[i+7] != 'u' || lo < 0xdc00 || lo > 0xdfff {
+				return profileapi.Errorf(profileapi.EINVALID, "the %s holds half a UTF-16 surrogate pair (at byte %d)", what, i)
+			}
+			i += 12
+		case utf16.IsSurrogate(r):
+			return profileapi.Errorf(profileapi.EINVALID, "the %s holds half a UTF-16 surrogate pair (at byte %d)", what, i)
+		default:
+			i += 6
+		}
+	}
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[:4]), 16, 16)
+	return rune(v), err == nil
 }
 
 // AppendJSONString appends s as a JSON string, escaped exactly as
@@ -250,6 +303,9 @@ func AppendJSONString(dst []byte, s string) []byte {
 // such as one line of NDJSON.
 func Unmarshal[T any](data []byte) (T, error) {
 	var v T
+	if err := textError(data, "line"); err != nil {
+		return v, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {

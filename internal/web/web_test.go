@@ -338,3 +338,55 @@ func TestIntInt(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestDecodeKeepsTextAsSent: what encoding/json would silently turn into
+// U+FFFD is refused, so that what is stored is what was sent; a body of
+// another media type is refused by its type, not by a prefix.
+func TestDecodeKeepsTextAsSent(t *testing.T) {
+	type body struct{ Name string }
+	decode := func(ct, in string) (body, error) {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(in))
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		return Decode[body](httptest.NewRecorder(), r, 1024)
+	}
+	for in, want := range map[string]string{
+		`{"name":"A\ud83d\ude00B"}`:       "A😀B",
+		`{"name":"Zoë"}`:                  "Zoë",
+		`{"name":"\\ud800"}`:              `\ud800`, // an escaped backslash, then text
+		`{"name":"\u00e9\\\ud83d\ude00"}`: `é\😀`,
+	} {
+		got, err := decode("", in)
+		if err != nil || got.Name != want {
+			t.Errorf("%s: %q %v, want %q", in, got.Name, err, want)
+		}
+		if got, err := Unmarshal[body]([]byte(in)); err != nil || got.Name != want {
+			t.Errorf("Unmarshal %s: %q %v, want %q", in, got.Name, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"{\"name\":\"A\xff\xfeB\"}":     "not valid UTF-8",
+		`{"name":"A\ud800B"}`:           "half a UTF-16 surrogate pair",
+		`{"name":"A\udc00B"}`:           "half a UTF-16 surrogate pair",
+		`{"name":"A\ud800\u0041B"}`:     "half a UTF-16 surrogate pair",
+		`{"name":"A\ud800"}`:            "half a UTF-16 surrogate pair",
+		`{"name":"\\\ud800"}`:           "half a UTF-16 surrogate pair",
+		`{"name":"\ud83d\ude00\ude00"}`: "half a UTF-16 surrogate pair",
+	} {
+		if _, err := decode("", in); kindOf(err) != profileapi.EINVALID || !strings.Contains(messageOf(err), want) {
+			t.Errorf("%s: %v, want EINVALID with %q", in, err, want)
+		}
+		if _, err := Unmarshal[body]([]byte(in)); kindOf(err) != profileapi.EINVALID || !strings.Contains(messageOf(err), want) {
+			t.Errorf("Unmarshal %s: %v, want EINVALID with %q", in, err, want)
+		}
+	}
+	for ct, ok := range map[string]bool{
+		"application/json": true, "Application/JSON; charset=utf-8": true, "application/merge-patch+json": true,
+		"application/jsonfoo": false, "application/json-seq": false, "text/plain": false,
+	} {
+		if _, err := decode(ct, `{"name":"x"}`); (err == nil) != ok {
+			t.Errorf("Content-Type %q: %v, want accepted %v", ct, err, ok)
+		}
+	}
+}
