@@ -12,9 +12,10 @@ import (
 type Mux struct {
 	*http.ServeMux
 	// NotFound, if set, is the error answering a path no route matches,
-	// instead of 404 NOT_FOUND "no such resource"; it also answers a path
-	// the mux would redirect to its clean form (//v2, /./v2), so that every
-	// answer is JSON and a client that follows no redirects learns why.
+	// instead of 404 NOT_FOUND "no such resource". Either also answers a
+	// path the mux would redirect to its clean form (//v2, /./v2), so that
+	// every answer is JSON and a client that follows no redirects learns
+	// why.
 	NotFound func(r *http.Request) error
 }
 
@@ -40,24 +41,16 @@ type muxErrors struct {
 
 func (m *muxErrors) WriteHeader(code int) {
 	// The mux's redirect to a clean path sets Pattern to that path; no
-	// handler behind a Mux with NotFound redirects.
+	// handler of this project redirects.
 	redirect := code == http.StatusMovedPermanently || code == http.StatusTemporaryRedirect || code == http.StatusPermanentRedirect
-	if redirect && m.notFound != nil {
-		m.replaced = true
-		h := m.ResponseWriter.Header()
-		h.Del("Location")
-		h.Del("Content-Type")
-		WriteError(m.ResponseWriter, m.r, m.notFound(m.r))
-		return
-	}
-	if m.r.Pattern != "" || (code != http.StatusNotFound && code != http.StatusMethodNotAllowed) {
+	if !redirect && (m.r.Pattern != "" || (code != http.StatusNotFound && code != http.StatusMethodNotAllowed)) {
 		m.ResponseWriter.WriteHeader(code)
 		return
 	}
 	m.replaced = true
 	h := m.ResponseWriter.Header()
 	allow := h.Get("Allow")
-	for k := range h { // the plain-text error's headers
+	for k := range h { // the plain-text error's or the redirect's headers
 		if k != "Allow" && k != "X-Request-Id" {
 			delete(h, k)
 		}
@@ -70,7 +63,11 @@ func (m *muxErrors) WriteHeader(code int) {
 		WriteError(m.ResponseWriter, m.r, m.notFound(m.r))
 		return
 	}
-	WriteError(m.ResponseWriter, m.r, profileapi.Errorf(profileapi.ENOTFOUND, "no such resource: %s", m.r.URL.EscapedPath()))
+	path := m.r.URL.EscapedPath()
+	if path == "" { // CONNECT host:port
+		path = m.r.RequestURI
+	}
+	WriteError(m.ResponseWriter, m.r, profileapi.Errorf(profileapi.ENOTFOUND, "no such resource: %s", path))
 }
 
 func (m *muxErrors) Write(b []byte) (int, error) {

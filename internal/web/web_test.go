@@ -137,9 +137,14 @@ func TestMuxErrorsAreJSON(t *testing.T) {
 	}{
 		{"GET", "/nothing", 404, "NOT_FOUND", ""},
 		{"POST", "/thing", 405, "METHOD_NOT_ALLOWED", "DELETE, GET, HEAD"},
+		// Not the mux's redirect to the clean path, in HTML.
+		{"GET", "//thing", 404, "NOT_FOUND", ""},
+		{"GET", "/./thing", 404, "NOT_FOUND", ""},
+		{"POST", "/x/../thing", 404, "NOT_FOUND", ""},
 	} {
 		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)
-		resp, err := http.DefaultClient.Do(req)
+		noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noRedirects.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
