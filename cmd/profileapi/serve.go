@@ -382,6 +382,9 @@ func newHTTPServer(h http.Handler, logger *slog.Logger, readHeaderTimeout time.D
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		// "OPTIONS *" reaches the handler, for the JSON error every other
+		// request that names no resource gets, not net/http's empty 200.
+		DisableGeneralOptionsHandler: true,
 		// net/http reads 4 KiB beyond MaxHeaderBytes before it answers
 		// 431: this makes the cap on the request line and headers 16 KiB.
 		MaxHeaderBytes: 16<<10 - 4<<10,

@@ -144,19 +144,24 @@ func TestServeUnparseableRequestIsJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		// A header line with no colon, after an Authorization header.
-		if _, err := io.WriteString(c, "GET /v2/accounts/~current/settings/Profile.name HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nno colon\r\n\r\n"); err != nil {
+		// A header line with no colon, after an Authorization header; then
+		// OPTIONS *, which net/http answers itself unless told not to.
+		if _, err := io.WriteString(c, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/accounts/~current/settings/Profile.name HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nno colon\r\n\r\n"); err != nil {
 			t.Fatal(err)
 		}
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatal(err)
+		rd := bufio.NewReader(c)
+		for _, what := range []string{"OPTIONS *", "the header line"} {
+			resp, err := http.ReadResponse(rd, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e struct{ Code, Message string }
+			err = json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusBadRequest || e.Code != "INVALID_REQUEST" || e.Message == "" {
+				t.Errorf("%s, %s: %d %+v (%v), want 400 INVALID_REQUEST with a message", base, what, resp.StatusCode, e, err)
+			}
 		}
-		var e struct{ Code, Message string }
-		err = json.NewDecoder(resp.Body).Decode(&e)
 		c.Close()
-		if err != nil || resp.StatusCode != http.StatusBadRequest || e.Code != "INVALID_REQUEST" || e.Message == "" {
-			t.Errorf("%s: %d %+v (%v), want 400 INVALID_REQUEST with a message", base, resp.StatusCode, e, err)
-		}
 	}
 }

@@ -43,7 +43,10 @@ func (m *muxErrors) WriteHeader(code int) {
 	// The mux's redirect to a clean path sets Pattern to that path; no
 	// handler of this project redirects.
 	redirect := code == http.StatusMovedPermanently || code == http.StatusTemporaryRedirect || code == http.StatusPermanentRedirect
-	if !redirect && (m.r.Pattern != "" || (code != http.StatusNotFound && code != http.StatusMethodNotAllowed)) {
+	// The mux answers "OPTIONS *" (with the server's own OPTIONS handler
+	// off) with an empty 400.
+	own := code == http.StatusNotFound || code == http.StatusMethodNotAllowed || code == http.StatusBadRequest
+	if !redirect && (m.r.Pattern != "" || !own) {
 		m.ResponseWriter.WriteHeader(code)
 		return
 	}
@@ -57,6 +60,10 @@ func (m *muxErrors) WriteHeader(code int) {
 	}
 	if code == http.StatusMethodNotAllowed {
 		WriteError(m.ResponseWriter, m.r, &profileapi.Error{Kind: EMETHOD, Message: m.r.Method + " is not allowed here; allowed: " + allow})
+		return
+	}
+	if code == http.StatusBadRequest {
+		WriteError(m.ResponseWriter, m.r, profileapi.Errorf(profileapi.EINVALID, "%s %s names no resource", m.r.Method, m.r.RequestURI))
 		return
 	}
 	if m.notFound != nil {
