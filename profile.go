@@ -94,8 +94,8 @@ func (n PhoneNumber) Validate() error {
 		return Errorf(EINVALID, "mobileNumber.countryCode %q is not a country calling code such as +1, 001 or 1", n.CountryCode)
 	}
 	num := n.PhoneNumber
-	if num == "" || len(num) > maxPhoneLen || strings.TrimFunc(num, isPhoneRune) != "" {
-		return Errorf(EINVALID, "mobileNumber.phoneNumber must be 1 to %d digits, spaces, dashes, dots or parentheses, optionally starting with +", maxPhoneLen)
+	if num == "" || len(num) > maxPhoneLen || !phoneShape(num) {
+		return Errorf(EINVALID, "mobileNumber.phoneNumber must be 1 to %d digits, spaces, dashes, dots or parentheses in pairs, optionally starting with +", maxPhoneLen)
 	}
 	region := phonenumbers.GetRegionCodeForCountryCode(cc)
 	if strings.HasPrefix(num, "+") {
@@ -108,8 +108,23 @@ func (n PhoneNumber) Validate() error {
 	return nil
 }
 
-func isPhoneRune(r rune) bool {
-	return r >= '0' && r <= '9' || r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+'
+// phoneShape reports whether num is written as a number is dialled: digits,
+// spaces, dashes and dots, a + only first, parentheses in pairs, none in
+// another. libphonenumber reads past "++1" and "((((" to the digits, and
+// would let them be stored and served as entered.
+func phoneShape(num string) bool {
+	open := false
+	for i, r := range num {
+		switch {
+		case r >= '0' && r <= '9' || r == ' ' || r == '-' || r == '.':
+		case r == '+' && i == 0:
+		case r == '(' && !open, r == ')' && open:
+			open = !open
+		default:
+			return false
+		}
+	}
+	return !open
 }
 
 // callingCode parses "+91", "0091" or "91" into 91, if it is assigned.
