@@ -23,15 +23,15 @@ func (i *Injector) Routes(mux *web.Mux, auth func(http.Handler) http.Handler) {
 // integers are web.Int, so that 503.0 is 503, as the document's "integer"
 // says.
 type faultRequest struct {
-	SkillID           string   `json:"skillId"`
-	CustomerID        string   `json:"customerId"`
-	Operation         string   `json:"operation"`
-	Status            web.Int  `json:"status"`
-	RetryAfterSeconds web.Int  `json:"retryAfterSeconds"`
-	LatencyMS         web.Int  `json:"latencyMs"`
-	Count             web.Int  `json:"count"`
-	Fraction          float64  `json:"fraction"`
-	Seed              *web.Int `json:"seed"`
+	SkillID           string    `json:"skillId"`
+	CustomerID        string    `json:"customerId"`
+	Operation         string    `json:"operation"`
+	Status            web.Int   `json:"status"`
+	RetryAfterSeconds web.Int   `json:"retryAfterSeconds"`
+	LatencyMS         web.Int   `json:"latencyMs"`
+	Count             web.Int   `json:"count"`
+	Fraction          web.Float `json:"fraction"`
+	Seed              *web.Int  `json:"seed"`
 }
 
 func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
@@ -47,7 +47,7 @@ func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
 		RetryAfterSeconds: req.RetryAfterSeconds.Int(),
 		LatencyMS:         req.LatencyMS.Int(),
 		Count:             req.Count.Int(),
-		Fraction:          req.Fraction,
+		Fraction:          float64(req.Fraction),
 		Seed:              (*int64)(req.Seed),
 	})
 	if err != nil {

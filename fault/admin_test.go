@@ -175,6 +175,7 @@ func TestAdminFaultWholeNumbers(t *testing.T) {
 		`{"status":500,"seed":"7"}`:                  "seed " + whole + "string",
 		`{"status":500,"seed":{}}`:                   "seed " + whole + "object",
 		`{"status":500,"seed":9223372036854775808}`:  "seed must be a whole number, not a JSON number 9223372036854775808",
+		`{"status":500,"fraction":1e-400}`:           "fraction must be 0 or a number a float64 tells from 0, not 1e-400",
 	} {
 		r := servertest.Do(t, "POST", url, adminKey, body)
 		if message == "" {

@@ -37,8 +37,8 @@ type skillLimitBody struct {
 // it out is an error rather than a silent "unlimited". burst is a web.Int,
 // so that 3.0 is 3, as the document's "integer" says.
 type limitRequest struct {
-	RatePerSecond *float64 `json:"ratePerSecond"`
-	Burst         web.Int  `json:"burst"`
+	RatePerSecond *web.Float `json:"ratePerSecond"`
+	Burst         web.Int    `json:"burst"`
 }
 
 func (p *Policy) getLimit(w http.ResponseWriter, r *http.Request) error {
@@ -62,7 +62,7 @@ func (p *Policy) putLimit(w http.ResponseWriter, r *http.Request) error {
 	if req.RatePerSecond == nil {
 		return profileapi.Errorf(profileapi.EINVALID, "ratePerSecond is required: calls per second, or 0 for unlimited")
 	}
-	if err := p.SetSkillLimit(id, Limit{Rate: *req.RatePerSecond, Burst: req.Burst.Int()}); err != nil {
+	if err := p.SetSkillLimit(id, Limit{Rate: float64(*req.RatePerSecond), Burst: req.Burst.Int()}); err != nil {
 		return err
 	}
 	web.Encode(w, http.StatusOK, p.describe(id))

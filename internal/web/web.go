@@ -336,6 +336,9 @@ func decodeError(err error, maxBytes int64) error {
 	case errors.As(err, &syntax):
 		return profileapi.Errorf(profileapi.EINVALID, "the body is not valid JSON (at byte %d)", syntax.Offset)
 	case errors.As(err, &typeErr):
+		if typeErr.Type == floatType && strings.HasPrefix(typeErr.Value, "number ") {
+			return profileapi.Errorf(profileapi.EINVALID, "%s must be 0 or a number a float64 tells from 0, not %s", typeErr.Field, strings.TrimPrefix(typeErr.Value, "number "))
+		}
 		if typeErr.Field != "" {
 			return profileapi.Errorf(profileapi.EINVALID, "%s must be a %s, not a JSON %s", typeErr.Field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
 		}
@@ -408,6 +411,27 @@ func jsonValueName(b []byte) string {
 		return "array"
 	}
 	return "number " + string(b)
+}
+
+// Float is a JSON number for a float field of a request. encoding/json
+// takes 1e-400, too small for a float64, for 0, which may mean something
+// else entirely (an unlimited rate); Float refuses it as a
+// *json.UnmarshalTypeError, which Decode answers naming the field.
+type Float float64
+
+var floatType = reflect.TypeFor[Float]()
+
+// UnmarshalJSON decodes a JSON number, unless it is one that rounds to 0.
+func (f *Float) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	if digits, _, _ := strings.Cut(strings.ToLower(string(b)), "e"); err != nil || v == 0 && strings.Trim(digits, "-0.") != "" {
+		return &json.UnmarshalTypeError{Value: jsonValueName(b), Type: floatType}
+	}
+	*f = Float(v)
+	return nil
 }
 
 // ParseWhole reads s, a JSON number encoding/json has checked, if it is a
