@@ -120,7 +120,7 @@ func (s *server) requireKey(next http.Handler) http.Handler {
 				Message: "the admin API needs Authorization: Bearer {admin key}; see `profileapi admin-key`"})
 			return
 		}
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodDelete) && web.HasBody(r) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodDelete) && web.HasBody(w, r) {
 			web.WriteError(w, r, profileapi.Errorf(profileapi.EINVALID, "a %s request must not have a body", r.Method))
 			return
 		}

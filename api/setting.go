@@ -45,7 +45,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		w.Header().Set("Allow", "GET, HEAD")
 		return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET"}
 	}
-	if web.HasBody(r) {
+	if web.HasBody(w, r) {
 		return profileapi.Errorf(profileapi.EINVALID, "the request must not have a body")
 	}
 	region, ok := s.Endpoints.RegionOf(regions, r.Host)

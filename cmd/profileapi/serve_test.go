@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -163,5 +164,35 @@ func TestServeUnparseableRequestIsJSON(t *testing.T) {
 			}
 		}
 		c.Close()
+	}
+}
+
+// TestServeChunkedGETWithoutBody: a GET that announces a chunked body and
+// sends none is answered within about a second on both listeners, through
+// their connection wrappers, not held until the read timeout.
+func TestServeChunkedGETWithoutBody(t *testing.T) {
+	in := start(t, t.TempDir())
+	for _, target := range []string{in.publicURL + "/v2/accounts/~current/settings/Profile.name", in.adminURL + "/admin/v1/skills"} {
+		u, err := url.Parse(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		key, _ := in.cli(t, "admin-key")
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n", u.Path, u.Host, strings.TrimSpace(key))
+		start := time.Now()
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c.Close()
+		if err != nil {
+			t.Fatalf("%s: %v after %v", target, err, time.Since(start))
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", target, resp.StatusCode)
+		}
 	}
 }

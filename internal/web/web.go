@@ -456,15 +456,23 @@ func ParseWhole(s string) (n int64, ok bool) {
 
 // HasBody reports whether r carries a body: a Content-Length above 0, or a
 // chunked body with at least a byte, which it reads. An empty chunked body,
-// as some clients send on a GET, is none.
-func HasBody(r *http.Request) bool {
+// as some clients send on a GET, is none. A chunked body of which nothing
+// comes within bodyWait counts as one: the client is answered, not held
+// until the connection's read timeout.
+func HasBody(w http.ResponseWriter, r *http.Request) bool {
 	if r.ContentLength >= 0 {
 		return r.ContentLength > 0
 	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyWait))
 	var b [1]byte
 	n, err := io.ReadAtLeast(r.Body, b[:], 1)
+	_ = rc.SetReadDeadline(time.Time{})
 	return n > 0 || err != io.EOF
 }
+
+// bodyWait is how long HasBody waits for a chunked body's first chunk.
+const bodyWait = time.Second
 
 // HandlerFunc is an HTTP handler that returns its error instead of
 // writing it, so one place decides how every error is answered.
