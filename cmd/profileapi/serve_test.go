@@ -168,31 +168,38 @@ func TestServeUnparseableRequestIsJSON(t *testing.T) {
 }
 
 // TestServeChunkedGETWithoutBody: a GET that announces a chunked body and
-// sends none is answered within about a second on both listeners, through
-// their connection wrappers, not held until the read timeout.
+// sends none, or one chunk and then nothing, is answered within about a
+// second on both listeners, through their connection wrappers, not held
+// until the read timeout, or without one.
 func TestServeChunkedGETWithoutBody(t *testing.T) {
 	in := start(t, t.TempDir())
-	for _, target := range []string{in.publicURL + "/v2/accounts/~current/settings/Profile.name", in.adminURL + "/admin/v1/skills"} {
+	for _, c := range []struct{ target, body string }{
+		{in.publicURL + "/v2/accounts/~current/settings/Profile.name", ""},
+		{in.adminURL + "/admin/v1/skills", ""},
+		{in.publicURL + "/v2/accounts/~current/settings/Profile.name", "1\r\na\r\n"},
+		{in.adminURL + "/admin/v1/skills", "1\r\na\r\n"},
+	} {
+		target := c.target
 		u, err := url.Parse(target)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := net.Dial("tcp", u.Host)
+		conn, err := net.Dial("tcp", u.Host)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 		key, _ := in.cli(t, "admin-key")
-		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n", u.Path, u.Host, strings.TrimSpace(key))
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n%s", u.Path, u.Host, strings.TrimSpace(key), c.body)
 		start := time.Now()
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		c.Close()
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		conn.Close()
 		if err != nil {
-			t.Fatalf("%s: %v after %v", target, err, time.Since(start))
+			t.Fatalf("%s %q: %v after %v", target, c.body, err, time.Since(start))
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("%s: %d, want 400", target, resp.StatusCode)
+			t.Errorf("%s %q: %d, want 400", target, c.body, resp.StatusCode)
 		}
 	}
 }

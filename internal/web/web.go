@@ -174,8 +174,9 @@ var jsonContentType = []string{"application/json; charset=utf-8"}
 func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
 	var v T
 	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// Parameters net/http clients get wrong are no reason to refuse.
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" && mt != "application/merge-patch+json" {
+		if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) || mt != "application/json" && mt != "application/merge-patch+json" {
 			return v, profileapi.Errorf(profileapi.EINVALID, "Content-Type must be application/json, not %q", ct)
 		}
 	}
@@ -336,8 +337,11 @@ func decodeError(err error, maxBytes int64) error {
 	case errors.As(err, &syntax):
 		return profileapi.Errorf(profileapi.EINVALID, "the body is not valid JSON (at byte %d)", syntax.Offset)
 	case errors.As(err, &typeErr):
-		if typeErr.Type == floatType && strings.HasPrefix(typeErr.Value, "number ") {
-			return profileapi.Errorf(profileapi.EINVALID, "%s must be 0 or a number a float64 tells from 0, not %s", typeErr.Field, strings.TrimPrefix(typeErr.Value, "number "))
+		if num, ok := strings.CutPrefix(typeErr.Value, "number "); ok && typeErr.Type == floatType {
+			if _, err := strconv.ParseFloat(num, 64); err != nil {
+				return profileapi.Errorf(profileapi.EINVALID, "%s must be a number a float64 holds, not %s", typeErr.Field, num)
+			}
+			return profileapi.Errorf(profileapi.EINVALID, "%s must be 0 or a number a float64 tells from 0, not %s", typeErr.Field, num)
 		}
 		if typeErr.Field != "" {
 			return profileapi.Errorf(profileapi.EINVALID, "%s must be a %s, not a JSON %s", typeErr.Field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
@@ -466,9 +470,13 @@ func HasBody(w http.ResponseWriter, r *http.Request) bool {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(bodyWait))
 	var b [1]byte
-	n, err := io.ReadAtLeast(r.Body, b[:], 1)
+	if n, err := io.ReadAtLeast(r.Body, b[:], 1); n > 0 || err != io.EOF {
+		// The deadline stays: net/http reads what is left of the body
+		// before it answers, which a stalled client would hold forever.
+		return true
+	}
 	_ = rc.SetReadDeadline(time.Time{})
-	return n > 0 || err != io.EOF
+	return false
 }
 
 // bodyWait is how long HasBody waits for a chunked body's first chunk.
