@@ -70,15 +70,24 @@ func redactURL(s string) string {
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	// On the raw query: url.ParseQuery drops a pair it cannot parse (a ';',
-	// a bad escape), which Redacted would then show as it is.
-	u.RawQuery = queryPassword.ReplaceAllString(u.RawQuery, "${1}xxxxx")
+	// Pair by pair on the raw query: url.ParseQuery drops a pair it cannot
+	// parse (a ';', a bad escape), which Redacted would then show as it is.
+	// A pair that holds "password" anywhere, unescaped as pgx reads it
+	// (pass%77ord), loses its whole value.
+	pairs := strings.Split(u.RawQuery, "&")
+	for i, pair := range pairs {
+		name, _, ok := strings.Cut(pair, "=")
+		text := pair
+		if unescaped, err := url.QueryUnescape(pair); err == nil {
+			text = unescaped
+		}
+		if ok && strings.Contains(strings.ToLower(text), "password") {
+			pairs[i] = name + "=xxxxx"
+		}
+	}
+	u.RawQuery = strings.Join(pairs, "&")
 	return u.Redacted()
 }
-
-// queryPassword is the value of a URL parameter whose name holds
-// "password".
-var queryPassword = regexp.MustCompile(`(?i)((?:^|[&;])[^=&;]*password[^=&;]*=)[^&;]*`)
 
 // dsnPassword is a password in a key=value connection string, quoted or
 // not.
