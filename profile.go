@@ -109,15 +109,19 @@ func (n PhoneNumber) Validate() error {
 }
 
 // phoneShape reports whether num is written as a number is dialled: digits,
-// spaces, dashes and dots, a + only first, parentheses in pairs, none in
-// another. libphonenumber reads past "++1" and "((((" to the digits, and
-// would let them be stored and served as entered.
+// spaces, dashes and dots, one + before the first digit ("+44 20…",
+// "(+44) 20…"), parentheses in pairs, none in another. libphonenumber reads
+// past "++1" and "((((" to the digits, and would let them be stored and
+// served as entered.
 func phoneShape(num string) bool {
-	open := false
-	for i, r := range num {
+	open, plus, digits := false, false, false
+	for _, r := range num {
 		switch {
-		case r >= '0' && r <= '9' || r == ' ' || r == '-' || r == '.':
-		case r == '+' && i == 0:
+		case r >= '0' && r <= '9':
+			digits = true
+		case r == ' ' || r == '-' || r == '.':
+		case r == '+' && !plus && !digits:
+			plus = true
 		case r == '(' && !open, r == ')' && open:
 			open = !open
 		default:

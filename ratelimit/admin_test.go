@@ -165,6 +165,7 @@ func TestAdminRateLimitWholeBurst(t *testing.T) {
 		`{"ratePerSecond":5,"burst":-1e300}`:     "burst must be a whole number, not a JSON number -1e300",
 		// Not 0, which would mean unlimited.
 		`{"ratePerSecond":1e-400,"burst":1}`: "ratePerSecond must be 0 or a number a float64 tells from 0, not 1e-400",
+		`{"ratePerSecond":1e400,"burst":1}`:  "ratePerSecond must be a number a float64 holds, not 1e400",
 		`{"ratePerSecond":"5","burst":1}`:    "ratePerSecond must be a number, not a JSON string",
 	} {
 		r := servertest.Do(t, "PUT", url, adminKey, body)
