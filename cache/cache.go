@@ -349,7 +349,9 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 // learnSkill keeps a skill read with an access, unless a skill was
 // created or deleted since the read began: even when the skill is cached,
 // it may be a new skill of the same id, and the access read before belongs
-// to the old one (whose consents were deleted with it).
+// to the old one (whose consents were deleted with it). A skill read with
+// other scopes than the cache holds was changed by another node: it is
+// forgotten and learnt again, as UpdateSkill does here.
 func (s *Store) learnSkill(id string, declared profileapi.ScopeSet, gen uint64) (skillEntry, bool) {
 	m, ok := s.learnSkills([]*profileapi.Skill{{ID: id, Permissions: declared}}, gen)
 	return m[id], ok
@@ -372,13 +374,17 @@ func (s *Store) learnSkills(skills []*profileapi.Skill, gen uint64) (map[string]
 	numbers := make(map[string]skillEntry, len(skills))
 	for _, sk := range skills {
 		e, ok := s.skills[sk.ID]
-		if !ok {
+		if !ok || e.declared != sk.Permissions {
+			// A new number: grants records hold under the old one were
+			// narrowed in the store, and are read again. A read begun
+			// before this one may hold the old scopes: it is not kept.
+			if ok {
+				s.skillsGen++
+			}
 			e = skillEntry{number: s.nextSkill, declared: sk.Permissions}
 			s.nextSkill++
 			s.skills[sk.ID] = e
 			learnt = true
-		} else if e.declared != sk.Permissions {
-			return nil, false
 		}
 		numbers[sk.ID] = e
 	}

@@ -573,3 +573,36 @@ func BenchmarkWarmSkills(b *testing.B) {
 		}
 	}
 }
+
+// A skill another node changed is learnt again when an access read after
+// MaxAge brings its new scopes: its customers are cached again, not read
+// from the store on every call until a restart, and the scopes it no
+// longer declares are not served from records read before.
+func TestSkillChangedElsewhere(t *testing.T) {
+	db := openSQLite(t)
+	w := newWorld(t, db, 2)
+	start := time.Now()
+	now := start
+	c := cache.New(db, cache.Options{MaxAge: time.Second, Now: func() time.Time { return now }})
+	ctx := t.Context()
+	skill := w.skills[0]
+	same(t, c, db, w.customers[0], skill)
+	now = start.Add(time.Second / 2)
+	same(t, c, db, w.customers[1], skill) // fresh until 1.5 s
+	narrowed := &profileapi.Skill{ID: skill, Name: "S", Permissions: profileapi.NewScopeSet(profileapi.ScopeName)}
+	if err := db.UpdateSkill(ctx, narrowed); err != nil { // behind the cache's back
+		t.Fatal(err)
+	}
+	now = start.Add(time.Second)
+	same(t, c, db, w.customers[0], skill) // read again: the new scopes
+	misses := c.Stats().Misses
+	for range 3 {
+		same(t, c, db, w.customers[0], skill)
+	}
+	if st := c.Stats(); st.Misses != misses {
+		t.Fatalf("%d misses after the skill was read again, want none: it is cached again", st.Misses-misses)
+	}
+	// The other customer's record is still within MaxAge, but its grant
+	// was read under the old scopes: it is read again, not served.
+	same(t, c, db, w.customers[1], skill)
+}
