@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -18,9 +19,17 @@ func (j *Journal) Routes(mux *web.Mux, auth func(http.Handler) http.Handler) {
 // listEntries answers GET /admin/v1/journal?skillId=&customerId=&limit=.
 func (j *Journal) listEntries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	for name := range q { // a misspelt filter would otherwise list every call
+		if name != "skillId" && name != "customerId" && name != "limit" {
+			return profileapi.Errorf(profileapi.EINVALID, "unknown query parameter %q: the journal filters by skillId, customerId and limit", name)
+		}
+	}
 	f := Filter{SkillID: q.Get("skillId"), CustomerID: q.Get("customerId")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
+		if errors.Is(err, strconv.ErrRange) && s[0] != '-' {
+			n, err = j.Size(), nil // more than it could keep
+		}
 		if err != nil || n < 1 {
 			return profileapi.Errorf(profileapi.EINVALID, "limit must be a whole number, 1 or more (the journal keeps %d calls)", j.Size())
 		}

@@ -93,6 +93,18 @@ func TestJournalOfPublicCalls(t *testing.T) {
 	if got := listJournal(t, adm, "?limit=100000"); len(got) != len(calls) {
 		t.Fatalf("limit above the size: %d entries", len(got))
 	}
+	if got := listJournal(t, adm, "?limit=99999999999999999999"); len(got) != len(calls) {
+		t.Fatalf("limit past int: %d entries", len(got))
+	}
+	for query, want := range map[string]string{
+		"?skillid=" + skillA:           `unknown query parameter \"skillid\"`, // a misspelt filter is refused, not ignored
+		"?limit=-99999999999999999999": "limit must be a whole number, 1 or more",
+		"?limit=0":                     "limit must be a whole number, 1 or more",
+	} {
+		if r := servertest.Do(t, "GET", adm+"/admin/v1/journal"+query, adminKey, ""); r.Status != 400 || !strings.Contains(r.Body, want) {
+			t.Errorf("GET journal%s: %d %s, want 400 with %s", query, r.Status, r.Body, want)
+		}
+	}
 
 	if r := servertest.Do(t, "DELETE", adm+"/admin/v1/journal", adminKey, ""); r.Status != 204 || r.Body != "" {
 		t.Fatalf("DELETE: %d %q", r.Status, r.Body)
