@@ -136,17 +136,9 @@ func TestServeBadFlagExitStatus(t *testing.T) {
 func TestServeUnparseableRequestIsJSON(t *testing.T) {
 	in := start(t, t.TempDir())
 	for _, base := range []string{in.publicURL, in.adminURL} {
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		// A header line with no colon, after an Authorization header; then
-		// OPTIONS *, which net/http answers itself unless told not to.
+		c, _ := dialRaw(t, base)
+		// OPTIONS *, which net/http answers itself unless told not to;
+		// then a header line with no colon, after an Authorization header.
 		if _, err := io.WriteString(c, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/accounts/~current/settings/Profile.name HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nno colon\r\n\r\n"); err != nil {
 			t.Fatal(err)
 		}
@@ -180,15 +172,7 @@ func TestServeChunkedGETWithoutBody(t *testing.T) {
 		{in.adminURL + "/admin/v1/skills", "1\r\na\r\n"},
 	} {
 		target := c.target
-		u, err := url.Parse(target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		conn, u := dialRaw(t, target)
 		key, _ := in.cli(t, "admin-key")
 		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n%s", u.Path, u.Host, strings.TrimSpace(key), c.body)
 		start := time.Now()
@@ -202,4 +186,22 @@ func TestServeChunkedGETWithoutBody(t *testing.T) {
 			t.Errorf("%s %q: %d, want 400", target, c.body, resp.StatusCode)
 		}
 	}
+}
+
+// dialRaw opens a connection to the host of rawURL, for requests no HTTP
+// client would send, and bounds it, so a server that does not answer fails
+// the test rather than hanging it.
+func dialRaw(t *testing.T, rawURL string) (net.Conn, *url.URL) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c, u
 }
