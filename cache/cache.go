@@ -465,29 +465,28 @@ func (s *Store) forget(id string) {
 
 // CreateSkill creates the skill in the store.
 func (s *Store) CreateSkill(ctx context.Context, sk *profileapi.Skill) error {
-	s.writes.Lock()
-	defer s.writes.Unlock()
-	err := s.Store.CreateSkill(ctx, sk)
-	s.forgetSkill(sk.ID)
-	return err
+	return s.skillWrite(sk.ID, func() error { return s.Store.CreateSkill(ctx, sk) })
 }
 
 // UpdateSkill changes the skill in the store, which narrows the consents
 // to it. The cache forgets the skill, as after CreateSkill: the grants its
 // records hold under the old number were read before the narrowing.
 func (s *Store) UpdateSkill(ctx context.Context, sk *profileapi.Skill) error {
-	s.writes.Lock()
-	defer s.writes.Unlock()
-	err := s.Store.UpdateSkill(ctx, sk)
-	s.forgetSkill(sk.ID)
-	return err
+	return s.skillWrite(sk.ID, func() error { return s.Store.UpdateSkill(ctx, sk) })
 }
 
 // DeleteSkill deletes the skill, and with it every consent to it.
 func (s *Store) DeleteSkill(ctx context.Context, id string) error {
+	return s.skillWrite(id, func() error { return s.Store.DeleteSkill(ctx, id) })
+}
+
+// skillWrite runs a write of skill id among the cache's writes, then
+// forgets the skill, whatever the outcome: a failed write may have been
+// done.
+func (s *Store) skillWrite(id string, write func() error) error {
 	s.writes.Lock()
 	defer s.writes.Unlock()
-	err := s.Store.DeleteSkill(ctx, id)
+	err := write()
 	s.forgetSkill(id)
 	return err
 }
