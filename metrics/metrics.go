@@ -98,6 +98,8 @@ func New() *Metrics {
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/|^/gc/heap/goal:bytes$`)},
 		)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		// go_build_info: which build each node of a fleet runs.
+		collectors.NewBuildInfoCollector(),
 	)
 	// Series that exist from the start, so rate() sees the first one.
 	for _, s := range []string{"429", "500", "503", "latency"} {

@@ -183,7 +183,7 @@ func TestMetricsOfPublicCalls(t *testing.T) {
 		}
 	}
 
-	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_start_time_seconds", "go_cpu_classes_gc_total_cpu_seconds_total", "go_gc_heap_goal_bytes"} {
+	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_start_time_seconds", "go_cpu_classes_gc_total_cpu_seconds_total", "go_gc_heap_goal_bytes", "go_build_info"} {
 		if families[name] == nil {
 			t.Errorf("the scrape has no %s", name)
 		}

@@ -50,7 +50,9 @@ Every flag can also be set with an environment variable: --admin-key is
 PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate("profileapi {{.Version}}\n")
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -77,6 +79,7 @@ PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
 		evaluateCmd(g),
 		rateLimitCmd(g),
 		importCmd(g), loadtestCmd(g), loadtestCeilingCmd(),
+		versionCmd(),
 	)
 	for _, c := range root.Commands() {
 		refuseUnknownSubcommands(c)

@@ -266,7 +266,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 			go func() { errc <- srv.Serve(ln) }()
 		}
 	}
-	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", redactURL(dbPath))
+	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", redactURL(dbPath), "version", version())
 
 	select {
 	case err := <-errc:
