@@ -266,16 +266,20 @@ func (c *Client) attempt(ctx context.Context, target string, op operation) ([]by
 	defer drainAndClose(resp.Body)
 
 	body, err := readBody(resp.Body)
-	if resp.StatusCode == http.StatusOK {
-		switch {
-		case errors.Is(err, errBodyTooLarge):
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		if resp.StatusCode == http.StatusOK {
 			return nil, fmt.Errorf("client: %s: %w", op.setting, err)
-		case err != nil: // the connection broke mid-body: worth another try
-			return nil, fmt.Errorf("client: %s: read response: %w: %w", op.setting, ErrUnavailable, err)
 		}
+		// An error body too large to read still leaves the status.
+		return nil, newAPIError(resp, nil, op.scope, c.now())
+	case err != nil:
+		// The connection broke mid-body, whatever the status: worth
+		// another try, and a cut error body's code and reason are lost.
+		return nil, fmt.Errorf("client: %s: read %s response: %w: %w", op.setting, resp.Status, ErrUnavailable, err)
+	case resp.StatusCode == http.StatusOK:
 		return body, nil
 	}
-	// An unreadable error body still leaves the status to act on.
 	return nil, newAPIError(resp, body, op.scope, c.now())
 }
 

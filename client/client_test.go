@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -306,6 +307,10 @@ func TestDecode(t *testing.T) {
 		{email, `{"name":"jsmith@example.com"}`, nil, nil},
 		{mobile, `"+917799827710"`, nil, nil},
 		{mobile, `{"countryCode":91}`, nil, nil},
+		{mobile, `{}`, nil, nil},
+		{mobile, `{"countryCode":"+91"}`, nil, nil},
+		{mobile, `{"email":"jsmith@example.com"}`, nil, nil},
+		{mobile, `{"mobileNumber":{"countryCode":"+91","phoneNumber":"7799827710"}}`, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op.method+" "+tt.body, func(t *testing.T) {
@@ -814,6 +819,54 @@ func TestNetworkErrors(t *testing.T) {
 		email, err := client.New(srv.URL, "t", rec.options()...).Email(t.Context())
 		if err != nil || email != "jsmith@example.com" || len(rec.sleeps) != 1 {
 			t.Errorf("Email = %q, %v after waits %v; want the value after one retry", email, err, rec.sleeps)
+		}
+	})
+}
+
+// An error answer whose body the connection cut is a network failure: its
+// code is lost, so it is retried rather than read as the bare status, and a
+// deadline that ends mid-body is the context's error.
+func TestErrorBodyCutShort(t *testing.T) {
+	for _, status := range []int{http.StatusForbidden, http.StatusNotFound, http.StatusServiceUnavailable} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if requests.Add(1) == 1 {
+					w.Header().Set("Content-Length", "200")
+					w.WriteHeader(status)
+					_, _ = io.WriteString(w, `{"code":"ACCESS_DEN`)
+					return // the server closes a connection whose body is short
+				}
+				_, _ = io.WriteString(w, `{"email":"jsmith@example.com"}`)
+			}))
+			t.Cleanup(srv.Close)
+			rec := &recorder{}
+			email, err := client.New(srv.URL, "t", rec.options()...).Email(t.Context())
+			if err != nil || email != "jsmith@example.com" || len(rec.sleeps) != 1 {
+				t.Errorf("Email = %q, %v after waits %v; want the value after one retry", email, err, rec.sleeps)
+			}
+		})
+	}
+
+	t.Run("deadline mid-body", func(t *testing.T) {
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "200")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"code":`)
+			http.NewResponseController(w).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		t.Cleanup(srv.Close)
+		t.Cleanup(func() { close(release) })
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		_, err := client.New(srv.URL, "t").Email(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)
 		}
 	})
 }

@@ -75,6 +75,10 @@
 // header can carry, which fail at once, without a retry. If the context ends first,
 // the error wraps ctx.Err() and, if an earlier attempt failed, that failure
 // too, so errors.Is(err, ErrUnavailable) still tells why the call was slow.
+// An attempt that outlasts the HTTP client's own timeout (10 s by default,
+// see WithHTTPClient) is a network failure, ErrUnavailable; net/http's error
+// for it also matches context.DeadlineExceeded, so ask ctx.Err() whether
+// your own deadline passed.
 //
 // # Retries
 //

@@ -165,5 +165,14 @@ func decodePhoneNumber(body []byte) (PhoneNumber, error) {
 	if n == nil {
 		return PhoneNumber{}, nil
 	}
+	// Unmarshal skips members it does not know: an object without
+	// phoneNumber is another body (a misrouted call), not an absent value.
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return PhoneNumber{}, err
+	}
+	if _, ok := members["phoneNumber"]; !ok {
+		return PhoneNumber{}, errors.New(`object has no "phoneNumber" member`)
+	}
 	return *n, nil
 }
