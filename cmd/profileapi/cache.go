@@ -44,8 +44,8 @@ func (c *cacheOptions) validate() error {
 }
 
 // wrap puts the cache in front of the store, if it is on, and starts
-// filling it in the background: calls are answered meanwhile, from the
-// store if need be. It expects c validated.
+// filling it in the background until ctx ends: calls are answered
+// meanwhile, from the store if need be. It expects c validated.
 func (c *cacheOptions) wrap(ctx context.Context, store profileapi.Store, db string, logger *slog.Logger) profileapi.Store {
 	postgres := isPostgresURL(db)
 	if c.mode == "off" || (c.mode == "auto" && postgres) {
@@ -58,7 +58,10 @@ func (c *cacheOptions) wrap(ctx context.Context, store profileapi.Store, db stri
 	cached := cache.New(store, cache.Options{MaxBytes: c.sizeMB << 20, MaxAge: maxAge})
 	go func() {
 		start := time.Now()
-		if err := cached.Warm(context.WithoutCancel(ctx)); err != nil {
+		if err := cached.Warm(ctx); err != nil {
+			if ctx.Err() != nil {
+				return // serve is returning: not a failure to report
+			}
 			logger.Warn("cache warm-up failed; the cache fills as customers are read", "err", err)
 			return
 		}

@@ -297,6 +297,57 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	t.Logf("%d in-flight requests, %d failed; exited %s after SIGTERM", inFlight, failed, time.Since(signalled).Round(time.Millisecond))
 }
 
+// TestShutdownTimeoutAnswers503: a request still running when the shutdown
+// timeout passes is answered 503 with Retry-After, as the contract says of
+// a server shutting down, not cut off without an answer.
+func TestShutdownTimeoutAnswers503(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "500ms")
+	tok := p.slowCalls(t, 20000)
+	type result struct {
+		resp *http.Response
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", p.publicURL+"/v2/accounts/~current/settings/Profile.givenName", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- result{resp, string(b), err}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("in-flight request: %v, want a 503", r.err)
+		}
+		if r.resp.StatusCode != http.StatusServiceUnavailable || r.resp.Header.Get("Retry-After") != "1" ||
+			!strings.Contains(r.body, `"code":"SERVICE_UNAVAILABLE"`) || !strings.Contains(r.body, "shutting down") {
+			t.Errorf("in-flight request: %d Retry-After %q %s; want 503 SERVICE_UNAVAILABLE, shutting down, Retry-After 1",
+				r.resp.StatusCode, r.resp.Header.Get("Retry-After"), r.body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer 5 s after SIGTERM, with a 500ms shutdown timeout")
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("exit: %v, want 0: every request was answered\n%s", err, p.stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("did not exit")
+	}
+}
+
 // TestSecondSignalEndsDrain: the first SIGTERM drains; a second one, an
 // operator out of patience, ends the process at once.
 func TestSecondSignalEndsDrain(t *testing.T) {

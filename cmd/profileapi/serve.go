@@ -22,6 +22,7 @@ import (
 	"github.com/profileapi/profileapi/internal/connerr"
 	"github.com/profileapi/profileapi/internal/conntimeout"
 	"github.com/profileapi/profileapi/internal/gcpace"
+	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/journal"
 	"github.com/profileapi/profileapi/ratelimit"
 	"github.com/profileapi/profileapi/tlsconf"
@@ -104,7 +105,7 @@ an official SDK.`,
 	f.IntVar(&o.custLimit.Burst, "customer-burst", 0, "burst above --customer-rate (default: one second's worth)")
 	f.IntVar(&o.journalSize, "journal-size", journal.DefaultSize, "how many recent public-API calls the request journal keeps (at most 100000)")
 	f.StringVar(&o.fixtures, "fixtures", "", "YAML file of skills, customers, consents and tokens to create at start (idempotent); prints the tokens")
-	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM (0: do not wait for them)")
+	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM; those still running then answer 503 (0: do not wait, cut them)")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
 	o.cache.register(f)
 	f.Int64Var(&o.gcMinHeap, "gc-min-heap", 20, "MiB the heap may reach before a garbage collection however little is live (0: GOGC alone decides; at most 1048576): fewer collections under load for that much memory")
@@ -162,8 +163,11 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	// Opening: the keyring reloads its keys when SQLite reopens on a
 	// restored backup.
 	keyStore := store
-	store = o.cache.wrap(ctx, store, dbPath, logger)
+	// The warm-up goes on through a drain, and ends before the store closes.
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	store = o.cache.wrap(life, store, dbPath, logger)
 	defer store.Close()
+	defer endLife()
 	keys, err := token.NewKeyring(ctx, keyStore, token.Options{Rotation: o.keyRotation})
 	if err != nil {
 		return err
@@ -244,6 +248,14 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	}
 
 	servers := []*http.Server{newHTTPServer(publicHandler, logger, o.readHeader), newHTTPServer(adminHandler, logger, o.readHeader)}
+	// Requests still running when --shutdown-timeout has passed see their
+	// context end with web.ErrShuttingDown, and answer 503 instead of
+	// having their connection cut.
+	handlers, stopHandlers := context.WithCancelCause(context.Background())
+	defer stopHandlers(nil)
+	for _, srv := range servers {
+		srv.BaseContext = func(net.Listener) context.Context { return handlers }
+	}
 	// The public listener is the hot path: one sweeper enforces its timeouts
 	// instead of per-request deadlines. Not over TLS, where HTTP/2 takes its
 	// per-stream timeouts from the fields Apply zeroes. The admin listener
@@ -273,9 +285,6 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// A fresh context: the cancelled one would drain nothing.
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdown)
-	defer cancel()
 	logger.Info("shutting down", "timeout", o.shutdown)
 	if o.shutdown == 0 { // do not wait: cut what is in flight, as asked
 		var errs []error
@@ -284,17 +293,35 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		}
 		return errors.Join(errs...)
 	}
+	// A fresh context: the cancelled one would drain nothing. It lasts
+	// shutdownGrace past the timeout, for the 503s of what is still running.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdown+shutdownGrace)
+	defer cancel()
+	late := time.AfterFunc(o.shutdown, func() {
+		logger.Warn("shutdown timeout passed: answering the requests still running with 503", "timeout", o.shutdown)
+		stopHandlers(web.ErrShuttingDown)
+	})
+	defer late.Stop()
 	// Both at once: Shutdown closes its listeners first, and one after the
 	// other the admin listener would take new calls while the public one
 	// drains, only to cut them off at the deadline.
 	errs := make([]error, len(servers))
 	var wg sync.WaitGroup
 	for i, srv := range servers {
-		wg.Go(func() { errs[i] = srv.Shutdown(shutdownCtx) })
+		wg.Go(func() {
+			if err := srv.Shutdown(shutdownCtx); err != nil {
+				errs[i] = errors.Join(fmt.Errorf("requests still running %s after the shutdown timeout were cut", shutdownGrace), srv.Close())
+			}
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// shutdownGrace is how long the requests still running at the shutdown
+// timeout have to answer 503 before their connections are closed: enough
+// for a handler that watches its context, and a bound for one that does not.
+const shutdownGrace = time.Second
 
 // Bounds of serve's numeric flags. Each keeps a value from overflowing or
 // from taking memory no machine has.

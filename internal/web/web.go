@@ -90,9 +90,18 @@ func Status(err error) (int, string) {
 	return code, body.Code
 }
 
+// ErrShuttingDown ends the context of the requests still running when a
+// server's shutdown timeout has passed. Whatever error that makes a
+// handler return, the answer is 503 with Retry-After: a client retries it
+// (on another node), where a cut connection may be taken for a lost answer.
+var ErrShuttingDown = errors.New("the server is shutting down")
+
 // WriteError answers with err's status and JSON body. Only the public
 // message reaches the client; the cause is logged with the request id.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if r != nil && r.Context().Err() != nil && context.Cause(r.Context()) == ErrShuttingDown {
+		err = &profileapi.Error{Kind: profileapi.EUNAVAILABLE, Message: "the server is shutting down; retry, on another node if there is one", RetryAfter: time.Second, Err: err}
+	}
 	code, body := StatusOf(err)
 	h := w.Header()
 	var e *profileapi.Error
