@@ -43,14 +43,19 @@ func (c *cacheOptions) validate() error {
 	return nil
 }
 
+// on reports whether the cache is used for the database db.
+func (c *cacheOptions) on(db string) bool {
+	return c.mode == "on" || c.mode == "auto" && !isPostgresURL(db)
+}
+
 // wrap puts the cache in front of the store, if it is on, and starts
 // filling it in the background until ctx ends: calls are answered
 // meanwhile, from the store if need be. It expects c validated.
 func (c *cacheOptions) wrap(ctx context.Context, store profileapi.Store, db string, logger *slog.Logger) profileapi.Store {
-	postgres := isPostgresURL(db)
-	if c.mode == "off" || (c.mode == "auto" && postgres) {
+	if !c.on(db) {
 		return store
 	}
+	postgres := isPostgresURL(db)
 	maxAge := c.maxAge
 	if postgres && maxAge == 0 {
 		maxAge = time.Second // other nodes' writes show within a second

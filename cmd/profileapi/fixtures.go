@@ -12,18 +12,24 @@ import (
 	"github.com/profileapi/profileapi/token"
 )
 
-// applyFixtures seeds the file's world and prints one line per token:
-// "token CUSTOMER SKILL ENDPOINT TOKEN", easy to pick out with awk.
-func applyFixtures(ctx context.Context, w io.Writer, path string, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints) error {
+// loadFixtures reads and checks the --fixtures file, before serve creates
+// anything or prints its banner.
+func loadFixtures(path string) (*fixture.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("--fixtures: %w", err)
+		return nil, fmt.Errorf("--fixtures: %w", err)
 	}
 	defer f.Close()
 	file, err := fixture.Parse(f)
 	if err != nil {
-		return fmt.Errorf("--fixtures %s: %w", path, err)
+		return nil, fmt.Errorf("--fixtures %s: %w", path, err)
 	}
+	return file, nil
+}
+
+// applyFixtures seeds the file's world and prints one line per token:
+// "token CUSTOMER SKILL ENDPOINT TOKEN", easy to pick out with awk.
+func applyFixtures(ctx context.Context, w io.Writer, path string, file *fixture.File, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints) error {
 	minted, err := file.Apply(ctx, store, keys, endpoints, time.Now())
 	if err != nil {
 		return fmt.Errorf("--fixtures %s: %w", path, err)

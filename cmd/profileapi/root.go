@@ -84,10 +84,27 @@ PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
 	for _, c := range root.Commands() {
 		refuseUnknownSubcommands(c)
 	}
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		return applyEnv(cmd.Flags(), getenv)
+	var fromEnv map[string]string // flag name → the variable it was set from
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) (err error) {
+		fromEnv, err = applyEnv(cmd.Flags(), getenv)
+		return err
 	}
-	return root.ExecuteContext(ctx)
+	return blameEnv(root.ExecuteContext(ctx), fromEnv)
+}
+
+// blameEnv names the variable behind a flag an error names, when the flag
+// was set from the environment: an operator reading "--skill-rate -1" would
+// look for it on a command line that has none.
+func blameEnv(err error, fromEnv map[string]string) error {
+	if err == nil {
+		return nil
+	}
+	for flag, name := range fromEnv {
+		if strings.HasPrefix(err.Error(), "--"+flag+" ") || strings.HasPrefix(err.Error(), "--"+flag+":") {
+			return fmt.Errorf("%w (--%s is set by %s)", err, flag, name)
+		}
+	}
+	return err
 }
 
 // refuseUnknownSubcommands makes a group of commands (consents, skills, …)
@@ -111,8 +128,10 @@ func refuseUnknownSubcommands(c *cobra.Command) {
 
 // applyEnv sets every flag not given on the command line from its
 // PROFILEAPI_* variable, if set: --admin-key from PROFILEAPI_ADMIN_KEY.
-func applyEnv(fs *pflag.FlagSet, getenv env) error {
+// It returns the flags it set, with their variables.
+func applyEnv(fs *pflag.FlagSet, getenv env) (map[string]string, error) {
 	var err error
+	set := map[string]string{}
 	fs.VisitAll(func(f *pflag.Flag) {
 		if err != nil || f.Changed || f.Name == "help" {
 			return
@@ -121,10 +140,12 @@ func applyEnv(fs *pflag.FlagSet, getenv env) error {
 		if v := getenv(name); v != "" {
 			if serr := fs.Set(f.Name, v); serr != nil {
 				err = &flagEnvError{name: name, err: serr}
+				return
 			}
+			set[f.Name] = name
 		}
 	})
-	return err
+	return set, err
 }
 
 type flagEnvError struct {

@@ -19,6 +19,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/fixture"
 	"github.com/profileapi/profileapi/internal/connerr"
 	"github.com/profileapi/profileapi/internal/conntimeout"
 	"github.com/profileapi/profileapi/internal/gcpace"
@@ -119,7 +120,7 @@ an official SDK.`,
 func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.Writer) error {
 	wire, err := api.ParseWire(o.wire)
 	if err != nil {
-		return err
+		return fmt.Errorf("--wire %q: want documented or alexa (alexa for a skill built on an official Alexa SDK)", o.wire)
 	}
 	scheme, err := o.scheme()
 	if err != nil {
@@ -131,6 +132,12 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	}
 	if err := o.validate(scheme); err != nil {
 		return err
+	}
+	var fixtures *fixture.File
+	if o.fixtures != "" {
+		if fixtures, err = loadFixtures(o.fixtures); err != nil {
+			return err
+		}
 	}
 	if g.adminKey != "" {
 		if _, err := givenAdminKey(g.adminKey); err != nil {
@@ -154,6 +161,13 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	dbPath := o.db
 	if dbPath == "" {
 		dbPath = filepath.Join(g.dataDir, "profileapi.db")
+	}
+	if !isPostgresURL(dbPath) {
+		release, err := lockSQLite(dbPath, o.cache.on(dbPath))
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	store, err := openStore(ctx, dbPath, logger)
 	if err != nil {
@@ -223,7 +237,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		fmt.Fprintln(stdout, "  Plain HTTP. The Alexa SDK for Python refuses non-HTTPS endpoints: for it, restart with --tls auto.")
 	}
 	if o.fixtures != "" {
-		if err := applyFixtures(ctx, stdout, o.fixtures, store, keys, endpoints); err != nil {
+		if err := applyFixtures(ctx, stdout, o.fixtures, fixtures, store, keys, endpoints); err != nil {
 			return err
 		}
 	}
@@ -360,6 +374,9 @@ func (o *serveOptions) validate(scheme string) error {
 	// The real public address is known only once listening; a placeholder
 	// checks the --endpoint-* URLs given.
 	if _, err := endpointsFor(o, scheme, "127.0.0.1:0"); err != nil {
+		if e, ok := errors.AsType[*profileapi.Error](err); ok {
+			return fmt.Errorf("--endpoint-na, --endpoint-eu, --endpoint-fe: %s", e.Message)
+		}
 		return err
 	}
 	switch {

@@ -53,7 +53,10 @@ func TestServeRejectsBadFlagValues(t *testing.T) {
 		{[]string{"--addr", "127.0.0.1:70000"}, []string{"--addr 127.0.0.1:70000", "port"}},
 		{[]string{"--admin-addr", "no-port"}, []string{"--admin-addr no-port", "host:port"}},
 		{[]string{"--addr", "127.0.0.1:19401", "--admin-addr", "127.0.0.1:19401"}, []string{"--addr", "--admin-addr", "127.0.0.1:19401"}},
-		{[]string{"--endpoint-eu", "ftp://example.com"}, []string{"ftp://example.com", "http or https"}},
+		{[]string{"--endpoint-eu", "ftp://example.com"}, []string{"--endpoint-eu", "ftp://example.com", "http or https"}},
+		{[]string{"--endpoint-na", "http://127.0.0.1:1", "--endpoint-eu", "http://127.0.0.1:1"}, []string{"--endpoint-na", "same endpoint"}},
+		{[]string{"--wire", "bogus"}, []string{`--wire "bogus"`, "documented or alexa"}},
+		{[]string{"--fixtures", "/nonexistent/world.yaml"}, []string{"--fixtures", "/nonexistent/world.yaml"}},
 		{[]string{"--redis", "mysql://localhost"}, []string{"--redis"}},
 		{[]string{"--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{"--tls-cert"}},
 		// Long enough as given, but what counts is the key without the spaces.
@@ -204,4 +207,75 @@ func dialRaw(t *testing.T, rawURL string) (net.Conn, *url.URL) {
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	return c, u
+}
+
+// TestServeErrorNamesEnvironment: a bad value set through a PROFILEAPI_*
+// variable is reported under that variable too, not only under a flag the
+// command line does not have.
+func TestServeErrorNamesEnvironment(t *testing.T) {
+	env := map[string]string{"PROFILEAPI_SKILL_RATE": "-1", "PROFILEAPI_WIRE": "bogus"}
+	for name, value := range env {
+		t.Run(name, func(t *testing.T) {
+			getenv := func(k string) string {
+				if k == name {
+					return value
+				}
+				return ""
+			}
+			dataDir := filepath.Join(t.TempDir(), "data")
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			var stdout, stderr syncBuffer
+			err := run(ctx, []string{"serve", "--data-dir", dataDir, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, getenv, strings.NewReader(""), &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), "is set by "+name) {
+				t.Errorf("error %v does not name %s", err, name)
+			}
+		})
+	}
+}
+
+// TestSecondServeOnCachedSQLite: a second serve on a SQLite file that a
+// first one caches is refused, as is a cached serve on a file another
+// serve uses; without a cache, several may share the file, as SQLite allows.
+func TestSecondServeOnCachedSQLite(t *testing.T) {
+	serveErr := func(dataDir string, args ...string) error {
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		var stdout, stderr syncBuffer
+		argv := append([]string{"serve", "--data-dir", dataDir, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, args...)
+		err := run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		if ctx.Err() != nil {
+			return nil // it served until the deadline: it started
+		}
+		return err
+	}
+	const inUse = "is in use by another profileapi serve"
+
+	cached := t.TempDir()
+	first := start(t, cached)
+	for _, args := range [][]string{nil, {"--cache", "off"}} {
+		if err := serveErr(cached, args...); err == nil || !strings.Contains(err.Error(), inUse) {
+			t.Errorf("serve %v beside a cached serve: %v, want %q", args, err, inUse)
+		}
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Stopped, it holds the file no longer.
+	restarted := start(t, cached)
+	if err := restarted.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	shared := t.TempDir()
+	uncached := start(t, shared, "--cache", "off")
+	if err := serveErr(shared, "--cache", "off"); err != nil {
+		t.Errorf("a second uncached serve: %v, want it to start", err)
+	}
+	if err := serveErr(shared); err == nil || !strings.Contains(err.Error(), inUse) {
+		t.Errorf("a cached serve beside an uncached one: %v, want %q", err, inUse)
+	}
+	if err := uncached.stop(); err != nil {
+		t.Fatal(err)
+	}
 }
