@@ -23,8 +23,9 @@ type requestRequest struct {
 
 // intentOrName accepts an intent as its name alone or as an object.
 type intentOrName struct {
-	Name  string                     `json:"name"`
-	Slots map[string]json.RawMessage `json:"slots,omitempty"`
+	Name               string                     `json:"name"`
+	ConfirmationStatus string                     `json:"confirmationStatus,omitempty"`
+	Slots              map[string]json.RawMessage `json:"slots,omitempty"`
 }
 
 func (i *intentOrName) UnmarshalJSON(b []byte) error {
@@ -58,6 +59,13 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 	case "IntentRequest":
 		if req.Intent == nil || req.Intent.Name == "" {
 			return profileapi.Errorf(profileapi.EINVALID, `an IntentRequest needs an intent: "intent": "MyIntent" or {"name": "MyIntent", "slots": {...}}`)
+		}
+		switch req.Intent.ConfirmationStatus {
+		case "":
+			req.Intent.ConfirmationStatus = "NONE"
+		case "NONE", "CONFIRMED", "DENIED":
+		default:
+			return profileapi.Errorf(profileapi.EINVALID, "intent.confirmationStatus %q: want NONE, CONFIRMED or DENIED", req.Intent.ConfirmationStatus)
 		}
 	default:
 		return profileapi.Errorf(profileapi.EINVALID, "type must be LaunchRequest or IntentRequest, not %q", req.Type)
@@ -96,7 +104,7 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 			slots = map[string]json.RawMessage{}
 		}
 		request["dialogState"] = "STARTED"
-		request["intent"] = map[string]any{"name": req.Intent.Name, "confirmationStatus": "NONE", "slots": slots}
+		request["intent"] = map[string]any{"name": req.Intent.Name, "confirmationStatus": req.Intent.ConfirmationStatus, "slots": slots}
 	} else {
 		request["shouldLinkResultBeReturned"] = false
 	}
