@@ -38,6 +38,15 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.write {
+		// A connection opened after the file became read-only for the
+		// process would fail every write for as long as the pool kept
+		// it, even once the file is writable again: keep none.
+		if err := checkWritable(ctx, dc.(driver.ExecerContext)); err != nil {
+			dc.Close()
+			return nil, err
+		}
+	}
 	return &conn{Conn: dc, db: c.db, write: c.write}, nil
 }
 

@@ -12,11 +12,14 @@ import (
 
 // formatError turns a driver error into the domain's kind, keeping it as the
 // cause: no row and a missing parent are ENOTFOUND, a taken key ECONFLICT, and
-// a database that is busy, full, read-only or failing EUNAVAILABLE, so
-// callers retry rather than report a bug. Anything else is returned as is.
+// a database that is busy, full or failing EUNAVAILABLE, so callers retry
+// rather than report a bug. A database this process may only read is none
+// of these: retrying would not help, so it is EINTERNAL, a 500 whose cause
+// is logged. A setupError, and anything else, is returned as is.
 func formatError(err error) error {
 	var domain *profileapi.Error
-	if err == nil || errors.As(err, &domain) {
+	var setup *setupError
+	if err == nil || errors.As(err, &domain) || errors.As(err, &setup) {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -31,11 +34,50 @@ func formatError(err error) error {
 		return &profileapi.Error{Kind: profileapi.ECONFLICT, Message: "already exists", Err: err}
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return &profileapi.Error{Kind: profileapi.ENOTFOUND, Message: "refers to something that does not exist", Err: err}
-	}
-	switch e.Code() & 0xff { // the primary code of an extended one
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
-		sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL:
+	case sqlite3.SQLITE_READONLY_DBMOVED:
+		// The file was moved or removed while open: the watchdog's
+		// business (health.go), an outage like the others.
 		return profileapi.Unavailable(err, time.Second)
 	}
+	switch e.Code() & 0xff { // the primary code of an extended one
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL:
+		return profileapi.Unavailable(err, time.Second)
+	case sqlite3.SQLITE_READONLY:
+		return &profileapi.Error{Kind: profileapi.EINTERNAL, Message: readOnly, Err: err}
+	}
 	return err
+}
+
+// readOnly says what SQLITE_READONLY means here.
+const readOnly = "the database file is read-only for this process (check the owner and mode of the file, of its -wal and -shm files and of its directory)"
+
+// setupError is why the database at a path cannot be used as it is: a
+// directory that is not there, a file this process may not write. Whoever
+// runs the server has to fix it, so Open reports it as it is, not as an
+// outage to wait out. (The watchdog, meeting one when a file comes back at
+// the path, keeps the store unavailable and tries again until it is fixed.)
+type setupError struct {
+	msg string // what is wrong and what to check, with the cause
+	err error  // the cause
+}
+
+func (e *setupError) Error() string { return e.msg }
+func (e *setupError) Unwrap() error { return e.err }
+
+// openError says what to check when SQLite cannot open the database file, or
+// may only read it; other errors it formats.
+func openError(err error) error {
+	var e *driver.Error
+	if !errors.As(err, &e) {
+		return formatError(err)
+	}
+	switch {
+	case e.Code() == sqlite3.SQLITE_READONLY_DBMOVED:
+	case e.Code()&0xff == sqlite3.SQLITE_READONLY:
+		return &setupError{readOnly + ": " + err.Error(), err}
+	case e.Code()&0xff == sqlite3.SQLITE_CANTOPEN:
+		return &setupError{"cannot open the database file (is it a file, does its directory exist, and may this process read and write them?): " + err.Error(), err}
+	}
+	return formatError(err)
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,7 +59,8 @@ func TestFormatError(t *testing.T) {
 				INSERT INTO parent SELECT i, hex(randomblob(64)), i FROM n`)
 		}(), profileapi.EUNAVAILABLE},
 		{"busy", busyError(t), profileapi.EUNAVAILABLE},
-		{"read-only", readOnlyError(t), profileapi.EUNAVAILABLE},
+		{"read-only", readOnlyError(t), profileapi.EINTERNAL},
+		{"moved", movedError(t), profileapi.EUNAVAILABLE},
 		{"domain", domain, profileapi.EINVALID},
 		{"other", other, ""},
 	} {
@@ -113,6 +115,29 @@ func readOnlyError(t *testing.T) error {
 	_, err := db.read.ExecContext(t.Context(), `DELETE FROM skills`)
 	if err == nil {
 		t.Fatal("a write on the read pool succeeded")
+	}
+	return err
+}
+
+// movedError returns the error of a write to a database file removed while
+// open, which SQLite detects in rollback-journal mode.
+func movedError(t *testing.T) error {
+	path := filepath.Join(t.TempDir(), "moved.db")
+	db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(DELETE)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(t.Context(), `CREATE TABLE t (x)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(t.Context(), `INSERT INTO t VALUES (1)`)
+	if err == nil {
+		t.Fatal("a write to a removed file succeeded")
 	}
 	return err
 }

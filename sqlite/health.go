@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -290,7 +291,7 @@ func openAnchor(ctx context.Context, path string, create bool) (*anchor, error) 
 	a.db.SetMaxOpenConns(1)
 	if err := a.open(ctx, path, create); err != nil {
 		a.close()
-		return nil, formatError(err)
+		return nil, openError(err)
 	}
 	return a, nil
 }
@@ -312,9 +313,29 @@ func (a *anchor) open(ctx context.Context, path string, create bool) error {
 	if err := migrate(ctx, a.conn); err != nil {
 		return err
 	}
+	if err := a.conn.Raw(func(dc any) error { return checkWritable(ctx, dc.(driver.ExecerContext)) }); err != nil {
+		return err
+	}
 	// Having read, the connection has the WAL and its index open: they
 	// exist now, and stay until it closes.
 	a.files, err = statFiles(path)
+	return err
+}
+
+// checkWritable fails if the database cannot be written on the connection.
+// One that SQLite could open on the file for reading only (the process may
+// not write it, its directory, or its -wal or -shm files) opens, reads, and
+// even begins a write transaction as if it could write: only a statement
+// that writes fails, with SQLITE_READONLY. So one that changes nothing
+// runs, and is rolled back.
+func checkWritable(ctx context.Context, c driver.ExecerContext) error {
+	if _, err := c.ExecContext(ctx, `BEGIN IMMEDIATE`, nil); err != nil {
+		return err
+	}
+	_, err := c.ExecContext(ctx, `DELETE FROM schema_migrations WHERE 0`, nil)
+	if _, rerr := c.ExecContext(context.Background(), `ROLLBACK`, nil); err == nil {
+		err = rerr
+	}
 	return err
 }
 

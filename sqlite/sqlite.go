@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -71,8 +72,10 @@ var pragmas = []string{
 	"synchronous(FULL)",  // sync the WAL at every commit: acknowledged means durable
 }
 
-// Open opens the database file at path, creating it if needed, and brings its
-// schema up to date.
+// Open opens the database file at path, creating it if needed (mode 0600, as
+// its -wal and -shm files then are), and brings its schema up to date. A
+// file this process may only read, or cannot open or create, is an error
+// that says what to check, not EUNAVAILABLE: waiting will not fix it.
 //
 // The store then watches the file: if it is removed or replaced while open,
 // every call fails with EUNAVAILABLE, and once a database is back at the
@@ -92,6 +95,9 @@ func open(ctx context.Context, path string, interval time.Duration) (*DB, error)
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, profileapi.Errorf(profileapi.EINVALID, "sqlite: %q is not a database file path: %v", path, err)
+	}
+	if err := createFile(abs); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db := &DB{Now: time.Now, path: abs, wake: make(chan struct{}, 1)}
 	if err := db.open(ctx); err != nil {
@@ -135,6 +141,28 @@ func (db *DB) open(ctx context.Context) error {
 	db.read.SetMaxIdleConns(db.readConns)
 	db.access, err = db.read.PrepareContext(ctx, accessQuery)
 	return err
+}
+
+// createFile creates the database file, empty and readable and writable by
+// its owner only, if there is none. SQLite would create it as the umask
+// allows, often readable by everyone, and it holds personal data; SQLite
+// then gives the -wal, -shm and -journal files the database file's mode.
+// An empty file is an empty database. A file already there keeps its mode:
+// whoever made it may have chosen it.
+func createFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		cause := err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			cause = pe.Err // the path is said already
+		}
+		return &setupError{fmt.Sprintf("cannot create the database file: %v: does its directory exist, and may this process write there?", cause), err}
+	}
+	return f.Close()
 }
 
 // dsn names the file, as a URI so that SQLite applies mode=, with the
