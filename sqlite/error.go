@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -12,10 +13,11 @@ import (
 
 // formatError turns a driver error into the domain's kind, keeping it as the
 // cause: no row and a missing parent are ENOTFOUND, a taken key ECONFLICT, and
-// a database that is busy, full or failing EUNAVAILABLE, so callers retry
-// rather than report a bug. A database this process may only read is none
-// of these: retrying would not help, so it is EINTERNAL, a 500 whose cause
-// is logged. A setupError, and anything else, is returned as is.
+// a database that is busy, full, read-only or failing EUNAVAILABLE, so
+// callers retry rather than report a bug: a disk that turns read-only while
+// the server runs is an outage its operator ends (Open refuses a read-only
+// file from the start, see openError). A setupError, and anything else, is
+// returned as is.
 func formatError(err error) error {
 	var domain *profileapi.Error
 	var setup *setupError
@@ -44,7 +46,8 @@ func formatError(err error) error {
 		sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL:
 		return profileapi.Unavailable(err, time.Second)
 	case sqlite3.SQLITE_READONLY:
-		return &profileapi.Error{Kind: profileapi.EINTERNAL, Message: readOnly, Err: err}
+		// The logged cause says what to check.
+		return profileapi.Unavailable(fmt.Errorf("%s: %w", readOnly, err), time.Second)
 	}
 	return err
 }

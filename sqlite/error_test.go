@@ -59,7 +59,7 @@ func TestFormatError(t *testing.T) {
 				INSERT INTO parent SELECT i, hex(randomblob(64)), i FROM n`)
 		}(), profileapi.EUNAVAILABLE},
 		{"busy", busyError(t), profileapi.EUNAVAILABLE},
-		{"read-only", readOnlyError(t), profileapi.EINTERNAL},
+		{"read-only", readOnlyError(t), profileapi.EUNAVAILABLE},
 		{"moved", movedError(t), profileapi.EUNAVAILABLE},
 		{"domain", domain, profileapi.EINVALID},
 		{"other", other, ""},

@@ -134,8 +134,8 @@ func TestReadOnly(t *testing.T) {
 
 // TestReadOnlyConnection: the file becomes read-only for the process after
 // Open, before the write pool opens its connection (at the first write).
-// Writes fail as EINTERNAL, a 500 whose cause is logged, not as an outage
-// with Retry-After; reads go on; and once the file is writable again, so
+// Writes fail as an outage with Retry-After, whose logged cause says the
+// file is read-only; reads go on; and once the file is writable again, so
 // are writes: the pool kept no read-only connection.
 func TestReadOnlyConnection(t *testing.T) {
 	ctx := t.Context()
@@ -159,8 +159,8 @@ func TestReadOnlyConnection(t *testing.T) {
 		err := db.CreateSkill(ctx, &profileapi.Skill{ID: profileapi.NewSkillID(), Name: "No", Permissions: profileapi.AllScopes})
 		t.Logf("CreateSkill: %v", err)
 		var e *profileapi.Error
-		if !errors.As(err, &e) || e.Kind != profileapi.EINTERNAL || e.RetryAfter != 0 {
-			t.Fatalf("write %d on a read-only file: %v, want EINTERNAL without Retry-After", i, err)
+		if !errors.As(err, &e) || e.Kind != profileapi.EUNAVAILABLE || e.RetryAfter <= 0 {
+			t.Fatalf("write %d on a read-only file: %v, want EUNAVAILABLE with Retry-After", i, err)
 		}
 		if !strings.Contains(err.Error(), "read-only for this process") {
 			t.Fatalf("write %d: %v, want it to say the file is read-only", i, err)
