@@ -69,6 +69,7 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	lines := newLineReader(w, r)
+	defer lines.close()
 	out := newImportWriter(ctx, importer)
 	defer out.close()
 	b := &importBatchOf{}
@@ -321,18 +322,48 @@ type lineReader struct {
 	rd *bufio.Reader
 	rc *http.ResponseController
 	n  int // the number of the line last read
+
+	ctx  context.Context
+	mu   sync.Mutex // guards done against the AfterFunc
+	done bool       // the handler has returned: leave the connection be
+	stop func() bool
 }
 
+// newLineReader reads r's body. When r's context ends (the server shutting
+// down, the client gone), a read waiting for the body fails at once: a read
+// does not watch the context, and a client sending slowly would hold the
+// handler until its deadline. The caller must close it.
 func newLineReader(w http.ResponseWriter, r *http.Request) *lineReader {
-	l := &lineReader{rd: bufio.NewReaderSize(r.Body, maxLine+2), rc: http.NewResponseController(w)}
+	l := &lineReader{rd: bufio.NewReaderSize(r.Body, maxLine+2), rc: http.NewResponseController(w), ctx: r.Context()}
 	l.extendDeadlines()
+	l.stop = context.AfterFunc(l.ctx, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !l.done {
+			_ = l.rc.SetReadDeadline(time.Now())
+		}
+	})
 	return l
+}
+
+// close keeps the AfterFunc from touching the connection, which may carry
+// the next request, once the handler has returned.
+func (l *lineReader) close() {
+	l.stop()
+	l.mu.Lock()
+	l.done = true
+	l.mu.Unlock()
 }
 
 // extendDeadlines lets a long stream outlive the listener's timeouts, as
 // long as it keeps moving. Where the writer cannot (a test recorder), the
 // listener's timeouts stay.
 func (l *lineReader) extendDeadlines() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ctx.Err() != nil {
+		return // the AfterFunc's deadline stands
+	}
 	deadline := time.Now().Add(streamDeadline)
 	_ = l.rc.SetReadDeadline(deadline)
 	_ = l.rc.SetWriteDeadline(deadline)

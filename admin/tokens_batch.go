@@ -53,6 +53,7 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	lines := newLineReader(w, r)
+	defer lines.close()
 	out := bufio.NewWriterSize(w, 64<<10)
 	started := false
 	for {
@@ -84,6 +85,14 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 				started = true
 			}
 			_, _ = out.Write(res.line)
+		}
+		if err := ctx.Err(); err != nil {
+			// mintChunk started no line after it ended: say so, rather
+			// than go on with the next chunk past lines left unminted.
+			if !started {
+				return err
+			}
+			return endWithError(out, r, err)
 		}
 		if readErr == io.EOF {
 			break
@@ -121,7 +130,7 @@ func readChunk(lines *lineReader, n int) ([][]byte, []int, error) {
 }
 
 // mintChunk mints the tokens of a chunk of lines on every core. Once a
-// line fails, no further line is started: only the first error is
+// line fails, or ctx ends, no further line is started: only the first error is
 // answered, and against a database that stopped answering each line would
 // wait out a call timeout. The results are those of the lines started, in
 // order: every line up to the first that failed, and maybe a few after.
@@ -134,7 +143,7 @@ func (s *server) mintChunk(ctx context.Context, chunk [][]byte, skills map[strin
 		wg.Go(func() {
 			// Checked before taking a line, never after: a line taken is
 			// minted, so no line before the first failure goes missing.
-			for !failed.Load() {
+			for !failed.Load() && ctx.Err() == nil {
 				i := int(next.Add(1)) - 1
 				if i >= len(chunk) {
 					return
@@ -202,7 +211,7 @@ func atLine(n int, err error) error {
 // the client still sends, within reason, so that closing the connection
 // does not reset it before the client has read the error.
 func endWithError(out *bufio.Writer, r *http.Request, err error) error {
-	_, body := web.StatusOf(err)
+	_, body := web.StatusOf(web.ShutdownError(r, err))
 	b, _ := json.Marshal(body)
 	_, _ = out.Write(append(b, '\n'))
 	_ = out.Flush()

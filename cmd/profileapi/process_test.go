@@ -321,7 +321,8 @@ func TestShutdownTimeoutAnswers503(t *testing.T) {
 		resp.Body.Close()
 		done <- result{resp, string(b), err}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Time for the request to reach the server and start its 20 s delay.
+	time.Sleep(time.Second)
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -344,6 +345,49 @@ func TestShutdownTimeoutAnswers503(t *testing.T) {
 			t.Errorf("exit: %v, want 0: every request was answered\n%s", err, p.stderr.String())
 		}
 	case <-time.After(5 * time.Second):
+		t.Fatal("did not exit")
+	}
+}
+
+// TestShutdownEndsStreams: a tokens/batch stream whose client is still
+// sending when the shutdown timeout passes ends with the 503 line, rather
+// than being held by its body until the connection is cut.
+func TestShutdownEndsStreams(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "300ms")
+	p.slowCalls(t, 1) // the skill and customer (the fault slows the public API only)
+	body, send := io.Pipe()
+	defer send.Close()
+	req, _ := http.NewRequest("POST", p.adminURL+"/admin/v1/tokens/batch", body)
+	req.Header.Set("Authorization", "Bearer "+processAdminKey)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	const line = `{"customerId":"amzn1.ask.account.T","skillId":"amzn1.ask.skill.t"}` + "\n"
+	// A chunk's worth of lines, whose tokens come back, then nothing: a
+	// client sending slowly.
+	go func() { _, _ = io.WriteString(send, strings.Repeat(line, 1024)) }()
+	resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for range 1024 {
+		if !sc.Scan() || !strings.Contains(sc.Text(), `"apiAccessToken"`) {
+			t.Fatalf("line: %q %v, want a token", sc.Text(), sc.Err())
+		}
+	}
+	// The stream is under way, waiting for the next line.
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Scan() || !strings.Contains(sc.Text(), `"code":"SERVICE_UNAVAILABLE"`) || !strings.Contains(sc.Text(), "shutting down") {
+		t.Errorf("last line: %q %v, want SERVICE_UNAVAILABLE, shutting down", sc.Text(), sc.Err())
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("exit: %v, want 0: the stream was answered\n%s", err, p.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
 		t.Fatal("did not exit")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,12 +100,35 @@ func blameEnv(err error, fromEnv map[string]string) error {
 	if err == nil {
 		return nil
 	}
+	var blamed []string
 	for flag, name := range fromEnv {
-		if strings.HasPrefix(err.Error(), "--"+flag+" ") || strings.HasPrefix(err.Error(), "--"+flag+":") {
-			return fmt.Errorf("%w (--%s is set by %s)", err, flag, name)
+		if namesFlag(err.Error(), flag) {
+			blamed = append(blamed, "--"+flag+" is set by "+name)
 		}
 	}
-	return err
+	if len(blamed) == 0 {
+		return err
+	}
+	slices.Sort(blamed)
+	return fmt.Errorf("%w (%s)", err, strings.Join(blamed, ", "))
+}
+
+// namesFlag reports whether msg names --flag as a whole word: not
+// --endpoint-na for --endpoint.
+func namesFlag(msg, flag string) bool {
+	word := "--" + flag
+	for i := strings.Index(msg, word); i >= 0; {
+		end := i + len(word)
+		if end == len(msg) || !(msg[end] == '-' || 'a' <= msg[end] && msg[end] <= 'z' || '0' <= msg[end] && msg[end] <= '9') {
+			return true
+		}
+		next := strings.Index(msg[end:], word)
+		if next < 0 {
+			return false
+		}
+		i = end + next
+	}
+	return false
 }
 
 // refuseUnknownSubcommands makes a group of commands (consents, skills, …)

@@ -162,22 +162,28 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if dbPath == "" {
 		dbPath = filepath.Join(g.dataDir, "profileapi.db")
 	}
+	store, err := openStore(ctx, dbPath, logger)
+	if err != nil {
+		if o.db != "" {
+			return fmt.Errorf("--db %s: %w", redactURL(o.db), err)
+		}
+		return fmt.Errorf("open database: %w", err)
+	}
 	if !isPostgresURL(dbPath) {
+		// After Open, whose errors say best what is wrong with the path.
 		release, err := lockSQLite(dbPath, o.cache.on(dbPath))
 		if err != nil {
+			store.Close()
 			return err
 		}
 		defer release()
-	}
-	store, err := openStore(ctx, dbPath, logger)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
 	}
 	// The keyring gets the store itself, not the cache, which hides its
 	// Opening: the keyring reloads its keys when SQLite reopens on a
 	// restored backup.
 	keyStore := store
-	// The warm-up goes on through a drain, and ends before the store closes.
+	// The warm-up goes on through a drain, and is told to stop before the
+	// store closes.
 	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
 	store = o.cache.wrap(life, store, dbPath, logger)
 	defer store.Close()
@@ -324,7 +330,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	for i, srv := range servers {
 		wg.Go(func() {
 			if err := srv.Shutdown(shutdownCtx); err != nil {
-				errs[i] = errors.Join(fmt.Errorf("requests still running %s after the shutdown timeout were cut", shutdownGrace), srv.Close())
+				errs[i] = errors.Join(fmt.Errorf("shutdown: connections still open %s after --shutdown-timeout were closed: %w", shutdownGrace, err), srv.Close())
 			}
 		})
 	}
@@ -334,8 +340,9 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 
 // shutdownGrace is how long the requests still running at the shutdown
 // timeout have to answer 503 before their connections are closed: enough
-// for a handler that watches its context, and a bound for one that does not.
-const shutdownGrace = time.Second
+// for a handler that watches its context, and for HTTP/2, which keeps a
+// connection a second after its last stream; a bound for one that does not.
+const shutdownGrace = 3 * time.Second
 
 // Bounds of serve's numeric flags. Each keeps a value from overflowing or
 // from taking memory no machine has.

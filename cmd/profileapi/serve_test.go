@@ -213,7 +213,8 @@ func dialRaw(t *testing.T, rawURL string) (net.Conn, *url.URL) {
 // variable is reported under that variable too, not only under a flag the
 // command line does not have.
 func TestServeErrorNamesEnvironment(t *testing.T) {
-	env := map[string]string{"PROFILEAPI_SKILL_RATE": "-1", "PROFILEAPI_WIRE": "bogus"}
+	env := map[string]string{"PROFILEAPI_SKILL_RATE": "-1", "PROFILEAPI_WIRE": "bogus",
+		"PROFILEAPI_ENDPOINT_EU": "ftp://example.com", "PROFILEAPI_DB": "/nonexistent/dir/p.db"}
 	for name, value := range env {
 		t.Run(name, func(t *testing.T) {
 			getenv := func(k string) string {
@@ -253,8 +254,13 @@ func TestSecondServeOnCachedSQLite(t *testing.T) {
 
 	cached := t.TempDir()
 	first := start(t, cached)
-	for _, args := range [][]string{nil, {"--cache", "off"}} {
-		if err := serveErr(cached, args...); err == nil || !strings.Contains(err.Error(), inUse) {
+	// The same file by another name too.
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(filepath.Join(cached, "profileapi.db"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{nil, {"--cache", "off"}, {"--db", link}} {
+		if err := serveErr(t.TempDir(), append([]string{"--db", filepath.Join(cached, "profileapi.db")}, args...)...); err == nil || !strings.Contains(err.Error(), inUse) {
 			t.Errorf("serve %v beside a cached serve: %v, want %q", args, err, inUse)
 		}
 	}

@@ -96,12 +96,19 @@ func Status(err error) (int, string) {
 // (on another node), where a cut connection may be taken for a lost answer.
 var ErrShuttingDown = errors.New("the server is shutting down")
 
+// ShutdownError is err, or if the server ended r's context because it is
+// shutting down, the 503 that says so, whatever err the handler made of it.
+func ShutdownError(r *http.Request, err error) error {
+	if r != nil && context.Cause(r.Context()) == ErrShuttingDown {
+		return &profileapi.Error{Kind: profileapi.EUNAVAILABLE, Message: "the server is shutting down; retry, on another node if there is one", RetryAfter: time.Second, Err: err}
+	}
+	return err
+}
+
 // WriteError answers with err's status and JSON body. Only the public
 // message reaches the client; the cause is logged with the request id.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	if r != nil && r.Context().Err() != nil && context.Cause(r.Context()) == ErrShuttingDown {
-		err = &profileapi.Error{Kind: profileapi.EUNAVAILABLE, Message: "the server is shutting down; retry, on another node if there is one", RetryAfter: time.Second, Err: err}
-	}
+	err = ShutdownError(r, err)
 	code, body := StatusOf(err)
 	h := w.Header()
 	var e *profileapi.Error
