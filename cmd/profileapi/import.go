@@ -54,7 +54,11 @@ command again.`,
 				return err
 			}
 			d := time.Since(start)
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d customers in %s (%.0f/s)\n", out.Imported, d.Round(time.Millisecond), float64(out.Imported)/d.Seconds())
+			noun := "customers"
+			if out.Imported == 1 {
+				noun = "customer"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d %s in %s (%.0f/s)\n", out.Imported, noun, d.Round(time.Millisecond), float64(out.Imported)/d.Seconds())
 			return nil
 		},
 	}

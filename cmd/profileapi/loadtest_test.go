@@ -154,6 +154,13 @@ func TestImportCommand(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "imported 2 customers in ") {
 		t.Fatalf("import: %q %v", out, err)
 	}
+	one := filepath.Join(t.TempDir(), "one.ndjson")
+	if err := os.WriteFile(one, []byte(strings.SplitAfter(lines, "\n")[1]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := in.cli(t, "import", one); err != nil || !strings.HasPrefix(out, "imported 1 customer in ") {
+		t.Fatalf("import of one: %q %v", out, err)
+	}
 	if out, err := in.cli(t, "consents", "get", "amzn1.ask.account.CLI1", "amzn1.ask.skill.imp"); err != nil || !strings.Contains(out, "alexa::profile:email:read") {
 		t.Fatalf("imported consent: %q %v", out, err)
 	}
