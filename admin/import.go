@@ -341,13 +341,17 @@ func newLineReader(w http.ResponseWriter, r *http.Request) *lineReader {
 		defer l.mu.Unlock()
 		if !l.done {
 			_ = l.rc.SetReadDeadline(time.Now())
+			// And a client that sends but does not read holds the
+			// handler no longer than it takes to answer.
+			_ = l.rc.SetWriteDeadline(time.Now().Add(time.Second))
 		}
 	})
 	return l
 }
 
 // close keeps the AfterFunc from touching the connection, which may carry
-// the next request, once the handler has returned.
+// the next request, once the handler has returned. It may be called more
+// than once.
 func (l *lineReader) close() {
 	l.stop()
 	l.mu.Lock()

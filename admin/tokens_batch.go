@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/internal/web"
@@ -73,7 +74,7 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 		}
 		for i, res := range results {
 			if res.err != nil {
-				return endWithError(out, r, atLine(numbers[i], res.err))
+				return endWithError(out, r, lines, atLine(numbers[i], res.err))
 			}
 			if !started {
 				// Tokens stream back while lines stream in; without this,
@@ -86,19 +87,19 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 			}
 			_, _ = out.Write(res.line)
 		}
-		if err := ctx.Err(); err != nil {
-			// mintChunk started no line after it ended: say so, rather
-			// than go on with the next chunk past lines left unminted.
+		if len(results) < len(chunk) {
+			// No line failed, so ctx ended and mintChunk left lines
+			// unminted: say so, rather than go on past them.
 			if !started {
-				return err
+				return ctx.Err()
 			}
-			return endWithError(out, r, err)
+			return endWithError(out, r, lines, ctx.Err())
 		}
 		if readErr == io.EOF {
 			break
 		}
 		if readErr != nil {
-			return endWithError(out, r, atLine(lines.n, readErr))
+			return endWithError(out, r, lines, atLine(lines.n, readErr))
 		}
 		if err := out.Flush(); err != nil {
 			return nil // the client is gone
@@ -209,12 +210,17 @@ func atLine(n int, err error) error {
 // endWithError ends a stream already under way with the error body as
 // its last line: its status line has long been sent. It then reads what
 // the client still sends, within reason, so that closing the connection
-// does not reset it before the client has read the error.
-func endWithError(out *bufio.Writer, r *http.Request, err error) error {
+// does not reset it before the client has read the error; once the
+// request's context has ended (the server shutting down), for a second.
+func endWithError(out *bufio.Writer, r *http.Request, lines *lineReader, err error) error {
 	_, body := web.StatusOf(web.ShutdownError(r, err))
 	b, _ := json.Marshal(body)
 	_, _ = out.Write(append(b, '\n'))
 	_ = out.Flush()
+	if r.Context().Err() != nil {
+		lines.close() // its deadline, now, would end the drain at once
+		_ = lines.rc.SetReadDeadline(time.Now().Add(time.Second))
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<20))
 	return nil
 }

@@ -349,46 +349,74 @@ func TestShutdownTimeoutAnswers503(t *testing.T) {
 	}
 }
 
-// TestShutdownEndsStreams: a tokens/batch stream whose client is still
-// sending when the shutdown timeout passes ends with the 503 line, rather
-// than being held by its body until the connection is cut.
+// TestShutdownEndsStreams: a tokens/batch stream still under way when the
+// shutdown timeout passes ends with the 503 line, whether its client has
+// paused (its body read would otherwise hold the handler until the
+// connection is cut) or keeps sending (its last line would be lost to a
+// reset).
 func TestShutdownEndsStreams(t *testing.T) {
-	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "300ms")
-	p.slowCalls(t, 1) // the skill and customer (the fault slows the public API only)
-	body, send := io.Pipe()
-	defer send.Close()
-	req, _ := http.NewRequest("POST", p.adminURL+"/admin/v1/tokens/batch", body)
-	req.Header.Set("Authorization", "Bearer "+processAdminKey)
-	req.Header.Set("Content-Type", "application/x-ndjson")
 	const line = `{"customerId":"amzn1.ask.account.T","skillId":"amzn1.ask.skill.t"}` + "\n"
-	// A chunk's worth of lines, whose tokens come back, then nothing: a
-	// client sending slowly.
-	go func() { _, _ = io.WriteString(send, strings.Repeat(line, 1024)) }()
-	resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for range 1024 {
-		if !sc.Scan() || !strings.Contains(sc.Text(), `"apiAccessToken"`) {
-			t.Fatalf("line: %q %v, want a token", sc.Text(), sc.Err())
-		}
-	}
-	// The stream is under way, waiting for the next line.
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if !sc.Scan() || !strings.Contains(sc.Text(), `"code":"SERVICE_UNAVAILABLE"`) || !strings.Contains(sc.Text(), "shutting down") {
-		t.Errorf("last line: %q %v, want SERVICE_UNAVAILABLE, shutting down", sc.Text(), sc.Err())
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Errorf("exit: %v, want 0: the stream was answered\n%s", err, p.stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("did not exit")
+	for _, tc := range []struct {
+		name string
+		send func(w io.Writer)
+	}{
+		// A chunk's worth of lines, whose tokens come back, then nothing.
+		{"paused", func(w io.Writer) { _, _ = io.WriteString(w, strings.Repeat(line, 1024)) }},
+		// A chunk's worth, then a line every millisecond or so: still
+		// sending, at a pace the test can read the answers at on a busy
+		// machine (a firehose's answers can outlast the drain).
+		{"sending", func(w io.Writer) {
+			if _, err := io.WriteString(w, strings.Repeat(line, 1024)); err != nil {
+				return
+			}
+			for {
+				time.Sleep(time.Millisecond)
+				if _, err := io.WriteString(w, line); err != nil {
+					return
+				}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProcess(t, t.TempDir(), "--shutdown-timeout", "300ms")
+			p.slowCalls(t, 1) // the skill and customer (the fault slows the public API only)
+			body, send := io.Pipe()
+			defer send.Close()
+			req, _ := http.NewRequest("POST", p.adminURL+"/admin/v1/tokens/batch", body)
+			req.Header.Set("Authorization", "Bearer "+processAdminKey)
+			req.Header.Set("Content-Type", "application/x-ndjson")
+			go tc.send(send)
+			resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			for range 1024 {
+				if !sc.Scan() || !strings.Contains(sc.Text(), `"apiAccessToken"`) {
+					t.Fatalf("line: %q %v, want a token", sc.Text(), sc.Err())
+				}
+			}
+			// The stream is under way.
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			last := ""
+			for sc.Scan() {
+				last = sc.Text()
+			}
+			if !strings.Contains(last, `"code":"SERVICE_UNAVAILABLE"`) || !strings.Contains(last, "shutting down") {
+				t.Errorf("last line: %q (%v), want SERVICE_UNAVAILABLE, shutting down", last, sc.Err())
+			}
+			select {
+			case err := <-p.exited:
+				if err != nil {
+					t.Errorf("exit: %v, want 0: the stream was answered\n%s", err, p.stderr.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("did not exit")
+			}
+		})
 	}
 }
 

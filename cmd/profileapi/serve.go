@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -162,21 +163,29 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if dbPath == "" {
 		dbPath = filepath.Join(g.dataDir, "profileapi.db")
 	}
+	what := "the database " + dbPath
+	if o.db != "" {
+		what = "--db " + redactURL(o.db)
+	}
+	var lockErr error
+	if !isPostgresURL(dbPath) {
+		var release func()
+		release, lockErr = lockSQLite(dbPath, what, o.cache.on(dbPath))
+		if errors.Is(lockErr, errInUse) {
+			return lockErr // before Open, which would migrate it under the other
+		}
+		if lockErr == nil {
+			defer release()
+		}
+	}
 	store, err := openStore(ctx, dbPath, logger)
 	if err != nil {
-		if o.db != "" {
-			return fmt.Errorf("--db %s: %w", redactURL(o.db), err)
-		}
-		return fmt.Errorf("open database: %w", err)
+		// Open says best what is wrong with a path that cannot be locked.
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if !isPostgresURL(dbPath) {
-		// After Open, whose errors say best what is wrong with the path.
-		release, err := lockSQLite(dbPath, o.cache.on(dbPath))
-		if err != nil {
-			store.Close()
-			return err
-		}
-		defer release()
+	if lockErr != nil {
+		store.Close()
+		return lockErr
 	}
 	// The keyring gets the store itself, not the cache, which hides its
 	// Opening: the keyring reloads its keys when SQLite reopens on a
@@ -329,14 +338,24 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	var wg sync.WaitGroup
 	for i, srv := range servers {
 		wg.Go(func() {
-			if err := srv.Shutdown(shutdownCtx); err != nil {
-				errs[i] = errors.Join(fmt.Errorf("shutdown: connections still open %s after --shutdown-timeout were closed: %w", shutdownGrace, err), srv.Close())
+			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				errs[i] = err
+			} else if err != nil {
+				errs[i] = errShutdownCut
+				_ = srv.Close()
 			}
 		})
 	}
 	wg.Wait()
+	if errors.Is(errs[0], errShutdownCut) && errors.Is(errs[1], errShutdownCut) {
+		return errShutdownCut // once, not for each listener
+	}
 	return errors.Join(errs...)
 }
+
+// errShutdownCut ends a shutdown that had to close connections: a client
+// that neither finished nor read its answer in time.
+var errShutdownCut = fmt.Errorf("shutdown: connections still open %s after --shutdown-timeout were closed", shutdownGrace)
 
 // shutdownGrace is how long the requests still running at the shutdown
 // timeout have to answer 503 before their connections are closed: enough
@@ -382,7 +401,7 @@ func (o *serveOptions) validate(scheme string) error {
 	// checks the --endpoint-* URLs given.
 	if _, err := endpointsFor(o, scheme, "127.0.0.1:0"); err != nil {
 		if e, ok := errors.AsType[*profileapi.Error](err); ok {
-			return fmt.Errorf("--endpoint-na, --endpoint-eu, --endpoint-fe: %s", e.Message)
+			return fmt.Errorf("%s: %s", endpointFlags(e.Message), e.Message)
 		}
 		return err
 	}
@@ -441,6 +460,21 @@ func newHTTPServer(h http.Handler, logger *slog.Logger, readHeaderTimeout time.D
 		MaxHeaderBytes: 16<<10 - 4<<10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+}
+
+// endpointFlags names the --endpoint-* flags of the regions msg names, or
+// all three.
+func endpointFlags(msg string) string {
+	var flags []string
+	for _, r := range profileapi.Regions {
+		if regexp.MustCompile(`\b` + string(r) + `\b`).MatchString(msg) {
+			flags = append(flags, "--endpoint-"+strings.ToLower(string(r)))
+		}
+	}
+	if len(flags) == 0 {
+		return "--endpoint-na, --endpoint-eu, --endpoint-fe"
+	}
+	return strings.Join(flags, ", ")
 }
 
 func endpointsFor(o *serveOptions, scheme, publicAddr string) (profileapi.Endpoints, error) {
