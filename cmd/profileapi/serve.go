@@ -338,12 +338,12 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	var wg sync.WaitGroup
 	for i, srv := range servers {
 		wg.Go(func() {
-			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-				errs[i] = err
-			} else if err != nil {
-				errs[i] = errShutdownCut
+			err := srv.Shutdown(shutdownCtx)
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = errShutdownCut
 				_ = srv.Close()
 			}
+			errs[i] = err
 		})
 	}
 	wg.Wait()
