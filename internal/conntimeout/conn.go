@@ -1,6 +1,7 @@
 package conntimeout
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -18,6 +19,14 @@ type conn struct {
 	waiting   atomic.Bool  // idle, nothing read since: the next byte starts a request
 	proto     atomic.Int32 // protoUnknown until its first state after StateNew
 	forgotten atomic.Bool  // out of the registry
+
+	// serving is set while net/http runs a handler for an HTTP/1 request
+	// on it (from StateActive to StateIdle): see Read.
+	serving  atomic.Bool
+	servedAt atomic.Int64 // listener time its handler began
+	// cancel ends the context of the connection, and so of its request,
+	// once it is closed or its client is gone; nil until ConnContext.
+	cancel atomic.Pointer[context.CancelCauseFunc]
 }
 
 // What net/http looks for on a connection besides net.Conn.
@@ -34,7 +43,20 @@ const (
 
 // Read starts the read-header phase with the first byte read after an idle
 // spell. It is the hot path: one atomic load, unless that byte is it.
+//
+// A read of one byte while a handler runs is net/http's background read,
+// which it starts for every request, after the body if there is one, to
+// learn that the client hung up, and ends when the handler returns by
+// moving the read deadline into the past and back. net/http's other reads
+// fill its 4 KiB buffer, and over TLS the TLS layer reads at least 512
+// bytes. That read is answered at once, with nothing read: the sweeper
+// looks for a client that hung up instead (see sweep), and a byte of a
+// pipelined request stays in the socket for net/http's next read. A
+// hijacked connection is no longer serving: its reads all go through.
 func (c *conn) Read(p []byte) (int, error) {
+	if len(p) == 1 && c.serving.Load() {
+		return 0, nil
+	}
 	n, err := c.Conn.Read(p)
 	if n > 0 && c.waiting.Load() {
 		c.waiting.Store(false)
@@ -47,7 +69,16 @@ func (c *conn) Read(p []byte) (int, error) {
 
 func (c *conn) Close() error {
 	c.forget()
+	c.end(net.ErrClosed)
 	return c.Conn.Close()
+}
+
+// end cancels the connection's context with cause, as net/http does when
+// its background read fails.
+func (c *conn) end(cause error) {
+	if cancel := c.cancel.Load(); cancel != nil {
+		(*cancel)(cause)
+	}
 }
 
 // CloseWrite lets net/http half-close the connection before closing it, so

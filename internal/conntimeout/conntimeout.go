@@ -11,6 +11,17 @@
 // net/http would fail a read or a write with a timeout error, the sweeper
 // closes the connection.
 //
+// The sweeper also watches for a client that hangs up while its handler
+// runs, which net/http does for every HTTP/1 request with a goroutine
+// reading one byte, stopped when the handler returns by moving the read
+// deadline into the past and back: a microsecond or two of CPU, for a
+// handler that may take a few. Here that read returns at once, having read
+// nothing, and on each tick the sweeper peeks at the sockets of the
+// connections whose handler has run for a tick or more. A client that hung
+// up ends its request's context within about two ticks, rather than at
+// once; closing a connection, as the sweeper does when a timeout passes,
+// ends it at once.
+//
 // It is meant for HTTP/1.x. HTTP/2 (over TLS, when the server offers "h2")
 // takes its per-stream read and write timeouts from the same Server fields,
 // which Apply zeroes: such connections keep only the bounds the sweeper can
@@ -18,6 +29,7 @@
 package conntimeout
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"time"
@@ -25,7 +37,8 @@ import (
 
 // Apply moves srv's ReadHeaderTimeout, ReadTimeout, WriteTimeout and
 // IdleTimeout into a sweeper that enforces them on the connections of the
-// returned listener, zeroes them in srv, and chains srv.ConnState. Serve
+// returned listener, zeroes them in srv, and chains srv.ConnState and
+// srv.ConnContext. Serve
 // srv (Serve or ServeTLS) on the returned listener, and only on it; the
 // sweeper stops once the listener is closed, as Serve, Shutdown and Close
 // do, and its last connection is gone. With no timeout set, Apply changes
@@ -67,6 +80,18 @@ func Apply(srv *http.Server, ln net.Listener) net.Listener {
 		if next != nil {
 			next(nc, s)
 		}
+	}
+	nextCtx := srv.ConnContext
+	srv.ConnContext = func(ctx context.Context, nc net.Conn) context.Context {
+		if nextCtx != nil {
+			ctx = nextCtx(ctx, nc)
+		}
+		if c := l.find(nc); c != nil {
+			ctx, cancel := context.WithCancelCause(ctx)
+			c.cancel.Store(&cancel)
+			return ctx
+		}
+		return ctx
 	}
 	go l.sweep()
 	return l

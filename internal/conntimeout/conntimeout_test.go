@@ -38,6 +38,13 @@ type testServer struct {
 // cleanup closes it and checks that the sweeper stops.
 func start(t *testing.T, srv *http.Server, withTLS bool) *testServer {
 	t.Helper()
+	return startOn(t, srv, withTLS, nil)
+}
+
+// startOn is start with the TCP listener wrapped by wrap, if not nil,
+// before Apply.
+func startOn(t *testing.T, srv *http.Server, withTLS bool, wrap func(net.Listener) net.Listener) *testServer {
+	t.Helper()
 	ts := &testServer{srv: srv}
 	if srv.Handler == nil {
 		srv.Handler = http.HandlerFunc(answer)
@@ -53,6 +60,9 @@ func start(t *testing.T, srv *http.Server, withTLS bool) *testServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		ln = wrap(ln)
 	}
 	ts.addr = ln.Addr().String()
 	l, ok := Apply(srv, ln).(*listener)
@@ -312,6 +322,155 @@ func TestSlowHandler(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Error("the handler's context was not cancelled when its connection was closed")
 	}
+}
+
+// TestBackgroundRead: no request reads its socket beyond the request, as
+// net/http's background read would for every one, and the requests are
+// read whole all the same: one after another, pipelined in one write, one
+// sent while the handler of the one before runs, and one with a body.
+func TestBackgroundRead(t *testing.T) {
+	var oneByte atomic.Int32
+	release := make(chan struct{})
+	ts := startOn(t, &http.Server{
+		ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/wait" {
+				<-release
+			}
+			answer(w, r)
+		}),
+	}, false, func(ln net.Listener) net.Listener { return countingListener{ln, &oneByte} })
+
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	for i := range 20 {
+		if got, want := roundTrip(t, c, br, fmt.Sprintf("/%d", i)), fmt.Sprintf("GET /%d ", i); got != want {
+			t.Fatalf("answered %q, want %q", got, want)
+		}
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /a HTTP/1.1\r\nHost: test\r\n\r\nPOST /b HTTP/1.1\r\nHost: test\r\nContent-Length: 4\r\n\r\nbody")
+	for _, want := range []string{"GET /a ", "POST /b body"} {
+		if got := readAnswer(t, br); got != want {
+			t.Errorf("a pipelined request answered %q, want %q", got, want)
+		}
+	}
+	io.WriteString(c, "GET /wait HTTP/1.1\r\nHost: test\r\n\r\n")
+	time.Sleep(50 * time.Millisecond) // the handler waits
+	io.WriteString(c, "GET /next HTTP/1.1\r\nHost: test\r\n\r\n")
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	for _, want := range []string{"GET /wait ", "GET /next "} {
+		if got := readAnswer(t, br); got != want {
+			t.Errorf("answered %q, want %q", got, want)
+		}
+	}
+	if n := oneByte.Load(); n != 0 {
+		t.Errorf("%d reads of one byte reached the socket over 24 requests, want 0", n)
+	}
+}
+
+// TestClientHangsUp: the context of a request whose client hangs up while
+// its handler runs ends within a few ticks (10 ms here), with the cause.
+func TestClientHangsUp(t *testing.T) {
+	running := make(chan struct{})
+	ended := make(chan error, 1)
+	ts := start(t, &http.Server{
+		ReadHeaderTimeout: 40 * time.Millisecond, WriteTimeout: 10 * time.Second, IdleTimeout: 3 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(running)
+			select {
+			case <-r.Context().Done():
+				ended <- context.Cause(r.Context())
+			case <-time.After(5 * time.Second):
+				ended <- nil
+			}
+		}),
+	}, false)
+
+	c := ts.dial(t)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+	<-running
+	since := time.Now()
+	c.Close()
+	err := <-ended
+	if !errors.Is(err, errHungUp) {
+		t.Fatalf("the handler's context ended with %v, want %v", err, errHungUp)
+	}
+	within(t, "the handler's context ended", time.Since(since), 0, time.Second)
+}
+
+// TestHijackedReadsOneByte: a hijacked connection reads one byte as any
+// other read; only net/http's own reads while a handler runs are skipped.
+func TestHijackedReadsOneByte(t *testing.T) {
+	got := make(chan string, 1)
+	ts := start(t, &http.Server{
+		ReadHeaderTimeout: time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			defer c.Close()
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			var b [1]byte
+			n, err := c.Read(b[:])
+			got <- fmt.Sprintf("%d %q %v", n, b[:n], err)
+		}),
+	}, false)
+
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	roundTrip(t, c, br, "/")
+	io.WriteString(c, "x")
+	if s := <-got; s != `1 "x" <nil>` {
+		t.Errorf("a hijacked connection's Read of one byte: %s, want 1 \"x\" <nil>", s)
+	}
+}
+
+// countingListener counts the reads of one byte that reach the sockets it
+// accepts.
+type countingListener struct {
+	net.Listener
+	oneByte *atomic.Int32
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{c.(*net.TCPConn), l.oneByte}, nil
+}
+
+// countingConn keeps the TCP connection's methods, SyscallConn among them.
+type countingConn struct {
+	*net.TCPConn
+	oneByte *atomic.Int32
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	if len(p) == 1 {
+		c.oneByte.Add(1)
+	}
+	return c.TCPConn.Read(p)
+}
+
+// readAnswer reads one 200 answer from br and returns its body.
+func readAnswer(t *testing.T, br *bufio.Reader) string {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %q %v", resp.StatusCode, b, err)
+	}
+	return string(b)
 }
 
 // TestHijacked: a hijacked connection is the handler's, never swept.

@@ -2,6 +2,7 @@ package conntimeout
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -76,7 +77,7 @@ func (l *listener) sweep() {
 	t := time.NewTicker(time.Duration(l.tick))
 	defer t.Stop()
 	closed := l.closed
-	var expired []*conn
+	var expired, watched []*conn
 	for {
 		select {
 		case <-t.C:
@@ -90,6 +91,10 @@ func (l *listener) sweep() {
 				delete(l.conns, c)
 				c.forgotten.Store(true)
 				expired = append(expired, c)
+			} else if c.serving.Load() && now-c.servedAt.Load() >= l.tick {
+				// A handler that has run for a tick: has its client hung
+				// up? (See conn.Read.)
+				watched = append(watched, c)
 			}
 		}
 		l.done = closed == nil && len(l.conns) == 0
@@ -97,15 +102,29 @@ func (l *listener) sweep() {
 		l.mu.Unlock()
 		// Outside the lock: Close may block, and Accept needs the lock.
 		for _, c := range expired {
+			c.end(errTimedOut)
 			c.Conn.Close()
 		}
 		clear(expired)
 		expired = expired[:0]
+		for _, c := range watched {
+			if hungUp(c.Conn) {
+				c.end(errHungUp)
+			}
+		}
+		clear(watched)
+		watched = watched[:0]
 		if done {
 			return
 		}
 	}
 }
+
+// Why a connection's context ended, besides its closing.
+var (
+	errTimedOut = errors.New("the connection outlasted its timeouts")
+	errHungUp   = errors.New("the client hung up")
+)
 
 // setState moves a connection into the phase net/http reports, and is the
 // per-request cost: a handful of atomic operations, no lock.
@@ -130,13 +149,18 @@ func (l *listener) setState(nc net.Conn, s http.ConnState) {
 		}
 		// A request parsed from buffered bytes never went through Read.
 		c.waiting.Store(false)
-		c.deadline.Store(l.answered(c.start.Load(), l.now()))
+		now := l.now()
+		c.deadline.Store(l.answered(c.start.Load(), now))
+		c.servedAt.Store(now)
+		c.serving.Store(true)
 	case http.StateIdle:
+		c.serving.Store(false)
 		c.deadline.Store(l.after(l.now(), l.idle))
 		if !c.isHTTP2(nc) {
 			c.waiting.Store(true)
 		}
 	case http.StateHijacked, http.StateClosed:
+		c.serving.Store(false)
 		c.forget()
 	}
 }
