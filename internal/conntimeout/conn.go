@@ -20,9 +20,11 @@ type conn struct {
 	proto     atomic.Int32 // protoUnknown until its first state after StateNew
 	forgotten atomic.Bool  // out of the registry
 
-	// serving is set while net/http runs a handler for an HTTP/1 request
-	// on it (from StateActive to StateIdle): see Read.
-	serving  atomic.Bool
+	// skip is set when net/http starts a handler for an HTTP/1 request on
+	// it (StateActive), until the first read of one byte, which it
+	// answers (see Read); watched is set from then until the request ends.
+	skip     atomic.Bool
+	watched  atomic.Bool
 	servedAt atomic.Int64 // listener time its handler began
 	// cancel ends the context of the connection, and so of its request,
 	// once it is closed or its client is gone; nil until ConnContext.
@@ -44,17 +46,21 @@ const (
 // Read starts the read-header phase with the first byte read after an idle
 // spell. It is the hot path: one atomic load, unless that byte is it.
 //
-// A read of one byte while a handler runs is net/http's background read,
-// which it starts for every request, after the body if there is one, to
-// learn that the client hung up, and ends when the handler returns by
-// moving the read deadline into the past and back. net/http's other reads
-// fill its 4 KiB buffer, and over TLS the TLS layer reads at least 512
-// bytes. That read is answered at once, with nothing read: the sweeper
-// looks for a client that hung up instead (see sweep), and a byte of a
-// pipelined request stays in the socket for net/http's next read. A
-// hijacked connection is no longer serving: its reads all go through.
+// The first read of one byte while a handler runs is net/http's
+// background read, which it starts for every request, once the body has
+// been read if there is one, to learn that the client hung up. It stops it
+// when the handler returns by moving the read deadline into the past and
+// back; a read that began before that is a system call and a park in the
+// network poller, until the deadline wakes it. That read is answered at
+// once, with nothing read: the sweeper looks for a client that hung up
+// instead (see sweep), and a byte of a pipelined request stays in the
+// socket for net/http's next read. net/http's other reads fill what is
+// left of its 4 KiB buffer, which may be one byte: a second read of one
+// byte goes through, and so do those of a hijacked connection, no longer
+// serving.
 func (c *conn) Read(p []byte) (int, error) {
-	if len(p) == 1 && c.serving.Load() {
+	if len(p) == 1 && c.skip.CompareAndSwap(true, false) {
+		c.watched.Store(true)
 		return 0, nil
 	}
 	n, err := c.Conn.Read(p)

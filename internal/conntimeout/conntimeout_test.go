@@ -370,13 +370,35 @@ func TestBackgroundRead(t *testing.T) {
 	}
 }
 
+// TestOneByteRefill: a read of one byte that is not the background read
+// goes through: net/http's buffer refills with one when it holds 4095
+// bytes of a chunk-size line (4096 with its CRLF, which net/http allows)
+// and the last byte has not come yet.
+func TestOneByteRefill(t *testing.T) {
+	ts := start(t, &http.Server{ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second}, false)
+	c := ts.dial(t)
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	line := "5;x=" + strings.Repeat("a", 4096-len("5;x=")-2) + "\r\n"
+	io.WriteString(c, "POST /chunked HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"+line[:4095])
+	time.Sleep(100 * time.Millisecond) // the handler waits for the line's end
+	io.WriteString(c, line[4095:]+"hello\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: test\r\n\r\n")
+	br := bufio.NewReader(c)
+	for _, want := range []string{"POST /chunked hello", "GET /next "} {
+		if got := readAnswer(t, br); got != want {
+			t.Errorf("answered %q, want %q", got, want)
+		}
+	}
+}
+
 // TestClientHangsUp: the context of a request whose client hangs up while
 // its handler runs ends within a few ticks (10 ms here), with the cause.
 func TestClientHangsUp(t *testing.T) {
 	running := make(chan struct{})
 	ended := make(chan error, 1)
+	// A tick of 10 ms, from the idle bound, which a first request is not
+	// held to.
 	ts := start(t, &http.Server{
-		ReadHeaderTimeout: 40 * time.Millisecond, WriteTimeout: 10 * time.Second, IdleTimeout: 3 * time.Second,
+		ReadHeaderTimeout: time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 40 * time.Millisecond,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(running)
 			select {
@@ -390,7 +412,11 @@ func TestClientHangsUp(t *testing.T) {
 
 	c := ts.dial(t)
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-	<-running
+	select {
+	case <-running:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler did not run")
+	}
 	since := time.Now()
 	c.Close()
 	err := <-ended
@@ -398,6 +424,38 @@ func TestClientHangsUp(t *testing.T) {
 		t.Fatalf("the handler's context ended with %v, want %v", err, errHungUp)
 	}
 	within(t, "the handler's context ended", time.Since(since), 0, time.Second)
+}
+
+// TestHalfCloseBeforeBody: as with net/http, a client that half-closes
+// its connection is not taken to have hung up while the handler has not
+// read the request's body: only then does the watch begin.
+func TestHalfCloseBeforeBody(t *testing.T) {
+	running := make(chan struct{})
+	ended := make(chan error, 1)
+	ts := start(t, &http.Server{
+		ReadHeaderTimeout: time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 40 * time.Millisecond, // a tick of 10 ms
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(running)
+			select {
+			case <-r.Context().Done():
+				ended <- context.Cause(r.Context())
+			case <-time.After(300 * time.Millisecond):
+				ended <- nil
+			}
+		}),
+	}, false)
+
+	c := ts.dial(t)
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 4\r\n\r\nbody")
+	select {
+	case <-running:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler did not run")
+	}
+	c.(*net.TCPConn).CloseWrite()
+	if err := <-ended; err != nil {
+		t.Errorf("the context of a handler that had not read the body ended: %v", err)
+	}
 }
 
 // TestHijackedReadsOneByte: a hijacked connection reads one byte as any

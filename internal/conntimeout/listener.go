@@ -91,9 +91,9 @@ func (l *listener) sweep() {
 				delete(l.conns, c)
 				c.forgotten.Store(true)
 				expired = append(expired, c)
-			} else if c.serving.Load() && now-c.servedAt.Load() >= l.tick {
-				// A handler that has run for a tick: has its client hung
-				// up? (See conn.Read.)
+			} else if c.watched.Load() && now-c.servedAt.Load() >= l.tick {
+				// A handler that has run for a tick, past its request's
+				// body: has its client hung up? (See conn.Read.)
 				watched = append(watched, c)
 			}
 		}
@@ -152,15 +152,18 @@ func (l *listener) setState(nc net.Conn, s http.ConnState) {
 		now := l.now()
 		c.deadline.Store(l.answered(c.start.Load(), now))
 		c.servedAt.Store(now)
-		c.serving.Store(true)
+		c.skip.Store(true)
 	case http.StateIdle:
-		c.serving.Store(false)
+		c.skip.Store(false)
+		c.watched.Store(false)
 		c.deadline.Store(l.after(l.now(), l.idle))
 		if !c.isHTTP2(nc) {
 			c.waiting.Store(true)
 		}
 	case http.StateHijacked, http.StateClosed:
-		c.serving.Store(false)
+		// A hijacked connection's context ends when it is closed.
+		c.skip.Store(false)
+		c.watched.Store(false)
 		c.forget()
 	}
 }
