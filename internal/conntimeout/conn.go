@@ -20,11 +20,7 @@ type conn struct {
 	proto     atomic.Int32 // protoUnknown until its first state after StateNew
 	forgotten atomic.Bool  // out of the registry
 
-	// skip is set when net/http starts a handler for an HTTP/1 request on
-	// it (StateActive), until the first read of one byte, which it
-	// answers (see Read); watched is set from then until the request ends.
-	skip     atomic.Bool
-	watched  atomic.Bool
+	watch    atomic.Int32 // watchNone, watchSkip or watchOn: see Read
 	servedAt atomic.Int64 // listener time its handler began
 	// cancel ends the context of the connection, and so of its request,
 	// once it is closed or its client is gone; nil until ConnContext.
@@ -43,6 +39,13 @@ const (
 	protoHTTP2
 )
 
+// How a connection watches for its client hanging up.
+const (
+	watchNone = iota // no handler runs on it: reads go through
+	watchSkip        // a handler runs, and net/http's background read is to come
+	watchOn          // that read was answered: the sweeper watches it
+)
+
 // Read starts the read-header phase with the first byte read after an idle
 // spell. It is the hot path: one atomic load, unless that byte is it.
 //
@@ -54,14 +57,19 @@ const (
 // network poller, until the deadline wakes it. That read is answered at
 // once, with nothing read: the sweeper looks for a client that hung up
 // instead (see sweep), and a byte of a pipelined request stays in the
-// socket for net/http's next read. net/http's other reads fill what is
-// left of its 4 KiB buffer, which may be one byte: a second read of one
-// byte goes through, and so do those of a hijacked connection, no longer
-// serving.
+// socket for net/http's next read.
+//
+// net/http's other reads fill what is left of its 4 KiB buffer, which may
+// be one byte, in the middle of a long chunk-size line. It tries again at
+// once after a read of nothing, which the background read never does: a
+// second read of one byte goes through, and the background read is still
+// to come. The reads of a hijacked connection all go through.
 func (c *conn) Read(p []byte) (int, error) {
-	if len(p) == 1 && c.skip.CompareAndSwap(true, false) {
-		c.watched.Store(true)
-		return 0, nil
+	if len(p) == 1 {
+		if c.watch.CompareAndSwap(watchSkip, watchOn) {
+			return 0, nil
+		}
+		c.watch.CompareAndSwap(watchOn, watchSkip)
 	}
 	n, err := c.Conn.Read(p)
 	if n > 0 && c.waiting.Load() {

@@ -17,13 +17,15 @@
 // the handler returns by moving the read deadline into the past and back;
 // when the goroutine runs before the handler has returned, as it often
 // does on a busy server, its read is a system call and a park in the
-// network poller. Here that read returns at once, having read nothing (the
-// goroutine is still started), and on each tick the sweeper peeks at the
-// sockets of the connections whose handler has run for a tick or more, past
-// its request's body. A client that hung up ends its request's context
-// within about two ticks, rather than at once; closing a connection, as the
-// sweeper does when a timeout passes, ends it at once. A hijacked
-// connection's context ends when it is closed.
+// network poller. On plain HTTP, that read returns at once here, having
+// read nothing (the goroutine is still started), and on each tick the
+// sweeper peeks at the sockets of the connections whose handler has run for
+// a tick or more, past its request's body. A client that hung up ends its
+// request's context within about two ticks, rather than at once; closing a
+// connection, as the sweeper does when a timeout passes, ends it at once. A
+// hijacked connection's context ends when it is closed. (Over TLS, the TLS
+// layer reads at least 512 bytes from the connection: net/http's own watch
+// stays.)
 //
 // It is meant for HTTP/1.x. HTTP/2 (over TLS, when the server offers "h2")
 // takes its per-stream read and write timeouts from the same Server fields,

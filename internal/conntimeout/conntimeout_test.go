@@ -339,7 +339,7 @@ func TestBackgroundRead(t *testing.T) {
 			}
 			answer(w, r)
 		}),
-	}, false, func(ln net.Listener) net.Listener { return countingListener{ln, &oneByte} })
+	}, false, func(ln net.Listener) net.Listener { return countingListener{ln, &oneByte, nil} })
 
 	c := ts.dial(t)
 	br := bufio.NewReader(c)
@@ -373,21 +373,50 @@ func TestBackgroundRead(t *testing.T) {
 // TestOneByteRefill: a read of one byte that is not the background read
 // goes through: net/http's buffer refills with one when it holds 4095
 // bytes of a chunk-size line (4096 with its CRLF, which net/http allows)
-// and the last byte has not come yet.
+// and the last byte has not come yet. The client sends that byte once
+// such a read has reached the socket.
 func TestOneByteRefill(t *testing.T) {
-	ts := start(t, &http.Server{ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second}, false)
+	gate := newRefillGate()
+	ts := startOn(t, &http.Server{ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second}, false, gate.wrap)
 	c := ts.dial(t)
 	c.SetDeadline(time.Now().Add(5 * time.Second))
-	line := "5;x=" + strings.Repeat("a", 4096-len("5;x=")-2) + "\r\n"
-	io.WriteString(c, "POST /chunked HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"+line[:4095])
-	time.Sleep(100 * time.Millisecond) // the handler waits for the line's end
-	io.WriteString(c, line[4095:]+"hello\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: test\r\n\r\n")
+	rest := gate.sendLongChunkLine(t, c)
+	io.WriteString(c, rest+"hello\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: test\r\n\r\n")
 	br := bufio.NewReader(c)
 	for _, want := range []string{"POST /chunked hello", "GET /next "} {
 		if got := readAnswer(t, br); got != want {
 			t.Errorf("answered %q, want %q", got, want)
 		}
 	}
+}
+
+// refillGate counts the reads of one byte that reach the sockets of a
+// listener, and closes refilled at the first.
+type refillGate struct {
+	oneByte  atomic.Int32
+	refilled chan struct{}
+	once     sync.Once
+}
+
+func newRefillGate() *refillGate { return &refillGate{refilled: make(chan struct{})} }
+
+func (g *refillGate) wrap(ln net.Listener) net.Listener {
+	return countingListener{ln, &g.oneByte, func() { g.once.Do(func() { close(g.refilled) }) }}
+}
+
+// sendLongChunkLine sends a chunked POST /chunked up to the last byte of a
+// chunk-size line 4096 bytes long, waits for the server's read of that
+// byte, and returns what is left of the line to send.
+func (g *refillGate) sendLongChunkLine(t *testing.T, c net.Conn) (rest string) {
+	t.Helper()
+	line := "5;x=" + strings.Repeat("a", 4096-len("5;x=")-2) + "\r\n"
+	io.WriteString(c, "POST /chunked HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"+line[:4095])
+	select {
+	case <-g.refilled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no read of one byte reached the socket: the server's buffer never held 4095 bytes of the line")
+	}
+	return line[4095:]
 }
 
 // TestClientHangsUp: the context of a request whose client hangs up while
@@ -458,6 +487,38 @@ func TestHalfCloseBeforeBody(t *testing.T) {
 	}
 }
 
+// TestHalfCloseAfterRefill: a read of one byte in the middle of the body,
+// which goes through, does not start the watch either.
+func TestHalfCloseAfterRefill(t *testing.T) {
+	gate := newRefillGate()
+	ended := make(chan error, 1)
+	ts := startOn(t, &http.Server{
+		ReadHeaderTimeout: time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 40 * time.Millisecond, // a tick of 10 ms
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var b [1]byte
+			if _, err := io.ReadFull(r.Body, b[:]); err != nil {
+				ended <- err
+				return
+			}
+			select {
+			case <-r.Context().Done():
+				ended <- context.Cause(r.Context())
+			case <-time.After(300 * time.Millisecond):
+				ended <- nil
+			}
+		}),
+	}, false, gate.wrap)
+
+	c := ts.dial(t)
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	rest := gate.sendLongChunkLine(t, c)
+	io.WriteString(c, rest+"hello\r\n0\r\n\r\n")
+	c.(*net.TCPConn).CloseWrite()
+	if err := <-ended; err != nil {
+		t.Errorf("the context of a handler that had read one byte of the body ended: %v", err)
+	}
+}
+
 // TestHijackedReadsOneByte: a hijacked connection reads one byte as any
 // other read; only net/http's own reads while a handler runs are skipped.
 func TestHijackedReadsOneByte(t *testing.T) {
@@ -489,10 +550,11 @@ func TestHijackedReadsOneByte(t *testing.T) {
 }
 
 // countingListener counts the reads of one byte that reach the sockets it
-// accepts.
+// accepts, and calls seen, if set, at each.
 type countingListener struct {
 	net.Listener
 	oneByte *atomic.Int32
+	seen    func()
 }
 
 func (l countingListener) Accept() (net.Conn, error) {
@@ -500,18 +562,21 @@ func (l countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{c.(*net.TCPConn), l.oneByte}, nil
+	return &countingConn{c.(*net.TCPConn), l}, nil
 }
 
 // countingConn keeps the TCP connection's methods, SyscallConn among them.
 type countingConn struct {
 	*net.TCPConn
-	oneByte *atomic.Int32
+	l countingListener
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	if len(p) == 1 {
-		c.oneByte.Add(1)
+		c.l.oneByte.Add(1)
+		if c.l.seen != nil {
+			c.l.seen()
+		}
 	}
 	return c.TCPConn.Read(p)
 }

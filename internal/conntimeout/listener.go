@@ -91,7 +91,7 @@ func (l *listener) sweep() {
 				delete(l.conns, c)
 				c.forgotten.Store(true)
 				expired = append(expired, c)
-			} else if c.watched.Load() && now-c.servedAt.Load() >= l.tick {
+			} else if c.watch.Load() == watchOn && now-c.servedAt.Load() >= l.tick {
 				// A handler that has run for a tick, past its request's
 				// body: has its client hung up? (See conn.Read.)
 				watched = append(watched, c)
@@ -152,18 +152,16 @@ func (l *listener) setState(nc net.Conn, s http.ConnState) {
 		now := l.now()
 		c.deadline.Store(l.answered(c.start.Load(), now))
 		c.servedAt.Store(now)
-		c.skip.Store(true)
+		c.watch.Store(watchSkip)
 	case http.StateIdle:
-		c.skip.Store(false)
-		c.watched.Store(false)
+		c.watch.Store(watchNone)
 		c.deadline.Store(l.after(l.now(), l.idle))
 		if !c.isHTTP2(nc) {
 			c.waiting.Store(true)
 		}
 	case http.StateHijacked, http.StateClosed:
 		// A hijacked connection's context ends when it is closed.
-		c.skip.Store(false)
-		c.watched.Store(false)
+		c.watch.Store(watchNone)
 		c.forget()
 	}
 }
