@@ -5,7 +5,9 @@
 --   TOKENS=/tmp/plt/tokens.txt wrk -t2 -c64 -d30s --latency -s scripts/wrk-random.lua http://127.0.0.1:18080
 --
 -- Each wrk thread reads the whole file: a million tokens take about 1 GB
--- per thread.
+-- per thread. HOST, if set, is the Host every request names, for a server
+-- that listens elsewhere than the endpoint the tokens were issued for
+-- (scripts/ab.sh).
 
 local fields = {"Profile.name", "Profile.givenName", "Profile.email", "Profile.mobileNumber"}
 local paths, headers, n = {}, {}, 0
@@ -18,6 +20,7 @@ end
 
 function init(args)
   local file = os.getenv("TOKENS") or args[1]
+  local host = os.getenv("HOST") -- nil: wrk's own, from the URL
   if not file then
     error("set TOKENS to the file of `profileapi loadtest --tokens-out`")
   end
@@ -26,7 +29,7 @@ function init(args)
     if path then
       n = n + 1
       paths[n] = path
-      headers[n] = {["Authorization"] = "Bearer " .. token}
+      headers[n] = {["Authorization"] = "Bearer " .. token, ["Host"] = host}
     end
   end
   if n == 0 then
