@@ -43,11 +43,10 @@ import (
 // Apply moves srv's ReadHeaderTimeout, ReadTimeout, WriteTimeout and
 // IdleTimeout into a sweeper that enforces them on the connections of the
 // returned listener, zeroes them in srv, and chains srv.ConnState and
-// srv.ConnContext. Serve
-// srv (Serve or ServeTLS) on the returned listener, and only on it; the
-// sweeper stops once the listener is closed, as Serve, Shutdown and Close
-// do, and its last connection is gone. With no timeout set, Apply changes
-// nothing and returns ln.
+// srv.ConnContext. Serve srv (Serve or ServeTLS) on the returned listener,
+// and only on it; the sweeper stops once the listener is closed, as Serve,
+// Shutdown and Close do, and its last connection is gone. With no timeout
+// set, Apply changes nothing and returns ln.
 //
 // The phases of a connection, as net/http bounds them:
 //   - before its first request, from accept to the end of the request's
