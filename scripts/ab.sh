@@ -50,19 +50,15 @@ load() { # port duration out
 	HOST=127.0.0.1:18080 TOKENS=$work/tokens.txt wrk -t1 -c32 -d"$2" -s scripts/wrk-random.lua "http://127.0.0.1:$1" >"$3"
 }
 
+load_a() { load 18080 "$duration" "$work/a.wrk"; }
+load_b() { load 18082 "$duration" "$work/b.wrk"; }
+
 load 18080 2s /dev/null & load 18082 2s /dev/null; wait $!
 hz=$(getconf CLK_TCK)
 ta=0 tb=0 na=0 nb=0
 for round in $(seq 1 "$rounds"); do
 	a0=$(cpu $pa) b0=$(cpu $pb)
-	if [ $((round % 2)) = 1 ]; then
-		load 18080 "$duration" "$work/a.wrk" & w=$!
-		load 18082 "$duration" "$work/b.wrk"
-	else
-		load 18082 "$duration" "$work/b.wrk" & w=$!
-		load 18080 "$duration" "$work/a.wrk"
-	fi
-	wait $w
+	at_once "$round" load_a load_b
 	a1=$(cpu $pa) b1=$(cpu $pb)
 	wrk_healthy "$work/a.wrk" A
 	wrk_healthy "$work/b.wrk" B

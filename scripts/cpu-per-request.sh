@@ -34,22 +34,14 @@ load() { # url duration out
 	TOKENS=$work/tokens.txt wrk -t1 -c32 -d"$2" -s scripts/wrk-random.lua "$1" >"$3"
 }
 
+load_api() { load http://127.0.0.1:18080 "$duration" "$work/api.wrk"; }
+load_ceiling() { load http://127.0.0.1:18090 "$duration" "$work/ceiling.wrk"; }
+
 load http://127.0.0.1:18080 2s /dev/null & load http://127.0.0.1:18090 2s /dev/null; wait $!
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$rounds"); do
 	a0=$(cpu $server) c0=$(cpu $ceiling)
-	# Which wrk starts first alternates: in runs of one build against
-	# itself, the server loaded second came out cheaper per request.
-	if [ $((round % 2)) = 1 ]; then
-		load http://127.0.0.1:18080 "$duration" "$work/api.wrk" &
-		w=$!
-		load http://127.0.0.1:18090 "$duration" "$work/ceiling.wrk"
-	else
-		load http://127.0.0.1:18090 "$duration" "$work/ceiling.wrk" &
-		w=$!
-		load http://127.0.0.1:18080 "$duration" "$work/api.wrk"
-	fi
-	wait $w
+	at_once "$round" load_api load_ceiling
 	a1=$(cpu $server) c1=$(cpu $ceiling)
 	wrk_healthy "$work/api.wrk" profileapi
 	wrk_healthy "$work/ceiling.wrk" ceiling

@@ -1,4 +1,4 @@
-# servers.sh is sourced by wrk.sh and cpu-per-request.sh: start_servers
+# servers.sh is sourced by wrk.sh, cpu-per-request.sh and ab.sh: start_servers
 # BIN WORK ADMIN_KEY [serve flags] starts profileapi serve on WORK's data
 # (127.0.0.1:18080, admin :18081) and the constant-body ceiling
 # (127.0.0.1:18090), stops both on exit, and returns once the server's
@@ -32,4 +32,21 @@ wrk_healthy() {
 		echo "$2: not a measure of profile reads (tokens older than a day have expired: prepare again)" >&2
 		exit 1
 	fi
+}
+
+# at_once ROUND FIRST SECOND runs the commands (functions) FIRST and SECOND
+# at once, FIRST started first in odd rounds and SECOND in even ones: in
+# runs of one build against itself, the server loaded second came out
+# cheaper per request.
+at_once() {
+	if [ $(($1 % 2)) = 1 ]; then
+		$2 &
+		at_once_pid=$!
+		$3
+	else
+		$3 &
+		at_once_pid=$!
+		$2
+	fi
+	wait $at_once_pid
 }

@@ -420,35 +420,15 @@ func (g *refillGate) sendLongChunkLine(t *testing.T, c net.Conn) (rest string) {
 }
 
 // TestClientHangsUp: the context of a request whose client hangs up while
-// its handler runs ends within a few ticks (10 ms here), with the cause.
+// its handler runs ends within a few ticks, with the cause.
 func TestClientHangsUp(t *testing.T) {
-	running := make(chan struct{})
-	ended := make(chan error, 1)
-	// A tick of 10 ms, from the idle bound, which a first request is not
-	// held to.
-	ts := start(t, &http.Server{
-		ReadHeaderTimeout: time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 40 * time.Millisecond,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			close(running)
-			select {
-			case <-r.Context().Done():
-				ended <- context.Cause(r.Context())
-			case <-time.After(5 * time.Second):
-				ended <- nil
-			}
-		}),
-	}, false)
-
+	ts, h := startWatched(t, 5*time.Second, nil, nil)
 	c := ts.dial(t)
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-	select {
-	case <-running:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the handler did not run")
-	}
+	h.waitRunning(t)
 	since := time.Now()
 	c.Close()
-	err := <-ended
+	err := <-h.ended
 	if !errors.Is(err, errHungUp) {
 		t.Fatalf("the handler's context ended with %v, want %v", err, errHungUp)
 	}
@@ -459,30 +439,12 @@ func TestClientHangsUp(t *testing.T) {
 // its connection is not taken to have hung up while the handler has not
 // read the request's body: only then does the watch begin.
 func TestHalfCloseBeforeBody(t *testing.T) {
-	running := make(chan struct{})
-	ended := make(chan error, 1)
-	ts := start(t, &http.Server{
-		ReadHeaderTimeout: time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 40 * time.Millisecond, // a tick of 10 ms
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			close(running)
-			select {
-			case <-r.Context().Done():
-				ended <- context.Cause(r.Context())
-			case <-time.After(300 * time.Millisecond):
-				ended <- nil
-			}
-		}),
-	}, false)
-
+	ts, h := startWatched(t, 300*time.Millisecond, nil, nil)
 	c := ts.dial(t)
 	io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 4\r\n\r\nbody")
-	select {
-	case <-running:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the handler did not run")
-	}
+	h.waitRunning(t)
 	c.(*net.TCPConn).CloseWrite()
-	if err := <-ended; err != nil {
+	if err := <-h.ended; err != nil {
 		t.Errorf("the context of a handler that had not read the body ended: %v", err)
 	}
 }
@@ -491,31 +453,61 @@ func TestHalfCloseBeforeBody(t *testing.T) {
 // which goes through, does not start the watch either.
 func TestHalfCloseAfterRefill(t *testing.T) {
 	gate := newRefillGate()
-	ended := make(chan error, 1)
-	ts := startOn(t, &http.Server{
-		ReadHeaderTimeout: time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 40 * time.Millisecond, // a tick of 10 ms
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var b [1]byte
-			if _, err := io.ReadFull(r.Body, b[:]); err != nil {
-				ended <- err
-				return
-			}
-			select {
-			case <-r.Context().Done():
-				ended <- context.Cause(r.Context())
-			case <-time.After(300 * time.Millisecond):
-				ended <- nil
-			}
-		}),
-	}, false, gate.wrap)
-
+	ts, h := startWatched(t, 300*time.Millisecond, gate.wrap, func(r *http.Request) error {
+		var b [1]byte
+		_, err := io.ReadFull(r.Body, b[:])
+		return err
+	})
 	c := ts.dial(t)
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	rest := gate.sendLongChunkLine(t, c)
 	io.WriteString(c, rest+"hello\r\n0\r\n\r\n")
 	c.(*net.TCPConn).CloseWrite()
-	if err := <-ended; err != nil {
+	if err := <-h.ended; err != nil {
 		t.Errorf("the context of a handler that had read one byte of the body ended: %v", err)
+	}
+}
+
+// watched is a handler that runs before, if set, then reports on ended
+// how its request's context ended: with its cause, or nil if it had not
+// after wait (or before's error). running is closed once it runs.
+type watched struct {
+	running chan struct{}
+	ended   chan error
+}
+
+// startWatched serves a watched handler, through wrap if set, with a tick
+// of 10 ms, from the idle bound, which a first request is not held to.
+func startWatched(t *testing.T, wait time.Duration, wrap func(net.Listener) net.Listener, before func(*http.Request) error) (*testServer, *watched) {
+	t.Helper()
+	h := &watched{running: make(chan struct{}), ended: make(chan error, 1)}
+	ts := startOn(t, &http.Server{
+		ReadHeaderTimeout: time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 40 * time.Millisecond,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(h.running)
+			if before != nil {
+				if err := before(r); err != nil {
+					h.ended <- err
+					return
+				}
+			}
+			select {
+			case <-r.Context().Done():
+				h.ended <- context.Cause(r.Context())
+			case <-time.After(wait):
+				h.ended <- nil
+			}
+		}),
+	}, false, wrap)
+	return ts, h
+}
+
+func (h *watched) waitRunning(t *testing.T) {
+	t.Helper()
+	select {
+	case <-h.running:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler did not run")
 	}
 }
 
