@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -241,6 +242,41 @@ func (p *process) slowCalls(t *testing.T, latencyMs int) string {
 	}
 	_, tokBody, _ := p.admin("POST", "/admin/v1/tokens", `{"customerId":"amzn1.ask.account.T","skillId":"amzn1.ask.skill.t"}`)
 	return regexp.MustCompile(`"apiAccessToken":"([^"]+)"`).FindStringSubmatch(tokBody)[1]
+}
+
+// TestClientGivesUpDuringLatency: a call held by an injected latency ends
+// soon after its client gives up, not when the latency has passed: the
+// public listener's sweeper (a tick of 100 ms here) sees the client gone.
+func TestClientGivesUpDuringLatency(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--read-header-timeout", "400ms")
+	tok := p.slowCalls(t, 20000)
+	req, _ := http.NewRequest("GET", p.publicURL+"/v2/accounts/~current/settings/Profile.givenName", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := (&http.Client{Timeout: 300 * time.Millisecond}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("answered %s within the client's timeout, despite a latency of 20 s", resp.Status)
+	}
+	var entry struct {
+		Status    int     `json:"status"`
+		Code      string  `json:"code"`
+		LatencyMS float64 `json:"latencyMs"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, body, err := p.admin("GET", "/admin/v1/journal", "")
+		var j struct{ Entries []json.RawMessage }
+		if err == nil && json.Unmarshal([]byte(body), &j) == nil && len(j.Entries) > 0 {
+			if err := json.Unmarshal(j.Entries[0], &entry); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no call in the journal 10 s after the client gave up: %s %v", body, err)
+		}
+	}
+	if entry.Status != http.StatusServiceUnavailable || entry.Code != "SERVICE_UNAVAILABLE" || entry.LatencyMS > 5000 {
+		t.Errorf("the call given up on: %+v, want a 503 SERVICE_UNAVAILABLE within 5 s", entry)
+	}
 }
 
 // TestSIGTERMDrainsInFlightRequests: requests in flight when SIGTERM
