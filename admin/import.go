@@ -49,7 +49,7 @@ type importLine struct {
 // calls validate them. It writes in batches: on a bad line it stores the
 // lines before it and stops, and says so; importing is idempotent, so the
 // fixed file can simply be imported again.
-func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) error {
+func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) (err error) {
 	if err := checkLinesContentType(r); err != nil {
 		return err
 	}
@@ -72,6 +72,12 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) error {
 	defer lines.close()
 	out := newImportWriter(ctx, importer)
 	defer out.close()
+	defer func() {
+		if err != nil && context.Cause(ctx) == web.ErrShuttingDown {
+			out.close()
+			err = out.shutdownError(err)
+		}
+	}()
 	b := &importBatchOf{}
 	for {
 		// Lines are parsed and validated a chunk at a time on every core,
@@ -212,8 +218,9 @@ type importWriter struct {
 	closed    bool
 	closedErr error
 	// Set by the writing goroutine; read after done.
-	imported int // customers stored
-	failedAt *importBatchOf
+	imported      int // customers stored
+	storedThrough int // the last line of the last batch stored
+	failedAt      *importBatchOf
 }
 
 func newImportWriter(ctx context.Context, importer Importer) *importWriter {
@@ -226,6 +233,7 @@ func newImportWriter(ctx context.Context, importer Importer) *importWriter {
 				return
 			}
 			iw.imported += len(b.customers)
+			iw.storedThrough = b.last
 		}
 		iw.done <- nil
 	}()
@@ -260,6 +268,18 @@ func (iw *importWriter) close() error {
 		iw.closedErr = iw.storeError(err)
 	}
 	return iw.closedErr
+}
+
+// shutdownError is the answer for an import that the server's shutdown
+// cut short, once close has returned: the server's usual answer then does
+// not say what was stored.
+func (iw *importWriter) shutdownError(err error) error {
+	stored := "nothing was imported"
+	if iw.imported > 0 {
+		stored = fmt.Sprintf("%d customers, from the lines up to line %d, were imported", iw.imported, iw.storedThrough)
+	}
+	return &profileapi.Error{Kind: profileapi.EUNAVAILABLE, RetryAfter: time.Second, Err: errors.Join(web.ErrShuttingDown, err),
+		Message: "the server is shutting down: " + stored + "; importing is idempotent: import the file again, on another node if there is one"}
 }
 
 // fail is the answer for a bad line n, once the lines before it are stored.

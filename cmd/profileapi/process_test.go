@@ -279,6 +279,65 @@ func TestClientGivesUpDuringLatency(t *testing.T) {
 	}
 }
 
+// TestShutdownCutsImport: an import still sending when the shutdown
+// timeout passes is answered 503, saying how many customers it stored.
+func TestShutdownCutsImport(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--shutdown-timeout", "300ms")
+	if code, body, err := p.admin("POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.t","name":"T","permissions":["alexa::profile:given_name:read"]}`); err != nil || code != 201 {
+		t.Fatalf("create the skill: %d %s %v", code, body, err)
+	}
+	body, send := io.Pipe()
+	defer send.Close()
+	go func() {
+		var b strings.Builder
+		for i := 1; i <= 6000; i++ {
+			fmt.Fprintf(&b, `{"id":"amzn1.ask.account.L%d","region":"NA","profile":{"givenName":"L"},"consents":{"amzn1.ask.skill.t":["alexa::profile:given_name:read"]}}`+"\n", i)
+		}
+		io.WriteString(send, b.String()) // then nothing, the body still open
+	}()
+	req, _ := http.NewRequest("POST", p.adminURL+"/admin/v1/import", body)
+	req.Header.Set("Authorization", "Bearer "+processAdminKey)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	answered := make(chan *http.Response, 1)
+	go func() {
+		resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- resp
+	}()
+	// The first batch, 5000 lines, is stored; the import waits for more.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if code, _, _ := p.admin("GET", "/admin/v1/customers/amzn1.ask.account.L5000", ""); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first batch was not stored within 10 s")
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	resp := <-answered
+	if resp == nil {
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" || !bytes.Contains(b, []byte(`"code":"SERVICE_UNAVAILABLE"`)) ||
+		!bytes.Contains(b, []byte("5000 customers, from the lines up to line 5000, were imported")) {
+		t.Errorf("answered %s (Retry-After %q) %s, want 503 saying that 5000 customers were imported", resp.Status, resp.Header.Get("Retry-After"), b)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("exit: %v, want 0: the import was answered\n%s", err, p.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("still running 10 s after SIGTERM")
+	}
+}
+
 // TestSIGTERMDrainsInFlightRequests: requests in flight when SIGTERM
 // arrives all finish, new ones are refused, and the process exits in time.
 func TestSIGTERMDrainsInFlightRequests(t *testing.T) {

@@ -97,9 +97,10 @@ func Status(err error) (int, string) {
 var ErrShuttingDown = errors.New("the server is shutting down")
 
 // ShutdownError is err, or if the server ended r's context because it is
-// shutting down, the 503 that says so, whatever err the handler made of it.
+// shutting down, the 503 that says so, whatever err the handler made of it,
+// unless err says so already (wraps ErrShuttingDown).
 func ShutdownError(r *http.Request, err error) error {
-	if r != nil && context.Cause(r.Context()) == ErrShuttingDown {
+	if r != nil && context.Cause(r.Context()) == ErrShuttingDown && !errors.Is(err, ErrShuttingDown) {
 		return &profileapi.Error{Kind: profileapi.EUNAVAILABLE, Message: "the server is shutting down; retry, on another node if there is one", RetryAfter: time.Second, Err: err}
 	}
 	return err
