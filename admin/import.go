@@ -272,11 +272,13 @@ func (iw *importWriter) close() error {
 
 // shutdownError is the answer for an import that the server's shutdown
 // cut short, once close has returned: the server's usual answer then does
-// not say what was stored.
+// not say what was stored. A commit cut by the shutdown may have stored
+// its batch all the same (PostgreSQL can, and say it failed): the count
+// is what is known to be stored.
 func (iw *importWriter) shutdownError(err error) error {
-	stored := "nothing was imported"
+	stored := "no customer is known to have been imported"
 	if iw.imported > 0 {
-		stored = fmt.Sprintf("%d customers, from the lines up to line %d, were imported", iw.imported, iw.storedThrough)
+		stored = fmt.Sprintf("at least %d customers, from the lines up to line %d, were imported", iw.imported, iw.storedThrough)
 	}
 	return &profileapi.Error{Kind: profileapi.EUNAVAILABLE, RetryAfter: time.Second, Err: errors.Join(web.ErrShuttingDown, err),
 		Message: "the server is shutting down: " + stored + "; importing is idempotent: import the file again, on another node if there is one"}

@@ -10,7 +10,7 @@
 #
 # WORK must hold a data directory and tokens prepared as for
 # cpu-per-request.sh (loadtest --prepare --addr 127.0.0.1:18080 ...); B
-# serves a copy of its database, made in WORK/b the first time. Needs wrk.
+# serves a copy of its database, made in WORK/b. Needs wrk.
 # Uses ports 18080 to 18083.
 set -eu
 
@@ -24,7 +24,10 @@ cd "$(dirname "$0")/.."
 . scripts/servers.sh
 
 mkdir -p "$work/b"
-[ -f "$work/b/profileapi.db" ] || cp "$work/profileapi.db" "$work/b/"
+# Again once WORK is prepared again: the tokens' signing keys are in it.
+if [ ! -f "$work/b/profileapi.db" ] || [ "$work/profileapi.db" -nt "$work/b/profileapi.db" ]; then
+	cp "$work/profileapi.db" "$work/b/"
+fi
 # Both serve the endpoints the tokens were issued for; B listens on 18082,
 # and every request names the endpoint's host (HOST, in wrk-random.lua).
 endpoints="--endpoint-na http://127.0.0.1:18080 --endpoint-eu http://127.0.0.1:18080/eu --endpoint-fe http://127.0.0.1:18080/fe"

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -179,6 +180,36 @@ func TestRetryAfterAndDecodeLimits(t *testing.T) {
 		_, err := Decode[body](httptest.NewRecorder(), req, 64)
 		if got := kindOf(err); got != tc.kind {
 			t.Errorf("%q: kind %q, want %q (%v)", tc.in, got, tc.kind, err)
+		}
+	}
+}
+
+// TestShutdownError: once the server has ended a request's context because
+// it is shutting down, any error answers 503 with Retry-After, saying so,
+// unless it says so already; before, errors answer as they are.
+func TestShutdownError(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(ErrShuttingDown)
+	ending := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+	ownMessage := &profileapi.Error{Kind: profileapi.EUNAVAILABLE, Message: "shutting down: 5 stored", Err: errors.Join(ErrShuttingDown, context.Canceled)}
+	for _, tc := range []struct {
+		name    string
+		r       *http.Request
+		err     error
+		code    int
+		message string
+	}{
+		{"any error, shutting down", ending, profileapi.Errorf(profileapi.EINVALID, "bad line"), 503, "the server is shutting down; retry, on another node if there is one"},
+		{"an error that says so", ending, ownMessage, 503, "shutting down: 5 stored"},
+		{"not shutting down", httptest.NewRequest("GET", "/", nil), profileapi.Errorf(profileapi.EINVALID, "bad line"), 400, "bad line"},
+	} {
+		rec := httptest.NewRecorder()
+		WriteError(rec, tc.r, tc.err)
+		var body struct{ Message string }
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		retry := rec.Header().Get("Retry-After")
+		if rec.Code != tc.code || body.Message != tc.message || (tc.code == 503) != (retry != "") {
+			t.Errorf("%s: %d %q (Retry-After %q), want %d %q", tc.name, rec.Code, body.Message, retry, tc.code, tc.message)
 		}
 	}
 }
