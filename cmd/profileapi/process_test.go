@@ -226,6 +226,20 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	}
 }
 
+// exitsZero waits up to within for p to exit, and fails the test unless it
+// exits 0, as it should because of why.
+func (p *process) exitsZero(t *testing.T, within time.Duration, why string) {
+	t.Helper()
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("exit: %v, want 0: %s\n%s", err, why, p.stderr.String())
+		}
+	case <-time.After(within):
+		t.Fatalf("still running %v after SIGTERM", within)
+	}
+}
+
 // slowCalls makes Terry's given name readable by a skill, every public
 // call take latencyMs (an injected fault), and returns a token for them.
 func (p *process) slowCalls(t *testing.T, latencyMs int) string {
@@ -328,14 +342,7 @@ func TestShutdownCutsImport(t *testing.T) {
 		!bytes.Contains(b, []byte("at least 5000 customers, from the lines up to line 5000, were imported")) {
 		t.Errorf("answered %s (Retry-After %q) %s, want 503 saying that 5000 customers were imported", resp.Status, resp.Header.Get("Retry-After"), b)
 	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Errorf("exit: %v, want 0: the import was answered\n%s", err, p.stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("still running 10 s after SIGTERM")
-	}
+	p.exitsZero(t, 10*time.Second, "the import was answered")
 }
 
 // TestSIGTERMDrainsInFlightRequests: requests in flight when SIGTERM
@@ -434,14 +441,7 @@ func TestShutdownTimeoutAnswers503(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no answer 5 s after SIGTERM, with a 500ms shutdown timeout")
 	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Errorf("exit: %v, want 0: every request was answered\n%s", err, p.stderr.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("did not exit")
-	}
+	p.exitsZero(t, 5*time.Second, "every request was answered")
 }
 
 // TestShutdownEndsStreams: a tokens/batch stream still under way when the
@@ -503,14 +503,7 @@ func TestShutdownEndsStreams(t *testing.T) {
 			if !strings.Contains(last, `"code":"SERVICE_UNAVAILABLE"`) || !strings.Contains(last, "shutting down") {
 				t.Errorf("last line: %q (%v), want SERVICE_UNAVAILABLE, shutting down", last, sc.Err())
 			}
-			select {
-			case err := <-p.exited:
-				if err != nil {
-					t.Errorf("exit: %v, want 0: the stream was answered\n%s", err, p.stderr.String())
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("did not exit")
-			}
+			p.exitsZero(t, 10*time.Second, "the stream was answered")
 		})
 	}
 }
