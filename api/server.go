@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -42,7 +43,7 @@ func ParseWire(s string) (Wire, error) {
 
 // Verifier verifies apiAccessTokens; *token.Keyring is one.
 type Verifier interface {
-	Verify(ctx context.Context, s string) (*token.Claims, error)
+	Verify(ctx context.Context, s string) (token.Claims, error)
 }
 
 // AccessStore loads what a request needs; every profileapi.Store is one.
@@ -120,12 +121,18 @@ func notFound(r *http.Request) error {
 }
 
 func (s *server) done(r *http.Request, info *web.Info, d time.Duration) {
-	if s.Done == nil {
-		return
-	}
 	var c Call
-	if p, ok := info.Call.(*Call); ok {
+	p, ok := info.Call.(*Call)
+	if ok {
 		c = *p
+		info.Call = nil
+		calls.Put(p)
 	}
-	s.Done(r, c, info, d)
+	if s.Done != nil {
+		s.Done(r, c, info, d)
+	}
 }
+
+// calls are reused, as the middleware reuses the Info that holds one: a
+// call's Call lives from its handler to done, which hands a copy on.
+var calls = sync.Pool{New: func() any { return new(Call) }}

@@ -36,7 +36,8 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	}
 	// The observers learn the operation now, so that a call refused
 	// before its token was read still counts under its setting.
-	call := &Call{Field: field}
+	call := calls.Get().(*Call)
+	*call = Call{Field: field}
 	info := web.InfoOf(w)
 	if info != nil {
 		info.Call = call
@@ -148,7 +149,10 @@ func (s *server) writeValue(w http.ResponseWriter, field profileapi.Field, p *pr
 		}
 		return profileapi.Errorf(profileapi.ENOTFOUND, "the customer has no value for %s", field)
 	}
-	b := make([]byte, 0, 64+len(value))
+	var b []byte // append grows it if the value is longer
+	if info := web.InfoOf(w); info != nil {
+		b = info.Body[:0]
+	}
 	switch {
 	case field == profileapi.FieldMobileNumber: // an object in both modes
 		b = append(b, `{"countryCode":`...)

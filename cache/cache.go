@@ -297,11 +297,16 @@ func (s *Store) cached(sh *shard, k key, customerID, skillID string) *profileapi
 	if !known {
 		return nil
 	}
-	a := &profileapi.Access{Declared: sk.declared, Granted: granted}
-	var e entry
+	// The access and its mobile number, in one allocation: every call
+	// makes one.
+	a := new(struct {
+		profileapi.Access
+		phone profileapi.PhoneNumber
+	})
+	e := entry{phone: &a.phone}
 	decode(body, &e, customerID, false, &s.dict)
-	a.Customer = e.customer
-	return a
+	a.Access = profileapi.Access{Customer: e.customer, Declared: sk.declared, Granted: granted}
+	return &a.Access
 }
 
 // readThrough reads the access from the store and keeps it, unless a

@@ -131,6 +131,9 @@ type entry struct {
 	complete bool
 	grants   []grant
 	stamp    int64 // when it was read, by the cache's clock
+	// phone, if set, is where decode puts the mobile number, so that the
+	// caller can allocate it together with what holds the customer.
+	phone *profileapi.PhoneNumber
 }
 
 // grant is what a customer grants one skill, by the skill's number.
@@ -308,7 +311,12 @@ func decode(body []byte, e *entry, id string, withGrants bool, dict *dict) {
 		if flags&flagCountry != 0 {
 			cc = f.countryName
 		}
-		p.MobileNumber = &profileapi.PhoneNumber{CountryCode: cc, PhoneNumber: next(len(f.phone))}
+		phone := e.phone
+		if phone == nil {
+			phone = new(profileapi.PhoneNumber)
+		}
+		*phone = profileapi.PhoneNumber{CountryCode: cc, PhoneNumber: next(len(f.phone))}
+		p.MobileNumber = phone
 	}
 	if !withGrants {
 		return

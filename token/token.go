@@ -197,7 +197,10 @@ func (k *Keyring) Issue(ctx context.Context, c Claims, ttl time.Duration) (strin
 // A token shaped as Issue makes them, with a header that verified before,
 // takes a fast path (verifyFast); any other, and any the fast path has the
 // least doubt about, is parsed and checked in full by golang-jwt.
-func (k *Keyring) Verify(ctx context.Context, s string) (*Claims, error) {
+//
+// The claims are a value: every public API call verifies a token, and under
+// load an allocation costs more than the copy.
+func (k *Keyring) Verify(ctx context.Context, s string) (Claims, error) {
 	if c, ok := k.verifyFast(s); ok {
 		return c, nil
 	}
@@ -206,7 +209,7 @@ func (k *Keyring) Verify(ctx context.Context, s string) (*Claims, error) {
 
 // verifyFull verifies a token with golang-jwt, and teaches the fast path
 // its header if it is valid.
-func (k *Keyring) verifyFull(ctx context.Context, s string) (*Claims, error) {
+func (k *Keyring) verifyFull(ctx context.Context, s string) (Claims, error) {
 	var claims jwtClaims
 	var used *liveKey
 	_, err := k.parser.ParseWithClaims(s, &claims, func(t *jwt.Token) (any, error) {
@@ -223,16 +226,16 @@ func (k *Keyring) verifyFull(ctx context.Context, s string) (*Claims, error) {
 	})
 	if err != nil {
 		if profileapi.ErrorKind(err) == profileapi.EUNAVAILABLE {
-			return nil, err // the store could not be asked for the key: 503, not 401
+			return Claims{}, err // the store could not be asked for the key: 503, not 401
 		}
-		return nil, unauthorized(err)
+		return Claims{}, unauthorized(err)
 	}
 	p := claims.Private
 	if p.UserID == "" || claims.Subject == "" || len(claims.Audience) != 1 || claims.NotBefore == nil || claims.IssuedAt == nil {
-		return nil, profileapi.Errorf(profileapi.EUNAUTHORIZED, "the token lacks a required claim")
+		return Claims{}, profileapi.Errorf(profileapi.EUNAUTHORIZED, "the token lacks a required claim")
 	}
 	k.learnHeader(s[:strings.IndexByte(s, '.')], used)
-	return &Claims{
+	return Claims{
 		CustomerID: p.UserID,
 		SkillID:    claims.Subject,
 		DeviceID:   p.DeviceID,

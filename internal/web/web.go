@@ -523,6 +523,9 @@ type Info struct {
 	Call any
 	// Err is the cause of a 5xx answer, logged, never sent.
 	Err error
+	// Body is room for a small answer's body, to append to from its
+	// start: a write copies it out, and a later request reuses it.
+	Body []byte
 }
 
 // InfoOf returns the Info of the request whose ResponseWriter is w, or nil
@@ -615,12 +618,13 @@ func (r *Recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // requestState is what Middleware keeps for one request, in one reused
 // allocation: its Info, the recorder, and room for the usual number of log
-// attributes.
+// attributes and for a public API answer's body.
 type requestState struct {
 	info     Info
 	rec      Recorder
 	idHeader [1]string
 	attrs    [4]slog.Attr
+	body     [256]byte
 }
 
 // states are reused: every public call needs one, and nothing keeps one
@@ -654,6 +658,7 @@ func MiddlewareAt(level slog.Level, logger *slog.Logger, name string, next http.
 		info := &st.info
 		info.RequestID = id
 		info.Attrs = st.attrs[:0]
+		info.Body = st.body[:0]
 		rec := &st.rec
 		rec.ResponseWriter, rec.info = w, info
 		defer func() {
