@@ -21,7 +21,9 @@ import (
 // hand the observers their own call, though the calls, the answers' bodies
 // and the cached customers' mobile numbers live in memory that requests
 // reuse. The names run from a few bytes to the longest a name may be, past
-// the room kept for a body.
+// the room kept for a body. The observers run before net/http sends an
+// answer this small, so each call is observed by the time its answer is
+// read.
 func TestConcurrentCallsKeepTheirOwn(t *testing.T) {
 	var mu sync.Mutex
 	observed := map[string]api.Call{} // by request id

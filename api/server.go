@@ -77,7 +77,8 @@ type Config struct {
 	// Done, if set, is called after every request with what it was and
 	// how it ended: the Call has only its Field if the call never got
 	// past the token, and is zero if the path named no setting. info is
-	// reused once Done returns: keep what it holds, not the pointer.
+	// reused once Done returns: keep what it holds, not the pointer. Its
+	// Call is nil by then: the call is c.
 	Done func(r *http.Request, c Call, info *web.Info, d time.Duration)
 }
 
@@ -125,6 +126,9 @@ func (s *server) done(r *http.Request, info *web.Info, d time.Duration) {
 	p, ok := info.Call.(*Call)
 	if ok {
 		c = *p
+		// Cleared, so that a Call handed back too early shows as an
+		// empty one, and the pool keeps no ids.
+		*p = Call{}
 		info.Call = nil
 		calls.Put(p)
 	}

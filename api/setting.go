@@ -93,7 +93,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		}
 		return err
 	}
-	return s.writeValue(w, field, &access.Customer.Profile)
+	return s.writeValue(w, info, field, &access.Customer.Profile)
 }
 
 // issuedSkew is how far a token's issue time may precede its customer's
@@ -131,8 +131,9 @@ func isSpace(b byte) bool {
 
 // writeValue answers with the field's value in the wire mode, or with the
 // mode's answer for an absent value. The bodies are few and fixed in
-// shape, so they are written by hand, escaped as encoding/json would.
-func (s *server) writeValue(w http.ResponseWriter, field profileapi.Field, p *profileapi.Profile) error {
+// shape, so they are written by hand, escaped as encoding/json would,
+// into the request's Body when info is not nil.
+func (s *server) writeValue(w http.ResponseWriter, info *web.Info, field profileapi.Field, p *profileapi.Profile) error {
 	var key, value string
 	switch field {
 	case profileapi.FieldName:
@@ -150,7 +151,7 @@ func (s *server) writeValue(w http.ResponseWriter, field profileapi.Field, p *pr
 		return profileapi.Errorf(profileapi.ENOTFOUND, "the customer has no value for %s", field)
 	}
 	var b []byte // append grows it if the value is longer
-	if info := web.InfoOf(w); info != nil {
+	if info != nil {
 		b = info.Body[:0]
 	}
 	switch {

@@ -193,6 +193,8 @@ func (k *Keyring) Issue(ctx context.Context, c Claims, ttl time.Duration) (strin
 // Verify checks the token's signature, algorithm, issuer and times and
 // returns its claims. Every failure is EUNAUTHORIZED with a message a
 // developer can act on; it never says more than why the token was refused.
+// Only when the store cannot be asked for a key it does not know yet is
+// the error EUNAVAILABLE.
 //
 // A token shaped as Issue makes them, with a header that verified before,
 // takes a fast path (verifyFast); any other, and any the fast path has the
