@@ -27,6 +27,11 @@
 // layer reads at least 512 bytes from the connection: net/http's own watch
 // stays.)
 //
+// With its timeouts zeroed, net/http still sets read deadlines: none, a few
+// times a request, and the past one that stops its background read. On
+// plain HTTP only those that change the socket's deadline reach it (see
+// conn.SetReadDeadline).
+//
 // It is meant for HTTP/1.x. HTTP/2 (over TLS, when the server offers "h2")
 // takes its per-stream read and write timeouts from the same Server fields,
 // which Apply zeroes: such connections keep only the bounds the sweeper can
