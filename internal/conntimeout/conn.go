@@ -24,11 +24,9 @@ type conn struct {
 
 	watch    atomic.Int32 // watchNone, watchSkip or watchOn: see Read
 	servedAt atomic.Int64 // listener time its handler began
-	overTLS  atomic.Bool  // its reads are the TLS layer's, never of one byte
-	reading  atomic.Int32 // reads waiting on the socket
 
 	deadlineMu  sync.Mutex
-	deadlineSet bool // a read deadline is set on the socket (plain HTTP only)
+	deadlineSet bool // a read deadline is set on the socket
 	// cancel ends the context of the connection, and so of its request,
 	// once it is closed or its client is gone; nil until ConnContext.
 	cancel atomic.Pointer[context.CancelCauseFunc]
@@ -78,9 +76,7 @@ func (c *conn) Read(p []byte) (int, error) {
 		}
 		c.watch.CompareAndSwap(watchOn, watchSkip)
 	}
-	c.reading.Add(1)
 	n, err := c.Conn.Read(p)
-	c.reading.Add(-1)
 	if n > 0 && c.waiting.Load() {
 		c.waiting.Store(false)
 		now := c.l.now()
@@ -90,28 +86,14 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// aLongTimeAgo is the read deadline with which net/http stops its
-// background read (connReader.abortPendingRead), then clears.
-var aLongTimeAgo = time.Unix(1, 0)
-
-// SetReadDeadline sets on the socket only the deadlines that change
-// anything there. With its timeouts left to the sweeper, net/http sets no
-// read deadline but none, a few times a request, and, when the handler
-// returned before its background read began, one in the past to stop that
-// read, then none again: each a lock in the network poller. Over plain
-// HTTP that read is answered at once, or was (see Read), so while a
-// handler runs, a deadline in the past is skipped unless a read waits on
-// the socket. (A handler stopping its own read of a body in a goroutine
-// could lose the stop only in the instant between a one-byte refill and
-// its retry.) Over TLS, whose reads are never of one byte, every deadline
-// goes through.
+// SetReadDeadline sets a read deadline on the socket unless it would clear
+// one that is not set: with its timeouts left to the sweeper, net/http
+// clears the read deadline a few times a request, each a lock in the
+// network poller. (Accept hands over sockets with no deadline.)
 func (c *conn) SetReadDeadline(t time.Time) error {
-	if c.overTLS.Load() {
-		return c.Conn.SetReadDeadline(t)
-	}
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
-	if !c.deadlineSet && (t.IsZero() || t.Equal(aLongTimeAgo) && c.watch.Load() != watchNone && c.reading.Load() == 0) {
+	if t.IsZero() && !c.deadlineSet {
 		return nil
 	}
 	if err := c.Conn.SetReadDeadline(t); err != nil {
@@ -121,11 +103,8 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
-// SetDeadline keeps SetReadDeadline's record of the socket's deadline.
+// SetDeadline keeps SetReadDeadline's record of the socket's read deadline.
 func (c *conn) SetDeadline(t time.Time) error {
-	if c.overTLS.Load() {
-		return c.Conn.SetDeadline(t)
-	}
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
 	if err := c.Conn.SetDeadline(t); err != nil {

@@ -27,10 +27,9 @@
 // layer reads at least 512 bytes from the connection: net/http's own watch
 // stays.)
 //
-// With its timeouts zeroed, net/http still sets read deadlines: none, a few
-// times a request, and the past one that stops its background read. On
-// plain HTTP only those that change the socket's deadline reach it (see
-// conn.SetReadDeadline).
+// With its timeouts zeroed, net/http still clears the read deadline a few
+// times a request; that reaches the socket only when a deadline is set
+// there (see conn.SetReadDeadline).
 //
 // It is meant for HTTP/1.x. HTTP/2 (over TLS, when the server offers "h2")
 // takes its per-stream read and write timeouts from the same Server fields,
@@ -50,7 +49,8 @@ import (
 // returned listener, zeroes them in srv, and chains srv.ConnState and
 // srv.ConnContext. Serve srv (Serve or ServeTLS) on the returned listener,
 // and only on it; the sweeper stops once the listener is closed, as Serve,
-// Shutdown and Close do, and its last connection is gone. With no timeout
+// Shutdown and Close do, and its last connection is gone. ln must hand
+// over connections with no read deadline set. With no timeout
 // set, Apply changes nothing and returns ln.
 //
 // The phases of a connection, as net/http bounds them:

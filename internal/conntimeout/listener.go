@@ -138,7 +138,6 @@ func (l *listener) setState(nc net.Conn, s http.ConnState) {
 		// Over TLS, net/http bounds the handshake, then the first request's
 		// headers: their sum bounds the time to the first request.
 		if _, ok := nc.(*tls.Conn); ok {
-			c.overTLS.Store(true)
 			if d := c.deadline.Load(); d != 0 {
 				c.deadline.Store(d + l.handshake)
 			}
