@@ -27,6 +27,7 @@ type conn struct {
 
 	deadlineMu  sync.Mutex
 	deadlineSet bool // a read deadline is set on the socket
+
 	// cancel ends the context of the connection, and so of its request,
 	// once it is closed or its client is gone; nil until ConnContext.
 	cancel atomic.Pointer[context.CancelCauseFunc]
