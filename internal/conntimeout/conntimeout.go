@@ -3,7 +3,8 @@
 // listener, instead of the connection deadlines net/http sets around every
 // request: each of those arms, moves or stops a runtime timer, about a
 // microsecond of CPU per request on a busy listener. Here a request costs
-// a few atomic operations and reads of the monotonic clock.
+// a few atomic operations, reads of the monotonic clock and uncontended
+// locks (see conn.SetReadDeadline).
 //
 // The sweeper is coarse: it closes a connection no earlier than its
 // timeout and about a tick after it (later if it is woken late), a tick
