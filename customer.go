@@ -70,9 +70,12 @@ type Consent struct {
 
 // Access is everything the public API needs to answer one request, read
 // in one go: the customer, the scopes the skill declares, the scopes the
-// customer has granted it.
+// customer has granted it, and when the skill was created.
 type Access struct {
 	Customer Customer
 	Declared ScopeSet
 	Granted  ScopeSet
+	// SkillCreatedAt tells a skill from one deleted before it under the
+	// same id, as Customer.CreatedAt tells customers apart.
+	SkillCreatedAt time.Time
 }

@@ -20,7 +20,7 @@ func (s *server) createCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := s.Now().UTC()
+	now := s.creationTime()
 	c := &profileapi.Customer{ID: req.ID, Region: req.Region, Profile: req.Profile, CreatedAt: now, UpdatedAt: now}
 	if c.ID == "" {
 		c.ID = profileapi.NewCustomerID()

@@ -83,7 +83,7 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) (err er
 		// Lines are parsed and validated a chunk at a time on every core,
 		// then added in order.
 		chunk, numbers, readErr := readChunk(lines, chunkLines)
-		parsed := parseChunk(chunk, declared, s.Now().UTC())
+		parsed := parseChunk(chunk, declared, s.creationTime())
 		for i, p := range parsed {
 			err := p.err
 			if err == nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -50,7 +51,24 @@ type Config struct {
 
 type server struct {
 	Config
-	keyHash [32]byte
+	keyHash     [32]byte
+	lastCreated atomic.Int64 // creationTime's last answer, in Unix milliseconds
+}
+
+// creationTime is the creation time of a customer or skill created now:
+// now, to the millisecond, but later than any it gave before. A token
+// tells the customer and skill it was issued for from ones deleted and
+// created again under their ids by this time alone, so one deleted and
+// created again within a millisecond must not get the same.
+func (s *server) creationTime() time.Time {
+	now := s.Now().UnixMilli()
+	for {
+		last := s.lastCreated.Load()
+		next := max(now, last+1)
+		if s.lastCreated.CompareAndSwap(last, next) {
+			return time.UnixMilli(next).UTC()
+		}
+	}
 }
 
 // bulk marks a bulk operation: defer s.bulk()().

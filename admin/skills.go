@@ -21,7 +21,7 @@ func (s *server) createSkill(w http.ResponseWriter, r *http.Request) error {
 	if req.Permissions == nil {
 		return profileapi.Errorf(profileapi.EINVALID, "permissions is required: a list of the scopes the skill may ask for (it may be empty)")
 	}
-	skill := &profileapi.Skill{ID: req.ID, Name: req.Name, Permissions: *req.Permissions, CreatedAt: s.Now().UTC()}
+	skill := &profileapi.Skill{ID: req.ID, Name: req.Name, Permissions: *req.Permissions, CreatedAt: s.creationTime()}
 	if skill.ID == "" {
 		skill.ID = profileapi.NewSkillID()
 	}

@@ -83,21 +83,25 @@ func (s *server) mint(r *http.Request, customerID, skillID string, ttl time.Dura
 	if err != nil {
 		return nil, notFound(err, "customer", customerID)
 	}
-	if _, err := s.Store.Skill(ctx, skillID); err != nil {
+	sk, err := s.Store.Skill(ctx, skillID)
+	if err != nil {
 		return nil, notFound(err, "skill", skillID)
 	}
-	return s.issue(ctx, c, skillID, ttl)
+	return s.issue(ctx, c, skillID, sk.CreatedAt, ttl)
 }
 
-// issue mints a token for a customer and skill known to exist.
-func (s *server) issue(ctx context.Context, c *profileapi.Customer, skillID string, ttl time.Duration) (*tokenResponse, error) {
+// issue mints a token for a customer and skill known to exist, the skill
+// created at skillCreated.
+func (s *server) issue(ctx context.Context, c *profileapi.Customer, skillID string, skillCreated time.Time, ttl time.Duration) (*tokenResponse, error) {
 	endpoint := s.Endpoints.URL(c.Region)
 	tok, exp, err := s.Tokens.Issue(ctx, token.Claims{
-		CustomerID: c.ID,
-		SkillID:    skillID,
-		DeviceID:   profileapi.DeviceID(c.ID),
-		Region:     c.Region,
-		Audience:   endpoint,
+		CustomerID:        c.ID,
+		SkillID:           skillID,
+		DeviceID:          profileapi.DeviceID(c.ID),
+		Region:            c.Region,
+		Audience:          endpoint,
+		CustomerCreatedAt: c.CreatedAt,
+		SkillCreatedAt:    skillCreated,
 	}, ttl)
 	if err != nil {
 		return nil, err

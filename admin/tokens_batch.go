@@ -185,7 +185,7 @@ func (s *server) mintLine(ctx context.Context, line []byte, skills map[string]bo
 		return mintResult{err: notFound(err, "customer", req.CustomerID)}
 	}
 	c := &a.Customer
-	tok, err := s.issue(ctx, c, req.SkillID, ttl)
+	tok, err := s.issue(ctx, c, req.SkillID, a.SkillCreatedAt, ttl)
 	if err != nil {
 		return mintResult{err: err}
 	}

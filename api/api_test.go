@@ -313,10 +313,14 @@ func TestDeletedCustomerOrSkill(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertError(t, f.get(settings+"Profile.name", someTok), 401, "INVALID_TOKEN")
-	// Re-creating the customer does not bring back the consent.
-	f.customer(bob, profileapi.RegionNA, bobProfile)
-	r := f.get(settings+"Profile.name", bobTok)
-	assertError(t, r, 403, "ACCESS_DENIED")
+	// Created again, through the admin API as a user would, the customer
+	// is another: the old token stays refused, and the consent is not
+	// brought back.
+	if r := servertest.Do(t, "POST", f.srv.AdminURL+"/admin/v1/customers", f.srv.AdminKey, `{"id":"`+bob+`","region":"NA"}`); r.Status != http.StatusCreated {
+		t.Fatalf("create again: %d %s", r.Status, r.Body)
+	}
+	assertError(t, f.get(settings+"Profile.name", bobTok), 401, "INVALID_TOKEN")
+	assertError(t, f.get(settings+"Profile.name", f.mint(bob, skillAll, profileapi.RegionNA, 0)), 403, "ACCESS_DENIED")
 }
 
 func TestForbidden(t *testing.T) {

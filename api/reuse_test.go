@@ -1,56 +1,145 @@
 package api_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/internal/servertest"
+	"github.com/profileapi/profileapi/token"
 )
 
-// A customer deleted and created again under the same id is another
-// customer: the tokens issued before must not read the new one's profile.
-func TestReusedCustomerID(t *testing.T) {
-	const key = "reuse-admin-key-0123456789"
-	clock := servertest.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
-	s := servertest.Start(t, servertest.Options{Now: clock.Now, AdminKey: key})
-	const id, skill = "amzn1.ask.account.REUSED", "amzn1.ask.skill.reuse"
-	s.Skill(t, skill, profileapi.AllScopes)
-	create := func(email string) {
-		t.Helper()
-		r := servertest.Do(t, "POST", s.AdminURL+"/admin/v1/customers", key, `{"id":"`+id+`","region":"NA","profile":{"email":"`+email+`"}}`)
-		if r.Status != http.StatusCreated {
-			t.Fatalf("create: %d %s", r.Status, r.Body)
-		}
-		s.Consent(t, id, skill, profileapi.AllScopes)
-	}
-	email := func(tok string) servertest.Response {
-		t.Helper()
-		return servertest.Do(t, "GET", s.URL+settings+"Profile.email", tok, "")
-	}
+// reuse is a server whose clock never moves unless a test moves it: a
+// customer or skill deleted and created again within a millisecond.
+type reuse struct {
+	t     *testing.T
+	s     *servertest.Server
+	clock *servertest.Clock
+}
 
-	create("old.owner@example.com")
-	old := s.Token(t, id, skill)
-	if r := email(old); r.Status != 200 {
-		t.Fatalf("before: %d %s", r.Status, r.Body)
+const reuseKey = "reuse-admin-key-0123456789"
+
+func newReuse(t *testing.T) *reuse {
+	clock := servertest.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
+	return &reuse{t: t, s: servertest.Start(t, servertest.Options{Now: clock.Now, AdminKey: reuseKey}), clock: clock}
+}
+
+func (r *reuse) admin(method, path, body string, want int) {
+	r.t.Helper()
+	if res := servertest.Do(r.t, method, r.s.AdminURL+path, reuseKey, body); res.Status != want {
+		r.t.Fatalf("%s %s: %d %s, want %d", method, path, res.Status, res.Body, want)
 	}
-	clock.Add(time.Minute)
-	if r := servertest.Do(t, "DELETE", s.AdminURL+"/admin/v1/customers/"+id, key, ""); r.Status != http.StatusNoContent {
-		t.Fatalf("delete: %d %s", r.Status, r.Body)
+}
+
+func (r *reuse) customer(id, email string) {
+	r.t.Helper()
+	r.admin("POST", "/admin/v1/customers", `{"id":"`+id+`","region":"NA","profile":{"email":"`+email+`"}}`, http.StatusCreated)
+}
+
+func (r *reuse) skill(id string) {
+	r.t.Helper()
+	r.admin("POST", "/admin/v1/skills", `{"id":"`+id+`","name":"a skill","permissions":["alexa::profile:email:read"]}`, http.StatusCreated)
+}
+
+func (r *reuse) grant(customerID, skillID string) {
+	r.t.Helper()
+	r.admin("PUT", "/admin/v1/customers/"+customerID+"/consents/"+skillID, `{"scopes":["alexa::profile:email:read"]}`, http.StatusOK)
+}
+
+// token mints through the admin API, as a user would.
+func (r *reuse) token(customerID, skillID string) string {
+	r.t.Helper()
+	res := servertest.Do(r.t, "POST", r.s.AdminURL+"/admin/v1/tokens", reuseKey, `{"customerId":"`+customerID+`","skillId":"`+skillID+`"}`)
+	var tok struct{ APIAccessToken string }
+	if res.Status != http.StatusCreated || json.Unmarshal([]byte(res.Body), &tok) != nil {
+		r.t.Fatalf("mint: %d %s", res.Status, res.Body)
 	}
-	clock.Add(time.Minute)
-	create("new.owner@example.com")
-	if r := email(old); r.Status != http.StatusUnauthorized || r.Error.Code != "INVALID_TOKEN" {
-		t.Errorf("the old owner's token: %d %s, want 401 INVALID_TOKEN", r.Status, r.Body)
+	return tok.APIAccessToken
+}
+
+func (r *reuse) email(tok string) servertest.Response {
+	r.t.Helper()
+	return servertest.Do(r.t, "GET", r.s.URL+settings+"Profile.email", tok, "")
+}
+
+// A customer deleted and created again under the same id is another
+// customer: the tokens issued before must not read the new one's profile,
+// even when no time passed in between.
+func TestReusedCustomerID(t *testing.T) {
+	r := newReuse(t)
+	const id, skill = "amzn1.ask.account.REUSED", "amzn1.ask.skill.reuse"
+	r.skill(skill)
+	r.customer(id, "old.owner@example.com")
+	r.grant(id, skill)
+	old := r.token(id, skill)
+	if res := r.email(old); res.Status != 200 {
+		t.Fatalf("before: %d %s", res.Status, res.Body)
 	}
-	if r := email(s.Token(t, id, skill)); r.Status != 200 || r.Body != `{"email":"new.owner@example.com"}` {
-		t.Errorf("a new token: %d %s, want the new owner's email", r.Status, r.Body)
+	r.admin("DELETE", "/admin/v1/customers/"+id, "", http.StatusNoContent)
+	r.customer(id, "new.owner@example.com")
+	r.grant(id, skill)
+	if res := r.email(old); res.Status != http.StatusUnauthorized || res.Error.Code != "INVALID_TOKEN" {
+		t.Errorf("the old owner's token: %d %s, want 401 INVALID_TOKEN", res.Status, res.Body)
 	}
-	// A token minted by a node whose clock is 2 s behind the one that
-	// created the customer is good: clocks differ a little.
-	clock.Add(-2 * time.Second)
-	if r := email(s.Token(t, id, skill)); r.Status != 200 {
-		t.Errorf("a token issued 2 s before the customer's creation: %d %s, want 200", r.Status, r.Body)
+	if res := r.email(r.token(id, skill)); res.Status != 200 || res.Body != `{"email":"new.owner@example.com"}` {
+		t.Errorf("a new token: %d %s, want the new owner's email", res.Status, res.Body)
+	}
+}
+
+// A skill deleted and created again under the same id is another skill:
+// a token issued to the first must not read what the customer grants the
+// second.
+func TestReusedSkillID(t *testing.T) {
+	r := newReuse(t)
+	const id, skill = "amzn1.ask.account.A", "amzn1.ask.skill.REUSED"
+	r.customer(id, "a@example.com")
+	r.skill(skill)
+	r.grant(id, skill)
+	old := r.token(id, skill)
+	if res := r.email(old); res.Status != 200 {
+		t.Fatalf("before: %d %s", res.Status, res.Body)
+	}
+	r.admin("DELETE", "/admin/v1/skills/"+skill, "", http.StatusNoContent)
+	r.skill(skill)
+	r.grant(id, skill)
+	if res := r.email(old); res.Status != http.StatusUnauthorized || res.Error.Code != "INVALID_TOKEN" {
+		t.Errorf("the old skill's token: %d %s, want 401 INVALID_TOKEN", res.Status, res.Body)
+	}
+	if res := r.email(r.token(id, skill)); res.Status != 200 {
+		t.Errorf("a new token: %d %s, want 200", res.Status, res.Body)
+	}
+}
+
+// A token that does not say when its customer and skill were created, as
+// tokens issued before it did, is judged by when it was issued: one
+// issued before the customer was created is an older customer's; one
+// issued by a node whose clock is a little behind is good.
+func TestTokenWithoutCreationTimes(t *testing.T) {
+	r := newReuse(t)
+	const id, skill = "amzn1.ask.account.OLD", "amzn1.ask.skill.old"
+	r.skill(skill)
+	r.customer(id, "a@example.com")
+	r.grant(id, skill)
+	legacy := func(at time.Time) string {
+		t.Helper()
+		keys, err := token.NewKeyring(context.Background(), r.s.Store, token.Options{Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := keys.Issue(context.Background(), token.Claims{CustomerID: id, SkillID: skill, Region: profileapi.RegionNA, Audience: r.s.Endpoints.URL(profileapi.RegionNA)}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	now := r.clock.Now()
+	if res := r.email(legacy(now.Add(-2 * time.Second))); res.Status != 200 {
+		t.Errorf("issued 2 s before the customer was created: %d %s, want 200", res.Status, res.Body)
+	}
+	if res := r.email(legacy(now.Add(-time.Minute))); res.Status != http.StatusUnauthorized {
+		t.Errorf("issued a minute before the customer was created: %d %s, want 401", res.Status, res.Body)
 	}
 }

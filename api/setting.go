@@ -78,13 +78,13 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	} else if err != nil {
 		return err
 	}
-	// A token names ids only: one issued before its customer was created
-	// belongs to a customer deleted since, whose id was given again. Not
-	// to the second: a token minted on one node just after the customer
-	// was created on another, whose clock is a little ahead, would stay
-	// refused for good.
-	if claims.IssuedAt.Before(access.Customer.CreatedAt.Add(-issuedSkew)) {
+	// A customer or skill deleted since the token was issued may have
+	// been created again under its id: that one is not the token's.
+	if !sameCreation(claims.CustomerCreatedAt, access.Customer.CreatedAt, claims.IssuedAt) {
 		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer this token was issued for no longer exists (the id was reused)")
+	}
+	if !sameCreation(claims.SkillCreatedAt, access.SkillCreatedAt, claims.IssuedAt) {
+		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the skill this token was issued for no longer exists (the id was reused)")
 	}
 	if err := Decide(access, region, field); err != nil {
 		var e *profileapi.Error
@@ -96,9 +96,23 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	return s.writeValue(w, info, field, &access.Customer.Profile)
 }
 
+// sameCreation reports whether what was created at stored is what a token
+// issued at issued was issued for, which the token says was created at
+// claimed, to the millisecond. A token issued before tokens said so
+// (claimed is zero) is compared by its issue time: one issued before its
+// customer or skill was created belongs to an older one. Not to the
+// second: a token minted on one node just after the customer was created
+// on another, whose clock is a little ahead, would stay refused for good.
+func sameCreation(claimed, stored, issued time.Time) bool {
+	if !claimed.IsZero() {
+		return claimed.UnixMilli() == stored.UnixMilli()
+	}
+	return !issued.Before(stored.Add(-issuedSkew))
+}
+
 // issuedSkew is how far a token's issue time may precede its customer's
-// creation: more than nodes' clocks differ, less than it takes to delete a
-// customer and create it again by hand.
+// or skill's creation, for a token that does not say when they were
+// created: more than nodes' clocks differ.
 const issuedSkew = 5 * time.Second
 
 // bearer returns the token of the request's Authorization header.

@@ -106,6 +106,7 @@ type Store struct {
 type skillEntry struct {
 	number   uint32
 	declared profileapi.ScopeSet
+	created  time.Time // at the store's precision
 }
 
 var _ profileapi.Store = (*Store)(nil)
@@ -305,7 +306,7 @@ func (s *Store) cached(sh *shard, k key, customerID, skillID string) *profileapi
 	})
 	e := entry{phone: &a.phone}
 	decode(body, &e, customerID, false, &s.dict)
-	a.Access = profileapi.Access{Customer: e.customer, Declared: sk.declared, Granted: granted}
+	a.Access = profileapi.Access{Customer: e.customer, Declared: sk.declared, Granted: granted, SkillCreatedAt: sk.created}
 	return &a.Access
 }
 
@@ -326,7 +327,7 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 	if err != nil {
 		return nil, err
 	}
-	sk, ok := s.learnSkill(skillID, a.Declared, skillsGen)
+	sk, ok := s.learnSkill(skillID, a.Declared, a.SkillCreatedAt, skillsGen)
 	if !ok {
 		return a, nil
 	}
@@ -355,10 +356,11 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 // created or deleted since the read began: even when the skill is cached,
 // it may be a new skill of the same id, and the access read before belongs
 // to the old one (whose consents were deleted with it). A skill read with
-// other scopes than the cache holds was changed by another node: it is
-// forgotten and learnt again, as UpdateSkill does here.
-func (s *Store) learnSkill(id string, declared profileapi.ScopeSet, gen uint64) (skillEntry, bool) {
-	m, ok := s.learnSkills([]*profileapi.Skill{{ID: id, Permissions: declared}}, gen)
+// other scopes or another creation time than the cache holds was changed,
+// or deleted and created again, by another node: it is forgotten and
+// learnt again, as UpdateSkill does here.
+func (s *Store) learnSkill(id string, declared profileapi.ScopeSet, created time.Time, gen uint64) (skillEntry, bool) {
+	m, ok := s.learnSkills([]*profileapi.Skill{{ID: id, Permissions: declared, CreatedAt: created}}, gen)
 	return m[id], ok
 }
 
@@ -379,14 +381,16 @@ func (s *Store) learnSkills(skills []*profileapi.Skill, gen uint64) (map[string]
 	numbers := make(map[string]skillEntry, len(skills))
 	for _, sk := range skills {
 		e, ok := s.skills[sk.ID]
-		if !ok || e.declared != sk.Permissions {
+		created := toMillis(sk.CreatedAt)
+		if !ok || e.declared != sk.Permissions || !e.created.Equal(created) {
 			// A new number: grants records hold under the old one were
-			// narrowed in the store, and are read again. A read begun
-			// before this one may hold the old scopes: it is not kept.
+			// narrowed in the store, or belong to a skill deleted since,
+			// and are read again. A read begun before this one may hold
+			// the old scopes: it is not kept.
 			if ok {
 				s.skillsGen++
 			}
-			e = skillEntry{number: s.nextSkill, declared: sk.Permissions}
+			e = skillEntry{number: s.nextSkill, declared: sk.Permissions, created: created}
 			s.nextSkill++
 			s.skills[sk.ID] = e
 			learnt = true
@@ -658,7 +662,7 @@ func (s *Store) skillForWrite(ctx context.Context, id string) (skillEntry, bool)
 	if e, ok := s.skills[id]; ok {
 		return e, true
 	}
-	e := skillEntry{number: s.nextSkill, declared: sk.Permissions}
+	e := skillEntry{number: s.nextSkill, declared: sk.Permissions, created: toMillis(sk.CreatedAt)}
 	s.nextSkill++
 	s.skills[id] = e
 	s.publishSkills()

@@ -61,7 +61,7 @@ func (db *DB) DeleteConsent(ctx context.Context, customerID, skillID string) err
 // ones in one statement: no row if either is missing, 0 granted if there is
 // no consent. pgx prepares it once per connection.
 const accessQuery = `SELECT c.id, c.region, c.name, c.given_name, c.email, c.mobile_country_code, c.mobile_phone_number, c.created_at, c.updated_at,
-	s.permissions, coalesce(g.scopes, 0)
+	s.permissions, coalesce(g.scopes, 0), s.created_at
 FROM customers AS c
 CROSS JOIN skills AS s
 LEFT JOIN consents AS g ON g.customer_id = c.id AND g.skill_id = s.id
@@ -75,10 +75,11 @@ func (db *DB) Access(ctx context.Context, customerID, skillID string) (*profilea
 	defer cancel()
 	var a profileapi.Access
 	var declared, granted int16
+	var skillCreated time.Time
 	row := db.pool.QueryRow(ctx, accessQuery, customerID, skillID)
-	if err := scanCustomer(row, &a.Customer, &declared, &granted); err != nil {
+	if err := scanCustomer(row, &a.Customer, &declared, &granted, &skillCreated); err != nil {
 		return nil, fmt.Errorf("postgres: find access of customer %q for skill %q: %w", customerID, skillID, formatError(err))
 	}
-	a.Declared, a.Granted = profileapi.ScopeSet(declared), profileapi.ScopeSet(granted)
+	a.Declared, a.Granted, a.SkillCreatedAt = profileapi.ScopeSet(declared), profileapi.ScopeSet(granted), skillCreated.UTC()
 	return &a, nil
 }

@@ -55,7 +55,7 @@ func (db *DB) DeleteConsent(ctx context.Context, customerID, skillID string) err
 // ones in one statement: no row if either is missing, 0 granted if there is
 // no consent.
 const accessQuery = `SELECT c.id, c.region, c.name, c.given_name, c.email, c.mobile_country_code, c.mobile_phone_number, c.created_at, c.updated_at,
-	s.permissions, coalesce(g.scopes, 0)
+	s.permissions, coalesce(g.scopes, 0), s.created_at
 FROM customers AS c
 JOIN skills AS s
 LEFT JOIN consents AS g ON g.customer_id = c.id AND g.skill_id = s.id
@@ -77,11 +77,11 @@ func (db *DB) Access(ctx context.Context, customerID, skillID string) (*profilea
 		return nil, fmt.Errorf("sqlite: find access of customer %q for skill %q: %w", customerID, skillID, err)
 	}
 	var a profileapi.Access
-	var declared, granted int64
+	var declared, granted, skillCreated int64
 	row := db.access.QueryRowContext(context.WithoutCancel(ctx), customerID, skillID)
-	if err := scanCustomer(row, &a.Customer, &declared, &granted); err != nil {
+	if err := scanCustomer(row, &a.Customer, &declared, &granted, &skillCreated); err != nil {
 		return nil, fmt.Errorf("sqlite: find access of customer %q for skill %q: %w", customerID, skillID, formatError(err))
 	}
-	a.Declared, a.Granted = profileapi.ScopeSet(declared), profileapi.ScopeSet(granted)
+	a.Declared, a.Granted, a.SkillCreatedAt = profileapi.ScopeSet(declared), profileapi.ScopeSet(granted), fromMillis(skillCreated)
 	return &a, nil
 }

@@ -54,6 +54,10 @@ func testAccessGranted(t *testing.T, s profileapi.Store) {
 	checkCustomer(t, &a.Customer, c)
 	checkScopes(t, "Declared", a.Declared, declared)
 	checkScopes(t, "Granted", a.Granted, granted)
+	// Tokens tell a skill from one deleted before it by this time.
+	if a.SkillCreatedAt.UnixMilli() != sk.CreatedAt.UnixMilli() {
+		t.Errorf("SkillCreatedAt = %v, want the skill's %v", a.SkillCreatedAt, sk.CreatedAt)
+	}
 }
 
 func testAccessMissing(t *testing.T, s profileapi.Store) {

@@ -188,6 +188,7 @@ type fastClaims struct {
 	context, consentToken, userID, devID span
 	region                               span
 	exp, nbf, iat                        int64
+	customerCreated, skillCreated        int64  // Unix milliseconds
 	seen                                 uint32 // one bit per member
 	auds                                 int
 }
@@ -212,6 +213,8 @@ const (
 	seenUserID
 	seenDeviceID
 	seenRegion
+	seenCustomerCreated
+	seenSkillCreated
 )
 
 // claimMember and privateMember name the members the fast path knows;
@@ -250,6 +253,10 @@ func privateMember(name []byte) uint32 {
 		return seenDeviceID
 	case "region":
 		return seenRegion
+	case "customerCreated":
+		return seenCustomerCreated
+	case "skillCreated":
+		return seenSkillCreated
 	}
 	return 0
 }
@@ -290,11 +297,11 @@ func (c *fastClaims) parse(p []byte) bool {
 				return true
 			})
 		case seenExp:
-			return d.integer(&c.exp)
+			return d.integer(&c.exp, secondDigits)
 		case seenNbf:
-			return d.integer(&c.nbf)
+			return d.integer(&c.nbf, secondDigits)
 		case seenIat:
-			return d.integer(&c.iat)
+			return d.integer(&c.iat, secondDigits)
 		}
 		return d.object(func(name []byte) bool { // privateClaims
 			bit := privateMember(name)
@@ -311,6 +318,10 @@ func (c *fastClaims) parse(p []byte) bool {
 				return d.str(&c.userID)
 			case seenDeviceID:
 				return d.str(&c.devID)
+			case seenCustomerCreated:
+				return d.integer(&c.customerCreated, milliDigits)
+			case seenSkillCreated:
+				return d.integer(&c.skillCreated, milliDigits)
 			}
 			return d.str(&c.region)
 		})
@@ -331,11 +342,11 @@ func (c *fastClaims) parseIssued(p []byte) bool {
 	d.lit(`,"aud":["`)
 	d.str(&c.aud)
 	d.lit(`],"exp":`)
-	d.num(&c.exp)
+	d.num(&c.exp, secondDigits)
 	d.lit(`,"nbf":`)
-	d.num(&c.nbf)
+	d.num(&c.nbf, secondDigits)
 	d.lit(`,"iat":`)
-	d.num(&c.iat)
+	d.num(&c.iat, secondDigits)
 	d.lit(`,"jti":"`)
 	d.str(&c.jti)
 	d.lit(`,"privateClaims":{"context":"`)
@@ -346,12 +357,16 @@ func (c *fastClaims) parseIssued(p []byte) bool {
 	d.str(&c.devID)
 	d.lit(`,"region":"`)
 	d.str(&c.region)
+	d.lit(`,"customerCreated":`)
+	d.num(&c.customerCreated, milliDigits)
+	d.lit(`,"skillCreated":`)
+	d.num(&c.skillCreated, milliDigits)
 	d.lit(`}}`)
 	if !d.ok || d.i != len(p) {
 		*c = fastClaims{}
 		return false
 	}
-	c.seen = seenIss | seenSub | seenAud | seenExp | seenNbf | seenIat | seenJti | seenPrivate | seenContext | seenUserID | seenDeviceID | seenRegion
+	c.seen = seenIss | seenSub | seenAud | seenExp | seenNbf | seenIat | seenJti | seenPrivate | seenContext | seenUserID | seenDeviceID | seenRegion | seenCustomerCreated | seenSkillCreated
 	c.auds = 1
 	return true
 }
@@ -390,12 +405,13 @@ func (d *issuedScanner) str(s *span) {
 
 // num reads a plain integer as scanner.integer does, with no white space
 // before it.
-func (d *issuedScanner) num(v *int64) {
+func (d *issuedScanner) num(v *int64, max int) {
 	if !d.ok {
 		return
 	}
-	// A fraction or an exponent fails at the next lit, which wants a comma.
-	*v, d.i, d.ok = unixTime(d.p, d.i)
+	// A fraction or an exponent fails at the next lit, which wants a
+	// comma or a brace.
+	*v, d.i, d.ok = unixTime(d.p, d.i, max)
 }
 
 // valid checks the claims as the parser's options do, and as Verify
@@ -438,13 +454,15 @@ func (c *fastClaims) claims(p []byte) Claims {
 		}
 	}
 	return Claims{
-		CustomerID: got[0],
-		SkillID:    got[1],
-		DeviceID:   got[2],
-		Region:     region,
-		Audience:   got[3],
-		IssuedAt:   time.Unix(c.iat, 0),
-		ExpiresAt:  time.Unix(c.exp, 0),
+		CustomerID:        got[0],
+		SkillID:           got[1],
+		DeviceID:          got[2],
+		Region:            region,
+		Audience:          got[3],
+		IssuedAt:          time.Unix(c.iat, 0),
+		ExpiresAt:         time.Unix(c.exp, 0),
+		CustomerCreatedAt: fromUnixMilli(c.customerCreated),
+		SkillCreatedAt:    fromUnixMilli(c.skillCreated),
 	}
 }
 
@@ -527,24 +545,32 @@ func (d *scanner) str(s *span) bool {
 	return true
 }
 
-// unixTime reads the digits at p[i:] of a Unix time in seconds, as
-// golang-jwt reads them: 1 to 12 digits, no leading zero. It returns the
-// value, where the digits end, and whether they are such a time.
-func unixTime(p []byte, i int) (v int64, end int, ok bool) {
+// The most digits the fast path reads in a time: golang-jwt reads any
+// number, but 12 digits of seconds and 15 of milliseconds reach past the
+// year 30000, and the full parse takes the rest.
+const (
+	secondDigits = 12
+	milliDigits  = 15
+)
+
+// unixTime reads the digits at p[i:] of a Unix time, as golang-jwt and
+// encoding/json read them: 1 to max digits, no leading zero. It returns
+// the value, where the digits end, and whether they are such a time.
+func unixTime(p []byte, i, max int) (v int64, end int, ok bool) {
 	start := i
 	for i < len(p) && p[i] >= '0' && p[i] <= '9' {
 		v = v*10 + int64(p[i]-'0')
 		i++
 	}
 	digits := i - start
-	return v, i, digits > 0 && digits <= 12 && (digits == 1 || p[start] != '0')
+	return v, i, digits > 0 && digits <= max && (digits == 1 || p[start] != '0')
 }
 
-// integer reads a plain non-negative integer of at most 12 digits: a Unix
-// time in seconds, exactly as golang-jwt would read it.
-func (d *scanner) integer(v *int64) bool {
+// integer reads a plain non-negative integer of at most max digits: a Unix
+// time, exactly as golang-jwt would read it.
+func (d *scanner) integer(v *int64, max int) bool {
 	d.space()
-	n, end, ok := unixTime(d.p, d.i)
+	n, end, ok := unixTime(d.p, d.i, max)
 	d.i = end
 	if !ok {
 		return false

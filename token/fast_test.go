@@ -30,7 +30,10 @@ func newTestKeyring(t testing.TB, now func() time.Time) *Keyring {
 	return k
 }
 
-var testClaims = Claims{CustomerID: "amzn1.ask.account.A", SkillID: "amzn1.ask.skill.s", DeviceID: "amzn1.ask.device.D", Region: profileapi.RegionEU, Audience: "https://api.eu.amazonalexa.com"}
+var testClaims = Claims{
+	CustomerID: "amzn1.ask.account.A", SkillID: "amzn1.ask.skill.s", DeviceID: "amzn1.ask.device.D", Region: profileapi.RegionEU, Audience: "https://api.eu.amazonalexa.com",
+	CustomerCreatedAt: time.UnixMilli(1773500966123), SkillCreatedAt: time.UnixMilli(1773500900007),
+}
 
 // resign replaces the token's payload and signs it again with the key.
 func resign(k *Keyring, tok, payload string) string {
@@ -118,6 +121,19 @@ func TestParseIssuedReadsIssue(t *testing.T) {
 		}
 	}
 
+	// A token that does not say when its customer and skill were created
+	// (issued before tokens did) is not in the layout, but parse reads it.
+	withoutCreation := testClaims
+	withoutCreation.CustomerCreatedAt, withoutCreation.SkillCreatedAt = time.Time{}, time.Time{}
+	old, _, err := k.Issue(context.Background(), withoutCreation, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var issued, parsed fastClaims
+	if p := []byte(payloadOf(t, old)); issued.parseIssued(p) || !parsed.parse(p) || parsed.customerCreated != 0 || parsed.skillCreated != 0 {
+		t.Errorf("payload %s: parseIssued %v, parse %v %+v", p, issued.seen != 0, parsed.seen != 0, parsed)
+	}
+
 	tok, _, err := k.Issue(context.Background(), testClaims, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +148,11 @@ func TestParseIssuedReadsIssue(t *testing.T) {
 		strings.Replace(p, `"exp":`+exp, `"exp":1000000000000`, 1),
 		strings.Replace(p, `"exp":`+exp, `"exp":-`+exp, 1),
 		strings.Replace(p, `"exp":`+exp, `"exp":`, 1),
+		strings.Replace(p, `"customerCreated":1`, `"customerCreated":01`, 1),
+		strings.Replace(p, `"customerCreated":1`, `"customerCreated":-1`, 1),
+		strings.Replace(p, `"skillCreated":1773500900007`, `"skillCreated":1773500900007.5`, 1),
+		strings.Replace(p, `"skillCreated":1773500900007`, `"skillCreated":1000000000000000`, 1),
+		strings.Replace(p, `"skillCreated":1773500900007`, `"skillCreated":"1773500900007"`, 1),
 		strings.Replace(p, `"userId":"`, `"userId":"\u0041`, 1),
 		strings.Replace(p, `"userId":"`, `"userId":"`+"\x7f", 1),
 		p + "x",
@@ -185,15 +206,16 @@ func TestFastPathRespectsTime(t *testing.T) {
 	now := time.Now()
 	k := newTestKeyring(t, func() time.Time { return now })
 	ctx := context.Background()
-	tok, _, _ := k.Issue(ctx, testClaims, time.Minute)
+	issued := now
+	tok, exp, _ := k.Issue(ctx, testClaims, time.Minute)
 	if _, err := k.Verify(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(time.Minute)
+	now = exp
 	if _, err := k.Verify(ctx, tok); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("a token at its expiry: %v", err)
 	}
-	now = now.Add(-2 * time.Minute)
+	now = issued.Add(-time.Minute)
 	if _, err := k.Verify(ctx, tok); err == nil || !strings.Contains(err.Error(), "not valid yet") {
 		t.Fatalf("a token before it was issued: %v", err)
 	}

@@ -53,6 +53,12 @@ type Claims struct {
 	Audience   string
 	IssuedAt   time.Time
 	ExpiresAt  time.Time
+	// CustomerCreatedAt and SkillCreatedAt are when the customer and the
+	// skill were created, to the millisecond: a customer or skill deleted
+	// and created again under its id is another, and the API refuses the
+	// tokens of the first. Zero in a token issued without them.
+	CustomerCreatedAt time.Time
+	SkillCreatedAt    time.Time
 }
 
 // jwtClaims is the wire form, after the live service's token.
@@ -67,6 +73,9 @@ type privateClaims struct {
 	UserID       string            `json:"userId"`
 	DeviceID     string            `json:"deviceId"`
 	Region       profileapi.Region `json:"region"`
+	// Unix milliseconds; this service's own, which a skill has no use for.
+	CustomerCreated int64 `json:"customerCreated,omitempty"`
+	SkillCreated    int64 `json:"skillCreated,omitempty"`
 }
 
 // Keyring signs tokens with the newest key and verifies them with any key
@@ -162,8 +171,16 @@ func (k *Keyring) Issue(ctx context.Context, c Claims, ttl time.Duration) (strin
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	now := k.now().Truncate(time.Second)
-	exp := now.Add(ttl)
+	// The times are whole seconds. The expiry is rounded up, so that a
+	// token lives at least ttl (one of a second would otherwise be dead
+	// at once, minted late in a second), but never past MaxTTL from its
+	// issue, which bounds how long its key must verify.
+	at := k.now()
+	now := at.Truncate(time.Second)
+	exp := ceilSecond(at.Add(ttl))
+	if limit := now.Add(MaxTTL); exp.After(limit) {
+		exp = limit
+	}
 	claims := jwtClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
@@ -175,10 +192,12 @@ func (k *Keyring) Issue(ctx context.Context, c Claims, ttl time.Duration) (strin
 			ID:        randomHex(12),
 		},
 		Private: privateClaims{
-			Context:  randomHex(16),
-			UserID:   c.CustomerID,
-			DeviceID: c.DeviceID,
-			Region:   c.Region,
+			Context:         randomHex(16),
+			UserID:          c.CustomerID,
+			DeviceID:        c.DeviceID,
+			Region:          c.Region,
+			CustomerCreated: unixMilli(c.CustomerCreatedAt),
+			SkillCreated:    unixMilli(c.SkillCreatedAt),
 		},
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
@@ -238,14 +257,32 @@ func (k *Keyring) verifyFull(ctx context.Context, s string) (Claims, error) {
 	}
 	k.learnHeader(s[:strings.IndexByte(s, '.')], used)
 	return Claims{
-		CustomerID: p.UserID,
-		SkillID:    claims.Subject,
-		DeviceID:   p.DeviceID,
-		Region:     p.Region,
-		Audience:   claims.Audience[0],
-		IssuedAt:   claims.IssuedAt.Time,
-		ExpiresAt:  claims.ExpiresAt.Time,
+		CustomerID:        p.UserID,
+		SkillID:           claims.Subject,
+		DeviceID:          p.DeviceID,
+		Region:            p.Region,
+		Audience:          claims.Audience[0],
+		IssuedAt:          claims.IssuedAt.Time,
+		ExpiresAt:         claims.ExpiresAt.Time,
+		CustomerCreatedAt: fromUnixMilli(p.CustomerCreated),
+		SkillCreatedAt:    fromUnixMilli(p.SkillCreated),
 	}, nil
+}
+
+// unixMilli is t in Unix milliseconds, 0 for the zero time (no claim).
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromUnixMilli is unixMilli's inverse.
+func fromUnixMilli(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 var errUnknownKey = errors.New("unknown signing key")
@@ -423,6 +460,14 @@ func (k *Keyring) reload(ctx context.Context) error {
 	k.keys, k.signing, k.loadedOn = m, newest, on
 	k.forgetHeaders()
 	return nil
+}
+
+// ceilSecond rounds t up to a whole second.
+func ceilSecond(t time.Time) time.Time {
+	if s := t.Truncate(time.Second); !s.Equal(t) {
+		return s.Add(time.Second)
+	}
+	return t
 }
 
 func later(a, b time.Time) time.Time {

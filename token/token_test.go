@@ -28,7 +28,10 @@ func newKeyring(t testing.TB, now func() time.Time) (*token.Keyring, *sqlite.DB)
 	return k, store
 }
 
-var claims = token.Claims{CustomerID: "amzn1.ask.account.A", SkillID: "amzn1.ask.skill.s", DeviceID: "amzn1.ask.device.D", Region: profileapi.RegionEU, Audience: "https://api.eu.amazonalexa.com"}
+var claims = token.Claims{
+	CustomerID: "amzn1.ask.account.A", SkillID: "amzn1.ask.skill.s", DeviceID: "amzn1.ask.device.D", Region: profileapi.RegionEU, Audience: "https://api.eu.amazonalexa.com",
+	CustomerCreatedAt: time.UnixMilli(1773500966123), SkillCreatedAt: time.UnixMilli(1773500900007),
+}
 
 func TestIssueVerify(t *testing.T) {
 	k, _ := newKeyring(t, nil)
@@ -36,14 +39,15 @@ func TestIssueVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Until(exp); d < 59*time.Minute || d > time.Hour {
+	if d := time.Until(exp); d < 59*time.Minute || d > time.Hour+time.Second {
 		t.Fatalf("default lifetime %s, want 1h", d)
 	}
 	got, err := k.Verify(context.Background(), tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.CustomerID != claims.CustomerID || got.SkillID != claims.SkillID || got.Region != claims.Region || got.Audience != claims.Audience || got.DeviceID != claims.DeviceID {
+	if got.CustomerID != claims.CustomerID || got.SkillID != claims.SkillID || got.Region != claims.Region || got.Audience != claims.Audience || got.DeviceID != claims.DeviceID ||
+		!got.CustomerCreatedAt.Equal(claims.CustomerCreatedAt) || !got.SkillCreatedAt.Equal(claims.SkillCreatedAt) {
 		t.Fatalf("claims %+v", got)
 	}
 	if _, _, err := k.Issue(context.Background(), claims, token.MaxTTL+time.Second); profileapi.ErrorKind(err) != profileapi.EINVALID {
@@ -186,5 +190,30 @@ func TestAlteredSignatureRefused(t *testing.T) {
 	}
 	if altered != 3 {
 		t.Fatalf("%d other last characters decode to the same MAC, want 3", altered)
+	}
+}
+
+// A token lives at least the lifetime asked for, though its times are
+// whole seconds: one of a second, minted late in a second, is good for
+// that second; and none outlives MaxTTL from its issue, which bounds how
+// long its key must verify.
+func TestLifetimeAtLeastTTL(t *testing.T) {
+	at := time.Date(2026, 3, 14, 15, 9, 26, 900_000_000, time.UTC)
+	k, _ := newKeyring(t, func() time.Time { return at })
+	for _, ttl := range []time.Duration{time.Second, time.Minute, token.MaxTTL} {
+		tok, exp, err := k.Issue(context.Background(), claims, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := k.Verify(context.Background(), tok)
+		if err != nil {
+			t.Fatalf("ttl %s: %v", ttl, err)
+		}
+		if !got.ExpiresAt.Equal(exp) || got.ExpiresAt.Sub(got.IssuedAt) > token.MaxTTL {
+			t.Errorf("ttl %s: expires %v (said %v), issued %v", ttl, got.ExpiresAt, exp, got.IssuedAt)
+		}
+		if ttl < token.MaxTTL && exp.Before(at.Add(ttl)) {
+			t.Errorf("ttl %s: expires %v, before %v", ttl, exp, at.Add(ttl))
+		}
 	}
 }

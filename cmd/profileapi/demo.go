@@ -69,8 +69,15 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 	if err := store.PutConsent(ctx, &profileapi.Consent{CustomerID: demoCustomerID, SkillID: demoSkillID, Scopes: profileapi.AllScopes, UpdatedAt: now}); err != nil {
 		return err
 	}
+	c, err := store.Customer(ctx, demoCustomerID)
+	if err != nil {
+		return err
+	}
 	endpoint := endpoints.URL(profileapi.RegionNA)
-	tok, exp, err := keys.Issue(ctx, token.Claims{CustomerID: demoCustomerID, SkillID: demoSkillID, DeviceID: profileapi.DeviceID(demoCustomerID), Region: profileapi.RegionNA, Audience: endpoint}, token.MaxTTL)
+	tok, exp, err := keys.Issue(ctx, token.Claims{
+		CustomerID: demoCustomerID, SkillID: demoSkillID, DeviceID: profileapi.DeviceID(demoCustomerID), Region: profileapi.RegionNA, Audience: endpoint,
+		CustomerCreatedAt: c.CreatedAt, SkillCreatedAt: got.CreatedAt,
+	}, token.MaxTTL)
 	if err != nil {
 		return err
 	}

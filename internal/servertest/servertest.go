@@ -139,12 +139,19 @@ func (s *Server) Token(t testing.TB, customerID, skillID string) string {
 }
 
 // Mint mints a token for the customer and skill at the region's endpoint,
-// valid for ttl (0 for token.DefaultTTL) from the keyring's clock.
+// valid for ttl (0 for token.DefaultTTL) from the keyring's clock. As the
+// admin API does, it names when they were created, if they exist.
 func (s *Server) Mint(t testing.TB, customerID, skillID string, region profileapi.Region, ttl time.Duration) string {
 	t.Helper()
-	tok, _, err := s.Keys.Issue(context.Background(), token.Claims{
-		CustomerID: customerID, SkillID: skillID, Region: region, Audience: s.Endpoints.URL(region),
-	}, ttl)
+	ctx := context.Background()
+	claims := token.Claims{CustomerID: customerID, SkillID: skillID, Region: region, Audience: s.Endpoints.URL(region)}
+	if c, err := s.Store.Customer(ctx, customerID); err == nil {
+		claims.CustomerCreatedAt = c.CreatedAt
+	}
+	if sk, err := s.Store.Skill(ctx, skillID); err == nil {
+		claims.SkillCreatedAt = sk.CreatedAt
+	}
+	tok, _, err := s.Keys.Issue(ctx, claims, ttl)
 	if err != nil {
 		t.Fatal(err)
 	}
