@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,10 +32,13 @@ const (
 	// a transaction's fixed cost, a sync to disk, is paid once per batch,
 	// and a batch is sorted by id before it is written.
 	importBatch = 5000
-	// streamDeadline is how long a streamed body may go without a batch
-	// done; the listener's own timeouts are too short for a large import.
-	streamDeadline = time.Minute
 )
+
+// streamDeadline is how long a streamed body may go without a line; the
+// listener's own timeouts are too short for a large import, and a producer
+// that is slow (gzip -dc of a large file) or pauses must not lose what it
+// sent. A variable, for tests.
+var streamDeadline = time.Minute
 
 // importLine is one customer of an import, with the consents it gives.
 type importLine struct {
@@ -70,7 +74,7 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) (err er
 
 	lines := newLineReader(w, r)
 	defer lines.close()
-	out := newImportWriter(ctx, importer)
+	out := newImportWriter(storeContext(ctx), importer)
 	defer out.close()
 	defer func() {
 		if err != nil && context.Cause(ctx) == web.ErrShuttingDown {
@@ -223,6 +227,19 @@ type importWriter struct {
 	failedAt      *importBatchOf
 }
 
+// storeContext is ctx for the writes of a bulk operation: the lines
+// received are stored even when the client is gone or its body stalled
+// (net/http then cancels ctx), but not past the server's shutdown.
+func storeContext(ctx context.Context) context.Context {
+	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	context.AfterFunc(ctx, func() {
+		if cause := context.Cause(ctx); cause == web.ErrShuttingDown {
+			cancel(cause)
+		}
+	})
+	return sctx
+}
+
 func newImportWriter(ctx context.Context, importer Importer) *importWriter {
 	iw := &importWriter{batches: make(chan *importBatchOf), done: make(chan error, 1)}
 	go func() {
@@ -341,9 +358,10 @@ func checkLinesContentType(r *http.Request) error {
 // lineReader reads an NDJSON body line by line, each at most maxLine
 // bytes; blank lines are skipped but counted.
 type lineReader struct {
-	rd *bufio.Reader
-	rc *http.ResponseController
-	n  int // the number of the line last read
+	rd       *bufio.Reader
+	rc       *http.ResponseController
+	n        int       // the number of the line last read
+	extended time.Time // when the deadlines were last moved
 
 	ctx  context.Context
 	mu   sync.Mutex // guards done against the AfterFunc
@@ -390,9 +408,20 @@ func (l *lineReader) extendDeadlines() {
 	if l.ctx.Err() != nil {
 		return // the AfterFunc's deadline stands
 	}
-	deadline := time.Now().Add(streamDeadline)
+	l.extended = time.Now()
+	deadline := l.extended.Add(streamDeadline)
 	_ = l.rc.SetReadDeadline(deadline)
 	_ = l.rc.SetWriteDeadline(deadline)
+}
+
+// answerable gives the handler a few seconds to answer after a read
+// failed: the write deadline may have passed with the read's.
+func (l *lineReader) answerable() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ctx.Err() == nil || context.Cause(l.ctx) != web.ErrShuttingDown {
+		_ = l.rc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	}
 }
 
 // next returns the next non-blank line without its line ending, or io.EOF.
@@ -406,8 +435,18 @@ func (l *lineReader) next() ([]byte, error) {
 		if errors.Is(err, bufio.ErrBufferFull) {
 			return nil, profileapi.Errorf(profileapi.ETOOLARGE, "the line is longer than %d bytes", maxLine)
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			l.answerable()
+			return nil, &profileapi.Error{Kind: profileapi.EINVALID, Err: err,
+				Message: fmt.Sprintf("no line arrived for %s: the body was cut off there", streamDeadline)}
+		}
 		if err != nil && err != io.EOF {
-			return nil, profileapi.Errorf(profileapi.EINVALID, "the body could not be read: %v", err)
+			l.answerable()
+			return nil, &profileapi.Error{Kind: profileapi.EINVALID, Err: err, Message: "the body could not be read"}
+		}
+		// Once a second at most: a deadline is a lock in the poller.
+		if time.Since(l.extended) > streamDeadline/60 {
+			l.extendDeadlines()
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) > maxLine {

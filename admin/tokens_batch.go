@@ -55,11 +55,12 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 
 	lines := newLineReader(w, r)
 	defer lines.close()
+	mintCtx := storeContext(ctx) // the lines received are minted, even if the body stalls
 	out := bufio.NewWriterSize(w, 64<<10)
 	started := false
 	for {
 		chunk, numbers, readErr := readChunk(lines, chunkLines)
-		results := s.mintChunk(ctx, chunk, exists)
+		results := s.mintChunk(mintCtx, chunk, exists)
 		if !started {
 			// Nothing is sent yet: an error is still the answer, that of
 			// the first bad line, read or minted.

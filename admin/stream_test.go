@@ -1,0 +1,115 @@
+package admin_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profileapi/profileapi/admin"
+)
+
+// postStream posts what lines sends, one line at a time with pause
+// between them, and the response; with stall, the body then stays open,
+// sending nothing, until the response has come.
+func postStream(t *testing.T, url string, lines []string, pause time.Duration, stall bool) (*http.Response, string) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	go func() {
+		for _, l := range lines {
+			if _, err := io.WriteString(pw, l+"\n"); err != nil {
+				return
+			}
+			time.Sleep(pause)
+		}
+		if !stall {
+			pw.Close()
+		}
+	}()
+	defer pw.Close()
+	req, err := http.NewRequestWithContext(context.Background(), "POST", url, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func slowLines(n int) []string {
+	var lines []string
+	for i := 1; i <= n; i++ {
+		lines = append(lines, fmt.Sprintf(`{"id":"amzn1.ask.account.SLOW%d","region":"NA","profile":{"name":"Slow %d"}}`, i, i))
+	}
+	return lines
+}
+
+// A producer slower than the deadline in all, but never silent for as long,
+// imports everything: the deadline is since the last line, not the start.
+func TestImportFromASlowProducer(t *testing.T) {
+	admin.SetStreamDeadline(t, 400*time.Millisecond)
+	st := newImportStack(t, nil)
+	srv := httptest.NewServer(st.h)
+	defer srv.Close()
+	resp, body := postStream(t, srv.URL+"/admin/v1/import", slowLines(8), 150*time.Millisecond, false)
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != `{"imported":8}` {
+		t.Fatalf("import: %d %s", resp.StatusCode, body)
+	}
+
+	var tokens []string
+	for i := 1; i <= 8; i++ {
+		tokens = append(tokens, fmt.Sprintf(`{"customerId":"amzn1.ask.account.SLOW%d","skillId":"amzn1.ask.skill.imp"}`, i))
+	}
+	resp, body = postStream(t, srv.URL+"/admin/v1/tokens/batch", tokens, 150*time.Millisecond, false)
+	if n := strings.Count(body, `"apiAccessToken"`); resp.StatusCode != 200 || n != 8 {
+		t.Fatalf("tokens/batch: %d, %d tokens: %s", resp.StatusCode, n, body)
+	}
+}
+
+// A body that stops sending is cut off at the deadline: the lines it sent
+// are stored, and the answer, a 400, says where it stopped and what was
+// stored.
+func TestImportStalled(t *testing.T) {
+	admin.SetStreamDeadline(t, 300*time.Millisecond)
+	st := newImportStack(t, nil)
+	srv := httptest.NewServer(st.h)
+	defer srv.Close()
+	resp, body := postStream(t, srv.URL+"/admin/v1/import", slowLines(3), 0, true)
+	want := `line 4: no line arrived for 300ms: the body was cut off there (3 customers from the lines before line 4 were imported`
+	if resp.StatusCode != 400 || !strings.Contains(body, want) {
+		t.Fatalf("import: %d %s, want 400 and %q", resp.StatusCode, body, want)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := st.store.Customer(context.Background(), fmt.Sprintf("amzn1.ask.account.SLOW%d", i)); err != nil {
+			t.Errorf("customer %d: %v", i, err)
+		}
+	}
+}
+
+// A token batch that stops sending before its first token is answered is
+// answered as any bad line: a 400 that says where it stopped.
+func TestTokenBatchStalled(t *testing.T) {
+	admin.SetStreamDeadline(t, 300*time.Millisecond)
+	st := newImportStack(t, nil)
+	st.mustSend(t, "POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.T1","region":"NA"}`, 201)
+	srv := httptest.NewServer(st.h)
+	defer srv.Close()
+	line := `{"customerId":"amzn1.ask.account.T1","skillId":"amzn1.ask.skill.imp"}`
+	resp, body := postStream(t, srv.URL+"/admin/v1/tokens/batch", []string{line, line}, 0, true)
+	if want := `{"code":"INVALID_REQUEST","message":"line 3: no line arrived for 300ms: the body was cut off there"}`; resp.StatusCode != 400 || strings.TrimSpace(body) != want {
+		t.Fatalf("tokens/batch: %d %s, want 400 %s", resp.StatusCode, body, want)
+	}
+}
