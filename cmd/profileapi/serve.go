@@ -236,6 +236,13 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		Extra: tools.routes, Bulk: pacer.Suspend,
 	})
 
+	// Before the banner: a file that cannot be applied stops serve before
+	// it says it is serving.
+	if o.fixtures != "" {
+		if err := applyFixtures(ctx, stdout, o.fixtures, fixtures, store, keys, endpoints); err != nil {
+			return err
+		}
+	}
 	adminURL := scheme + "://" + loopbackAddr(adminLn.Addr().String())
 	fmt.Fprintf(stdout, "profileapi is serving the Customer Profile API in %q wire mode\n", wire)
 	for _, r := range profileapi.Regions {
@@ -250,11 +257,6 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	}
 	if scheme == "http" {
 		fmt.Fprintln(stdout, "  Plain HTTP. The Alexa SDK for Python refuses non-HTTPS endpoints: for it, restart with --tls auto.")
-	}
-	if o.fixtures != "" {
-		if err := applyFixtures(ctx, stdout, o.fixtures, fixtures, store, keys, endpoints); err != nil {
-			return err
-		}
 	}
 	if o.demo {
 		// The CLI line the demo prints must reach this server as it runs.
