@@ -50,13 +50,16 @@ type serveOptions struct {
 	tlsKey      string
 	skillLimit  ratelimit.Limit
 	custLimit   ratelimit.Limit
-	journalSize int
-	fixtures    string
-	redis       string
-	cache       cacheOptions
-	cpuprofile  string
-	memprofile  string
-	gcMinHeap   int64
+	// skillBurstSet and custBurstSet say the bursts were given (a flag or
+	// its environment variable): 0 is then an error, not the default.
+	skillBurstSet, custBurstSet bool
+	journalSize                 int
+	fixtures                    string
+	redis                       string
+	cache                       cacheOptions
+	cpuprofile                  string
+	memprofile                  string
+	gcMinHeap                   int64
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -82,6 +85,8 @@ an official SDK.`,
   PROFILEAPI_ADMIN_KEY=secret profileapi serve --db /var/lib/profileapi/profiles.db`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// An explicit 0 is refused, not read as the default.
+			o.skillBurstSet, o.custBurstSet = cmd.Flags().Changed("skill-burst"), cmd.Flags().Changed("customer-burst")
 			return serve(cmd.Context(), g, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -424,10 +429,10 @@ func (o *serveOptions) validate(scheme string) error {
 	if err := o.cache.validate(); err != nil {
 		return err
 	}
-	if err := validateLimit("skill", &o.skillLimit); err != nil {
+	if err := validateLimit("skill", &o.skillLimit, o.skillBurstSet); err != nil {
 		return err
 	}
-	if err := validateLimit("customer", &o.custLimit); err != nil {
+	if err := validateLimit("customer", &o.custLimit, o.custBurstSet); err != nil {
 		return err
 	}
 	if o.redis != "" {

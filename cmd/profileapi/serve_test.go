@@ -50,6 +50,9 @@ func TestServeRejectsBadFlagValues(t *testing.T) {
 		{[]string{"--skill-rate", "5", "--skill-burst", "-1"}, []string{"--skill-burst -1", "from 1 to 1000000"}},
 		{[]string{"--customer-rate", "5", "--customer-burst", "1000001"}, []string{"--customer-burst 1000001", "from 1 to 1000000"}},
 		{[]string{"--skill-burst", "5"}, []string{"--skill-burst 5", "--skill-rate"}},
+		// An explicit 0 is not the default burst, which leaving it out gives.
+		{[]string{"--skill-rate", "5", "--skill-burst", "0"}, []string{"--skill-burst 0", "from 1 to 1000000"}},
+		{[]string{"--customer-rate", "5", "--customer-burst", "0"}, []string{"--customer-burst 0", "from 1 to 1000000"}},
 		{[]string{"--addr", "127.0.0.1:70000"}, []string{"--addr 127.0.0.1:70000", "port"}},
 		{[]string{"--admin-addr", "no-port"}, []string{"--admin-addr no-port", "host:port"}},
 		{[]string{"--addr", "127.0.0.1:19401", "--admin-addr", "127.0.0.1:19401"}, []string{"--addr", "--admin-addr", "127.0.0.1:19401"}},

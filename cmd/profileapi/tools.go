@@ -38,8 +38,9 @@ func newTestingTools(o *serveOptions, limiter ratelimit.Limiter) *testingTools {
 }
 
 // validateLimit checks --{who}-rate and --{who}-burst, with the default
-// burst of one second's worth filled in, in the flags' terms.
-func validateLimit(who string, l *ratelimit.Limit) error {
+// burst of one second's worth filled in unless the burst was given, in
+// the flags' terms.
+func validateLimit(who string, l *ratelimit.Limit, burstGiven bool) error {
 	rate, burst := "--"+who+"-rate", "--"+who+"-burst"
 	switch {
 	case l.Rate == 0:
@@ -50,7 +51,7 @@ func validateLimit(who string, l *ratelimit.Limit) error {
 		return nil
 	case !(l.Rate >= ratelimit.MinRate && l.Rate <= ratelimit.MaxRate): // NaN too
 		return fmt.Errorf("%s %g: want 0 (unlimited) or from %g to %g requests per second", rate, l.Rate, ratelimit.MinRate, float64(ratelimit.MaxRate))
-	case l.Burst == 0:
+	case l.Burst == 0 && !burstGiven:
 		l.Burst = int(math.Max(1, math.Ceil(l.Rate)))
 	case l.Burst < 1 || l.Burst > ratelimit.MaxBurst:
 		return fmt.Errorf("%s %d: want from 1 to %d calls above %s (default: one second's worth)", burst, l.Burst, ratelimit.MaxBurst, rate)
