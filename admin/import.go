@@ -103,7 +103,7 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) (err er
 				if err := out.write(b); err != nil {
 					return err
 				}
-				b = &importBatchOf{}
+				b = &importBatchOf{prev: b.ids}
 				lines.extendDeadlines()
 			}
 		}
@@ -133,6 +133,9 @@ type importBatchOf struct {
 	customers   []*profileapi.Customer
 	consents    []*profileapi.Consent
 	ids         map[string]int // the line of each customer
+	// prev is the batch before's ids: a customer named twice is caught
+	// within importBatch lines at least, wherever the batches split.
+	prev map[string]int
 }
 
 // parsedLine is a line's customer and consents, or why it is refused.
@@ -200,7 +203,11 @@ func parseLine(line []byte, declared map[string]profileapi.ScopeSet, now time.Ti
 // and a file naming a customer twice is likely wrong.
 func (b *importBatchOf) add(p parsedLine, n int) error {
 	c := p.customer
-	if first, ok := b.ids[c.ID]; ok {
+	first, ok := b.ids[c.ID]
+	if !ok {
+		first, ok = b.prev[c.ID]
+	}
+	if ok {
 		return profileapi.Errorf(profileapi.EINVALID, "customer %s appears on lines %d and %d", c.ID, first, n)
 	}
 	if b.ids == nil {

@@ -165,6 +165,9 @@ func TestImportRefuses(t *testing.T) {
 		{"two values", "", `{"id":"amzn1.ask.account.X","region":"NA","profile":{}} {}`, 400, "INVALID_REQUEST", "line 1: the line must hold a single JSON value"},
 		{"twice", "", customerLine(1) + "\n" + customerLine(1), 400, "INVALID_REQUEST", "line 2: customer amzn1.ask.account.IMP1 appears on lines 1 and 2"},
 		{"twice, later", "", customerLines(1, 3) + customerLine(3), 400, "INVALID_REQUEST", "line 4: customer amzn1.ask.account.IMP3 appears on lines 3 and 4"},
+		// Wherever the batches of 5,000 split: caught within a batch's length.
+		{"twice, across batches", "", customerLines(1, 5000) + customerLine(5000), 400, "INVALID_REQUEST", "line 5001: customer amzn1.ask.account.IMP5000 appears on lines 5000 and 5001"},
+		{"twice, a batch apart", "", customerLines(1, 5001) + customerLine(1), 400, "INVALID_REQUEST", "line 5002: customer amzn1.ask.account.IMP1 appears on lines 1 and 5002"},
 		{"bad phone", "", strings.Replace(customerLine(1), "7799-82-77-11", "12", 1), 400, "INVALID_REQUEST", "line 1: mobileNumber.phoneNumber"},
 		{"long line", "", `{"id":"amzn1.ask.account.X","region":"NA","profile":{"name":"` + strings.Repeat("a", 70000) + `"}}`, 413, "REQUEST_TOO_LARGE", "line 1: the line is longer than 65536 bytes (nothing was imported"},
 		{"content type", "text/csv", customerLine(1), 400, "INVALID_REQUEST", "Content-Type must be application/x-ndjson"},
