@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,5 +81,27 @@ func TestDirectRoutesAnswerAsTheMux(t *testing.T) {
 	}
 	if directHits == 0 {
 		t.Fatal("no request was answered with a value: the comparison compared only errors")
+	}
+}
+
+// A CONNECT names a host, not a path: the 404 names what was sent.
+func TestConnectNamesItsTarget(t *testing.T) {
+	fx := world(t, api.WireDocumented)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(fx.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 404 || !strings.Contains(string(b), `"no such resource: example.com:443; the settings`) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
 }

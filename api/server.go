@@ -118,7 +118,7 @@ func newServer(cfg Config, direct bool) http.Handler {
 // must not read that as the customer's answer.
 func notFound(r *http.Request) error {
 	return &profileapi.Error{Kind: profileapi.ENOTFOUND, Code: "INVALID_KEY",
-		Message: "no such resource: " + r.URL.EscapedPath() + "; the settings are read at " + settingsPath + "{Profile.name|Profile.givenName|Profile.email|Profile.mobileNumber} under the region's endpoint"}
+		Message: "no such resource: " + web.PathOf(r) + "; the settings are read at " + settingsPath + "{Profile.name|Profile.givenName|Profile.email|Profile.mobileNumber} under the region's endpoint"}
 }
 
 func (s *server) done(r *http.Request, info *web.Info, d time.Duration) {

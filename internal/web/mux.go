@@ -70,11 +70,16 @@ func (m *muxErrors) WriteHeader(code int) {
 		WriteError(m.ResponseWriter, m.r, m.notFound(m.r))
 		return
 	}
-	path := m.r.URL.EscapedPath()
-	if path == "" { // CONNECT host:port
-		path = m.r.RequestURI
+	WriteError(m.ResponseWriter, m.r, profileapi.Errorf(profileapi.ENOTFOUND, "no such resource: %s", PathOf(m.r)))
+}
+
+// PathOf is the request's path as sent, for an error message: its
+// request URI where it has no path (CONNECT host:port).
+func PathOf(r *http.Request) string {
+	if path := r.URL.EscapedPath(); path != "" {
+		return path
 	}
-	WriteError(m.ResponseWriter, m.r, profileapi.Errorf(profileapi.ENOTFOUND, "no such resource: %s", path))
+	return r.RequestURI
 }
 
 func (m *muxErrors) Write(b []byte) (int, error) {
