@@ -15,6 +15,9 @@ var benchClaims = Claims{
 	DeviceID:   "amzn1.ask.device.AEXAMPLEDEVICEIDQWERTYUIOPASDFGHJKL",
 	Region:     "NA",
 	Audience:   "https://api.amazonalexa.com",
+	// As the admin API mints them.
+	CustomerCreatedAt: time.UnixMilli(1773500966123),
+	SkillCreatedAt:    time.UnixMilli(1773500900007),
 }
 
 // BenchmarkVerifyFull is Verify without the fast path: golang-jwt's full

@@ -16,6 +16,9 @@ var benchClaims = token.Claims{
 	DeviceID:   "amzn1.ask.device.AEXAMPLEDEVICEIDQWERTYUIOPASDFGHJKL",
 	Region:     "NA",
 	Audience:   "https://api.amazonalexa.com",
+	// As the admin API mints them.
+	CustomerCreatedAt: time.UnixMilli(1773500966123),
+	SkillCreatedAt:    time.UnixMilli(1773500900007),
 }
 
 func BenchmarkVerify(b *testing.B) {
