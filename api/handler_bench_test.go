@@ -80,7 +80,11 @@ func newBenchServer(b *testing.B, wrap func(*sqlite.DB) api.AccessStore) *benchS
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 4096 {
 		c := customers[rng.IntN(len(customers))]
-		tok, _, err := keys.Issue(ctx, token.Claims{CustomerID: c.ID, SkillID: skill.ID, Region: c.Region, Audience: endpoints.URL(c.Region)}, time.Hour)
+		// As the admin API mints them: the stores wrote back the creation times.
+		tok, _, err := keys.Issue(ctx, token.Claims{
+			CustomerID: c.ID, SkillID: skill.ID, Region: c.Region, Audience: endpoints.URL(c.Region),
+			CustomerCreatedAt: c.CreatedAt, SkillCreatedAt: skill.CreatedAt,
+		}, time.Hour)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,11 +3,14 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/cache"
 	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/token"
 )
@@ -139,7 +142,86 @@ func TestTokenWithoutCreationTimes(t *testing.T) {
 	if res := r.email(legacy(now.Add(-2 * time.Second))); res.Status != 200 {
 		t.Errorf("issued 2 s before the customer was created: %d %s, want 200", res.Status, res.Body)
 	}
-	if res := r.email(legacy(now.Add(-time.Minute))); res.Status != http.StatusUnauthorized {
-		t.Errorf("issued a minute before the customer was created: %d %s, want 401", res.Status, res.Body)
+	if res := r.email(legacy(now.Add(-time.Minute))); res.Status != http.StatusUnauthorized || !strings.Contains(res.Error.Message, "the id was reused") {
+		t.Errorf("issued a minute before the customer was created: %d %s, want 401, the id reused", res.Status, res.Body)
+	}
+}
+
+// The default SQLite deployment (cache on, no max age): a refused PATCH
+// drops the customer from the cache, and an import again must cache the
+// creation time the store keeps, not the import's, or every new token of
+// the customer would be refused as the id's reuse.
+func TestReimportAfterRefusedPatch(t *testing.T) {
+	clock := servertest.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
+	s := servertest.Start(t, servertest.Options{Now: clock.Now, AdminKey: reuseKey, WrapStore: func(st profileapi.Store) profileapi.Store {
+		c := cache.New(st, cache.Options{})
+		if err := c.Warm(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}})
+	r := &reuse{t: t, s: s, clock: clock}
+	const id, skill = "amzn1.ask.account.IMP", "amzn1.ask.skill.imp"
+	r.skill(skill)
+	line := `{"id":"` + id + `","region":"NA","profile":{"email":"a@example.com"},"consents":{"` + skill + `":["alexa::profile:email:read"]}}`
+	imp := func() {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.AdminURL+"/admin/v1/import", strings.NewReader(line+"\n"))
+		req.Header.Set("Authorization", "Bearer "+reuseKey)
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("import: %v %v", res, err)
+		}
+		res.Body.Close()
+	}
+	imp()
+	clock.Add(time.Second)
+	r.admin("PATCH", "/admin/v1/customers/"+id, `{"profile":{"email":"not an email"}}`, http.StatusBadRequest)
+	imp()
+	if res := r.email(r.token(id, skill)); res.Status != 200 {
+		t.Errorf("a token minted after the re-import: %d %s", res.Status, res.Body)
+	}
+}
+
+// With --cache-max-age, a re-import of an aged record, and a token batch
+// minted from the cache: the token still holds once the record is read
+// again from the store.
+func TestBatchTokenAfterStaleReimport(t *testing.T) {
+	clock := servertest.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
+	s := servertest.Start(t, servertest.Options{Now: clock.Now, AdminKey: reuseKey, WrapStore: func(st profileapi.Store) profileapi.Store {
+		c := cache.New(st, cache.Options{MaxAge: time.Second, Now: clock.Now})
+		if err := c.Warm(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}})
+	r := &reuse{t: t, s: s, clock: clock}
+	const id, skill = "amzn1.ask.account.IMP", "amzn1.ask.skill.imp"
+	r.skill(skill)
+	line := `{"id":"` + id + `","region":"NA","profile":{"email":"a@example.com"},"consents":{"` + skill + `":["alexa::profile:email:read"]}}`
+	post := func(path, body string) string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.AdminURL+path, strings.NewReader(body+"\n"))
+		req.Header.Set("Authorization", "Bearer "+reuseKey)
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, res, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	post("/admin/v1/import", line)
+	clock.Add(2 * time.Second)
+	post("/admin/v1/import", line)
+	var bt struct{ APIAccessToken string }
+	if err := json.Unmarshal([]byte(post("/admin/v1/tokens/batch", `{"customerId":"`+id+`","skillId":"`+skill+`"}`)), &bt); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * time.Second)
+	if res := r.email(bt.APIAccessToken); res.Status != 200 {
+		t.Errorf("a tokens/batch token once the record is read again: %d %s", res.Status, res.Body)
 	}
 }

@@ -622,14 +622,14 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Cus
 			if err != nil || !cached && !complete || c.CreatedAt.IsZero() || c.UpdatedAt.IsZero() {
 				return false
 			}
-			created := c.CreatedAt
-			if cached {
-				created = e.customer.CreatedAt
-			} else {
+			if !cached {
 				*e = entry{complete: true, stamp: s.stamp()}
 			}
+			// The store wrote back the CreatedAt it keeps, which tokens
+			// name: the first, for a customer it had already, even one
+			// this cache had dropped.
 			e.customer = *c
-			e.customer.CreatedAt = toMillis(created)
+			e.customer.CreatedAt = toMillis(c.CreatedAt)
 			e.customer.UpdatedAt = toMillis(c.UpdatedAt)
 			for _, g := range grants[c.ID] {
 				sk := skills[g.SkillID]

@@ -17,10 +17,11 @@ import (
 // transaction: all of them or, on the first error, none. A customer or
 // consent whose id is already stored is updated, so importing the same data
 // twice leaves the store as importing it once; a customer keeps its first
-// CreatedAt. Of items with the same id in one import, the last wins. A
-// consent's customer and skill must exist by then (ENOTFOUND). Zero times
-// are stored as the time of the import; unlike CreateCustomer, it does not
-// write them back.
+// CreatedAt, which is written back into it, as CreateCustomer writes back
+// what it stores: a cache in front keeps the customer as stored, and tokens
+// name its creation time. Of items with the same id in one import, the
+// last wins. A consent's customer and skill must exist by then
+// (ENOTFOUND). Other zero times are stored as the time of the import.
 //
 // The rows are sent with COPY into temporary tables, then merged with one
 // INSERT ... ON CONFLICT per table. The import is bounded by the
@@ -64,10 +65,9 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_customers"}, strings.Split(customerColumns, ", "),
 		pgx.CopyFromSlice(len(order), func(i int) ([]any, error) {
 			c := customers[order[i]]
+			// A zero time is the import's, for both: the CreatedAt written back
+			// into a customer imported again does not hold its UpdatedAt back.
 			createdAt, updatedAt := orNow(c.CreatedAt), orNow(c.UpdatedAt)
-			if c.UpdatedAt.IsZero() {
-				updatedAt = createdAt // as CreateCustomer does
-			}
 			countryCode, phoneNumber := mobileColumns(c.Profile.MobileNumber)
 			row[0], row[1], row[2], row[3], row[4] = c.ID, string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email
 			row[5], row[6], row[7], row[8] = countryCode, phoneNumber, createdAt, updatedAt
@@ -76,12 +76,24 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	); err != nil {
 		return fmt.Errorf("copy customers: %w", formatError(err))
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO customers (`+customerColumns+`)
+	rows, err := tx.Query(ctx, `INSERT INTO customers (`+customerColumns+`)
 		SELECT `+customerColumns+` FROM import_customers
 		ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name,
 			given_name = excluded.given_name, email = excluded.email, mobile_country_code = excluded.mobile_country_code,
-			mobile_phone_number = excluded.mobile_phone_number, updated_at = excluded.updated_at`,
-	); err != nil {
+			mobile_phone_number = excluded.mobile_phone_number, updated_at = excluded.updated_at
+		RETURNING id, created_at`,
+	)
+	if err != nil {
+		return fmt.Errorf("customers: %w", formatError(err))
+	}
+	created := make(map[string]time.Time, len(order))
+	var id string
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &at}, func() error {
+		created[id] = at.UTC()
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("customers: %w", formatError(err))
 	}
 
@@ -114,7 +126,15 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	if err := sp.Commit(ctx); err != nil {
 		return formatError(err)
 	}
-	return formatError(tx.Commit(ctx))
+	if err := tx.Commit(ctx); err != nil {
+		return formatError(err)
+	}
+	for _, c := range customers {
+		if at, ok := created[c.ID]; ok {
+			c.CreatedAt = at
+		}
+	}
+	return nil
 }
 
 // findMissing names a consent of the failed import whose customer or skill

@@ -16,9 +16,10 @@ import (
 // transaction: all of them or, on the first error, none. A customer or
 // consent whose id is already stored is updated, so importing the same data
 // twice leaves the store as importing it once; a customer keeps its first
-// CreatedAt. A consent's customer and skill must exist by then (ENOTFOUND).
-// Zero times are stored as the time of the import; unlike CreateCustomer,
-// it does not write them back.
+// CreatedAt, which is written back into it, as CreateCustomer writes back
+// what it stores: a cache in front keeps the customer as stored, and tokens
+// name its creation time. A consent's customer and skill must exist by then
+// (ENOTFOUND). Other zero times are stored as the time of the import.
 func (db *DB) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
 	if err := db.importCustomers(ctx, customers, consents); err != nil {
 		return fmt.Errorf("sqlite: import customers: %w", err)
@@ -40,13 +41,23 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	}
 	defer tx.Rollback()
 
-	if err := insertMany(ctx, tx, upsertCustomer, customers,
+	created := make(map[string]int64, len(customers))
+	upsert := upsertCustomer
+	upsert.returning = func(rows *sql.Rows) error {
+		var id string
+		var ms int64
+		if err := rows.Scan(&id, &ms); err != nil {
+			return err
+		}
+		created[id] = ms
+		return nil
+	}
+	if err := insertMany(ctx, tx, upsert, customers,
 		func(c *profileapi.Customer) key { return key{c.ID, ""} },
 		func(args []any, c *profileapi.Customer) []any {
+			// A zero time is the import's, for both: the CreatedAt written back
+			// into a customer imported again does not hold its UpdatedAt back.
 			createdAt, updatedAt := orNow(c.CreatedAt), orNow(c.UpdatedAt)
-			if c.UpdatedAt.IsZero() {
-				updatedAt = createdAt // as CreateCustomer does
-			}
 			countryCode, phoneNumber := mobileColumns(c.Profile.MobileNumber)
 			return append(args, c.ID, string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email,
 				countryCode, phoneNumber, createdAt, updatedAt)
@@ -66,16 +77,26 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	); err != nil {
 		return err
 	}
-	return formatError(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return formatError(err)
+	}
+	for _, c := range customers {
+		if ms, ok := created[c.ID]; ok {
+			c.CreatedAt = fromMillis(ms)
+		}
+	}
+	return nil
 }
 
 // upsert is an INSERT of one or more rows that updates the rows whose keys
 // are taken: insert, then VALUES and one group of placeholders per row, then
-// onConflict.
+// onConflict. With returning, the statement returns the id and created_at
+// of every row, which returning reads.
 type upsert struct {
 	insert     string
 	columns    int
 	onConflict string
+	returning  func(*sql.Rows) error
 }
 
 var (
@@ -101,7 +122,30 @@ const importBatch = 100
 
 func (s upsert) query(rows int) string {
 	group := "(?" + strings.Repeat(", ?", s.columns-1) + ")"
-	return s.insert + " VALUES " + group + strings.Repeat(", "+group, rows-1) + " " + s.onConflict
+	q := s.insert + " VALUES " + group + strings.Repeat(", "+group, rows-1) + " " + s.onConflict
+	if s.returning != nil {
+		q += " RETURNING id, created_at"
+	}
+	return q
+}
+
+// exec runs a prepared upsert, reading what it returns.
+func (s upsert) exec(ctx context.Context, stmt *sql.Stmt, args []any) error {
+	if s.returning == nil {
+		_, err := stmt.ExecContext(ctx, args...)
+		return err
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := s.returning(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // insertMany inserts items in the order of their primary keys, importBatch
@@ -136,7 +180,7 @@ func insertMany[T any](ctx context.Context, tx *sql.Tx, s upsert, items []T,
 		for _, i := range batch {
 			args = row(args, items[i])
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if err := s.exec(ctx, stmt, args); err != nil {
 			err = formatError(err)
 			if profileapi.IsNotFound(err) {
 				return findMissing(ctx, tx, s, items, batch, row, name, err)
@@ -186,7 +230,7 @@ func findMissing[T any](ctx context.Context, tx *sql.Tx, s upsert, items []T, ba
 	}
 	defer one.Close()
 	for _, i := range batch {
-		if _, err := one.ExecContext(ctx, row(nil, items[i])...); err != nil {
+		if err := s.exec(ctx, one, row(nil, items[i])); err != nil {
 			return fmt.Errorf("%s (item %d): %w", name(items[i]), i, formatError(err))
 		}
 	}

@@ -104,6 +104,16 @@ func testImport(t *testing.T, db Clocked) {
 		t.Fatalf("re-imported customer: %+v granting [%v], want renamed, granting every scope, created %v, updated %v", a.Customer, a.Granted, first, second)
 	}
 
+	t.Log("an import writes back the CreatedAt it keeps: tokens name it")
+	again := *customers[2]
+	again.CreatedAt, again.UpdatedAt = second, second
+	if err := db.ImportCustomers(ctx, []*profileapi.Customer{&again}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !again.CreatedAt.Equal(first) {
+		t.Fatalf("CreatedAt written back %v, want the first, %v", again.CreatedAt, first)
+	}
+
 	t.Log("of items with the same id, the last wins")
 	dup := *customers[1]
 	dup.Profile = profileapi.Profile{Name: "Last"}
