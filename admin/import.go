@@ -74,6 +74,7 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) (err er
 
 	lines := newLineReader(w, r)
 	defer lines.close()
+	defer lines.answerable() // after out.close: the error is written after the return
 	out := newImportWriter(storeContext(ctx), importer)
 	defer out.close()
 	defer func() {
@@ -236,7 +237,9 @@ type importWriter struct {
 
 // storeContext is ctx for the writes of a bulk operation: the lines
 // received are stored even when the client is gone or its body stalled
-// (net/http then cancels ctx), but not past the server's shutdown.
+// (net/http then cancels ctx), but not past the server's shutdown if it
+// comes first. One that comes after the client has gone does not stop
+// them: they are a batch or two, bounded by the store's own timeouts.
 func storeContext(ctx context.Context) context.Context {
 	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	context.AfterFunc(ctx, func() {
@@ -421,8 +424,10 @@ func (l *lineReader) extendDeadlines() {
 	_ = l.rc.SetWriteDeadline(deadline)
 }
 
-// answerable gives the handler a few seconds to answer after a read
-// failed: the write deadline may have passed with the read's.
+// answerable gives the handler a few seconds to write its answer, once
+// what it stores is stored: after a read failed, the write deadline may
+// have passed with the read's, or been cut to a second as the request's
+// context ended. Not when the server is shutting down, whose second holds.
 func (l *lineReader) answerable() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -443,12 +448,10 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, profileapi.Errorf(profileapi.ETOOLARGE, "the line is longer than %d bytes", maxLine)
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			l.answerable()
 			return nil, &profileapi.Error{Kind: profileapi.EINVALID, Err: err,
 				Message: fmt.Sprintf("no line arrived for %s: the body was cut off there", streamDeadline)}
 		}
 		if err != nil && err != io.EOF {
-			l.answerable()
 			return nil, &profileapi.Error{Kind: profileapi.EINVALID, Err: err, Message: "the body could not be read"}
 		}
 		// Once a second at most: a deadline is a lock in the poller.

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
+	"github.com/profileapi/profileapi/sqlite"
 )
 
 // postStream posts what lines sends, one line at a time with pause
@@ -30,6 +33,9 @@ func postStream(t *testing.T, url string, lines []string, pause time.Duration, s
 			pw.Close()
 		}
 	}()
+	// A server that never answers fails the test, rather than hangs it.
+	giveUp := time.AfterFunc(10*time.Second, func() { pw.CloseWithError(errors.New("no answer within 10 s")) })
+	defer giveUp.Stop()
 	defer pw.Close()
 	req, err := http.NewRequestWithContext(context.Background(), "POST", url, pr)
 	if err != nil {
@@ -60,21 +66,21 @@ func slowLines(n int) []string {
 // A producer slower than the deadline in all, but never silent for as long,
 // imports everything: the deadline is since the last line, not the start.
 func TestImportFromASlowProducer(t *testing.T) {
-	admin.SetStreamDeadline(t, 400*time.Millisecond)
+	admin.SetStreamDeadline(t, time.Second)
 	st := newImportStack(t, nil)
 	srv := httptest.NewServer(st.h)
 	defer srv.Close()
-	resp, body := postStream(t, srv.URL+"/admin/v1/import", slowLines(8), 150*time.Millisecond, false)
-	if resp.StatusCode != 200 || strings.TrimSpace(body) != `{"imported":8}` {
+	resp, body := postStream(t, srv.URL+"/admin/v1/import", slowLines(6), 300*time.Millisecond, false)
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != `{"imported":6}` {
 		t.Fatalf("import: %d %s", resp.StatusCode, body)
 	}
 
 	var tokens []string
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= 6; i++ {
 		tokens = append(tokens, fmt.Sprintf(`{"customerId":"amzn1.ask.account.SLOW%d","skillId":"amzn1.ask.skill.imp"}`, i))
 	}
-	resp, body = postStream(t, srv.URL+"/admin/v1/tokens/batch", tokens, 150*time.Millisecond, false)
-	if n := strings.Count(body, `"apiAccessToken"`); resp.StatusCode != 200 || n != 8 {
+	resp, body = postStream(t, srv.URL+"/admin/v1/tokens/batch", tokens, 300*time.Millisecond, false)
+	if n := strings.Count(body, `"apiAccessToken"`); resp.StatusCode != 200 || n != 6 {
 		t.Fatalf("tokens/batch: %d, %d tokens: %s", resp.StatusCode, n, body)
 	}
 }
@@ -111,5 +117,29 @@ func TestTokenBatchStalled(t *testing.T) {
 	resp, body := postStream(t, srv.URL+"/admin/v1/tokens/batch", []string{line, line}, 0, true)
 	if want := `{"code":"INVALID_REQUEST","message":"line 3: no line arrived for 300ms: the body was cut off there"}`; resp.StatusCode != 400 || strings.TrimSpace(body) != want {
 		t.Fatalf("tokens/batch: %d %s, want 400 %s", resp.StatusCode, body, want)
+	}
+}
+
+// slowImporter takes a while over every batch.
+type slowImporter struct {
+	profileapi.Store
+	db *sqlite.DB
+}
+
+func (s slowImporter) ImportCustomers(ctx context.Context, cs []*profileapi.Customer, gs []*profileapi.Consent) error {
+	time.Sleep(1500 * time.Millisecond)
+	return s.db.ImportCustomers(ctx, cs, gs)
+}
+
+// The answer to a stalled body comes once what was sent is stored, however
+// long that takes: the write deadline is not the one the stall left.
+func TestImportStalledSlowStore(t *testing.T) {
+	admin.SetStreamDeadline(t, 300*time.Millisecond)
+	st := newImportStack(t, func(s profileapi.Store) profileapi.Store { return slowImporter{s, s.(*sqlite.DB)} })
+	srv := httptest.NewServer(st.h)
+	defer srv.Close()
+	resp, body := postStream(t, srv.URL+"/admin/v1/import", slowLines(3), 0, true)
+	if resp.StatusCode != 400 || !strings.Contains(body, "3 customers from the lines before line 4 were imported") {
+		t.Fatalf("import: %d %s", resp.StatusCode, body)
 	}
 }
