@@ -147,38 +147,55 @@ func TestTokenWithoutCreationTimes(t *testing.T) {
 	}
 }
 
-// The default SQLite deployment (cache on, no max age): a refused PATCH
-// drops the customer from the cache, and an import again must cache the
-// creation time the store keeps, not the import's, or every new token of
-// the customer would be refused as the id's reuse.
-func TestReimportAfterRefusedPatch(t *testing.T) {
+// newCachedReuse is newReuse with the cache in front of the store, as
+// serve has it on SQLite, entries older than maxAge (0: none) read again.
+func newCachedReuse(t *testing.T, maxAge time.Duration) *reuse {
 	clock := servertest.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
 	s := servertest.Start(t, servertest.Options{Now: clock.Now, AdminKey: reuseKey, WrapStore: func(st profileapi.Store) profileapi.Store {
-		c := cache.New(st, cache.Options{})
+		c := cache.New(st, cache.Options{MaxAge: maxAge, Now: clock.Now})
 		if err := c.Warm(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}})
-	r := &reuse{t: t, s: s, clock: clock}
+	return &reuse{t: t, s: s, clock: clock}
+}
+
+// lines posts an NDJSON body to the admin API and returns the answer's.
+func (r *reuse) lines(path, body string) string {
+	r.t.Helper()
+	req, err := http.NewRequest("POST", r.s.AdminURL+path, strings.NewReader(body+"\n"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+reuseKey)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		r.t.Fatalf("%s: %d %s", path, res.StatusCode, b)
+	}
+	return string(b)
+}
+
+const importLine = `{"id":"amzn1.ask.account.IMP","region":"NA","profile":{"email":"a@example.com"},"consents":{"amzn1.ask.skill.imp":["alexa::profile:email:read"]}}`
+
+// The default SQLite deployment (cache on, no max age): a refused PATCH
+// drops the customer from the cache, and an import again must cache the
+// creation time the store keeps, not the import's, or every new token of
+// the customer would be refused as the id's reuse.
+func TestReimportAfterRefusedPatch(t *testing.T) {
+	r := newCachedReuse(t, 0)
 	const id, skill = "amzn1.ask.account.IMP", "amzn1.ask.skill.imp"
 	r.skill(skill)
-	line := `{"id":"` + id + `","region":"NA","profile":{"email":"a@example.com"},"consents":{"` + skill + `":["alexa::profile:email:read"]}}`
-	imp := func() {
-		t.Helper()
-		req, _ := http.NewRequest("POST", s.AdminURL+"/admin/v1/import", strings.NewReader(line+"\n"))
-		req.Header.Set("Authorization", "Bearer "+reuseKey)
-		req.Header.Set("Content-Type", "application/x-ndjson")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("import: %v %v", res, err)
-		}
-		res.Body.Close()
-	}
-	imp()
-	clock.Add(time.Second)
+	r.lines("/admin/v1/import", importLine)
+	r.clock.Add(time.Second)
 	r.admin("PATCH", "/admin/v1/customers/"+id, `{"profile":{"email":"not an email"}}`, http.StatusBadRequest)
-	imp()
+	r.lines("/admin/v1/import", importLine)
 	if res := r.email(r.token(id, skill)); res.Status != 200 {
 		t.Errorf("a token minted after the re-import: %d %s", res.Status, res.Body)
 	}
@@ -188,39 +205,17 @@ func TestReimportAfterRefusedPatch(t *testing.T) {
 // minted from the cache: the token still holds once the record is read
 // again from the store.
 func TestBatchTokenAfterStaleReimport(t *testing.T) {
-	clock := servertest.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
-	s := servertest.Start(t, servertest.Options{Now: clock.Now, AdminKey: reuseKey, WrapStore: func(st profileapi.Store) profileapi.Store {
-		c := cache.New(st, cache.Options{MaxAge: time.Second, Now: clock.Now})
-		if err := c.Warm(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}})
-	r := &reuse{t: t, s: s, clock: clock}
+	r := newCachedReuse(t, time.Second)
 	const id, skill = "amzn1.ask.account.IMP", "amzn1.ask.skill.imp"
 	r.skill(skill)
-	line := `{"id":"` + id + `","region":"NA","profile":{"email":"a@example.com"},"consents":{"` + skill + `":["alexa::profile:email:read"]}}`
-	post := func(path, body string) string {
-		t.Helper()
-		req, _ := http.NewRequest("POST", s.AdminURL+path, strings.NewReader(body+"\n"))
-		req.Header.Set("Authorization", "Bearer "+reuseKey)
-		req.Header.Set("Content-Type", "application/x-ndjson")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("%s: %v %v", path, res, err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return string(b)
-	}
-	post("/admin/v1/import", line)
-	clock.Add(2 * time.Second)
-	post("/admin/v1/import", line)
+	r.lines("/admin/v1/import", importLine)
+	r.clock.Add(2 * time.Second)
+	r.lines("/admin/v1/import", importLine)
 	var bt struct{ APIAccessToken string }
-	if err := json.Unmarshal([]byte(post("/admin/v1/tokens/batch", `{"customerId":"`+id+`","skillId":"`+skill+`"}`)), &bt); err != nil {
+	if err := json.Unmarshal([]byte(r.lines("/admin/v1/tokens/batch", `{"customerId":"`+id+`","skillId":"`+skill+`"}`)), &bt); err != nil {
 		t.Fatal(err)
 	}
-	clock.Add(2 * time.Second)
+	r.clock.Add(2 * time.Second)
 	if res := r.email(bt.APIAccessToken); res.Status != 200 {
 		t.Errorf("a tokens/batch token once the record is read again: %d %s", res.Status, res.Body)
 	}
