@@ -41,23 +41,15 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	}
 	defer tx.Rollback()
 
-	// What each customer's row keeps, by its index: the ids read back
-	// stay raw bytes, which a map lookup need not copy.
-	index := make(map[string]int, len(customers))
-	for i, c := range customers {
-		index[c.ID] = i
-	}
-	created := make([]int64, len(customers))
+	created := make(map[string]int64, len(customers))
 	upsert := upsertCustomer
 	upsert.returning = func(rows *sql.Rows) error {
-		var id sql.RawBytes
+		var id string
 		var ms int64
 		if err := rows.Scan(&id, &ms); err != nil {
 			return err
 		}
-		if i, ok := index[string(id)]; ok {
-			created[i] = ms
-		}
+		created[id] = ms
 		return nil
 	}
 	if err := insertMany(ctx, tx, upsert, customers,
@@ -89,7 +81,7 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 		return formatError(err)
 	}
 	for _, c := range customers {
-		if ms := created[index[c.ID]]; ms != 0 {
+		if ms, ok := created[c.ID]; ok {
 			c.CreatedAt = fromMillis(ms)
 		}
 	}
