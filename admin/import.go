@@ -424,10 +424,11 @@ func (l *lineReader) extendDeadlines() {
 	_ = l.rc.SetWriteDeadline(deadline)
 }
 
-// answerable gives the handler a few seconds to write its answer, once
-// what it stores is stored: after a read failed, the write deadline may
-// have passed with the read's, or been cut to a second as the request's
-// context ended. Not when the server is shutting down, whose second holds.
+// answerable gives the handler a few seconds to write its answer: after a
+// read failed, the write deadline has passed with the read's. Called as
+// the read fails, for a token batch's error line, and again once an
+// import's writes are done, which may have outlasted it. Not when the
+// server is shutting down, whose second holds.
 func (l *lineReader) answerable() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -448,10 +449,12 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, profileapi.Errorf(profileapi.ETOOLARGE, "the line is longer than %d bytes", maxLine)
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			l.answerable()
 			return nil, &profileapi.Error{Kind: profileapi.EINVALID, Err: err,
 				Message: fmt.Sprintf("no line arrived for %s: the body was cut off there", streamDeadline)}
 		}
 		if err != nil && err != io.EOF {
+			l.answerable()
 			return nil, &profileapi.Error{Kind: profileapi.EINVALID, Err: err, Message: "the body could not be read"}
 		}
 		// Once a second at most: a deadline is a lock in the poller.

@@ -143,3 +143,19 @@ func TestImportStalledSlowStore(t *testing.T) {
 		t.Fatalf("import: %d %s", resp.StatusCode, body)
 	}
 }
+
+// A token batch whose body stalls before its first line: the 400 must
+// arrive, though the write deadline passed with the read's. Several times:
+// the answer raced the request's end.
+func TestTokenBatchStalledAtOnce(t *testing.T) {
+	admin.SetStreamDeadline(t, 300*time.Millisecond)
+	st := newImportStack(t, nil)
+	srv := httptest.NewServer(st.h)
+	defer srv.Close()
+	for i := range 5 {
+		resp, body := postStream(t, srv.URL+"/admin/v1/tokens/batch", nil, 0, true)
+		if resp.StatusCode != 400 || !strings.Contains(body, "line 1: no line arrived for 300ms") {
+			t.Fatalf("try %d: tokens/batch: %d %s", i, resp.StatusCode, body)
+		}
+	}
+}

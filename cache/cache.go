@@ -27,6 +27,9 @@ import (
 )
 
 // Importer is a store that imports customers in bulk, as *sqlite.DB does.
+// It writes back into each customer the CreatedAt it keeps, the first for
+// one it had already: the cache keeps that for a customer it did not hold,
+// and tokens name it.
 type Importer interface {
 	ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error
 }
@@ -622,14 +625,17 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Cus
 			if err != nil || !cached && !complete || c.CreatedAt.IsZero() || c.UpdatedAt.IsZero() {
 				return false
 			}
-			if !cached {
+			// Tokens name the creation time: a customer held keeps its
+			// own; one not held (new, or dropped after a refused PATCH)
+			// gets what the store wrote back, the first for one it had.
+			created := c.CreatedAt
+			if cached {
+				created = e.customer.CreatedAt
+			} else {
 				*e = entry{complete: true, stamp: s.stamp()}
 			}
-			// The store wrote back the CreatedAt it keeps, which tokens
-			// name: the first, for a customer it had already, even one
-			// this cache had dropped.
 			e.customer = *c
-			e.customer.CreatedAt = toMillis(c.CreatedAt)
+			e.customer.CreatedAt = toMillis(created)
 			e.customer.UpdatedAt = toMillis(c.UpdatedAt)
 			for _, g := range grants[c.ID] {
 				sk := skills[g.SkillID]
