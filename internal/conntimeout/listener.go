@@ -102,8 +102,10 @@ func (l *listener) sweep() {
 		l.mu.Unlock()
 		// Outside the lock: Close may block, and Accept needs the lock.
 		for _, c := range expired {
-			c.end(errTimedOut)
+			// Closed before its context ends: a handler that returns on
+			// the context's end must find its answer cannot go out.
 			c.Conn.Close()
+			c.end(errTimedOut)
 		}
 		clear(expired)
 		expired = expired[:0]
