@@ -432,7 +432,7 @@ func (l *lineReader) extendDeadlines() {
 func (l *lineReader) answerable() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ctx.Err() == nil || context.Cause(l.ctx) != web.ErrShuttingDown {
+	if context.Cause(l.ctx) != web.ErrShuttingDown {
 		_ = l.rc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	}
 }
