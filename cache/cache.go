@@ -92,6 +92,10 @@ type Store struct {
 	nextSkill  uint32
 	skillsGen  uint64
 	skillsView atomic.Pointer[map[string]skillEntry]
+	// outlived holds the skills whose consents in the store outlived
+	// their number here (an update narrows them, a failed write may not
+	// have happened): records complete before the new number lack them.
+	outlived map[string]bool
 
 	// complete is set while every customer of the store is cached: then
 	// a customer the cache does not have is new to the store too.
@@ -110,6 +114,9 @@ type skillEntry struct {
 	number   uint32
 	declared profileapi.ScopeSet
 	created  time.Time // at the store's precision
+	// renumbered: the skill had a number before, and its consents may
+	// be in the store but not under this number in a complete record.
+	renumbered bool
 }
 
 var _ profileapi.Store = (*Store)(nil)
@@ -297,9 +304,9 @@ func (s *Store) cached(sh *shard, k key, customerID, skillID string) *profileapi
 	if !s.fresh(sh.epoch + int64(stamp)) {
 		return nil
 	}
-	granted, known := grantOf(body, sk.number)
-	if !known {
-		return nil
+	granted, found, complete := grantIn(body, sk.number)
+	if !found && (!complete || sk.renumbered) {
+		return nil // read through, which records the grant under this number
 	}
 	// The access and its mobile number, in one allocation: every call
 	// makes one.
@@ -393,7 +400,7 @@ func (s *Store) learnSkills(skills []*profileapi.Skill, gen uint64) (map[string]
 			if ok {
 				s.skillsGen++
 			}
-			e = skillEntry{number: s.nextSkill, declared: sk.Permissions, created: created}
+			e = skillEntry{number: s.nextSkill, declared: sk.Permissions, created: created, renumbered: ok || s.outlived[sk.ID]}
 			s.nextSkill++
 			s.skills[sk.ID] = e
 			learnt = true
@@ -465,9 +472,25 @@ func (s *Store) update(id string, fn func(e *entry, ok bool) (keep bool)) {
 	}
 	if fn(&e, ok) {
 		s.put(sh, k, &e)
-	} else {
-		sh.remove(k)
+		return
 	}
+	sh.remove(k)
+	if ok {
+		// The customer may be in the store still: an import must not take
+		// it for a new one, whose record would lack its other consents.
+		s.complete.Store(false)
+	}
+}
+
+// removeDeleted drops a customer the store has just deleted: the cache
+// still holds every customer the store has, if it did.
+func (s *Store) removeDeleted(id string) {
+	k := s.key(id)
+	sh := s.shardOf(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.gen++
+	sh.remove(k)
 }
 
 // forget drops a customer after a write whose outcome is not known.
@@ -477,37 +500,46 @@ func (s *Store) forget(id string) {
 
 // CreateSkill creates the skill in the store.
 func (s *Store) CreateSkill(ctx context.Context, sk *profileapi.Skill) error {
-	return s.skillWrite(sk.ID, func() error { return s.Store.CreateSkill(ctx, sk) })
+	return s.skillWrite(sk.ID, false, func() error { return s.Store.CreateSkill(ctx, sk) })
 }
 
 // UpdateSkill changes the skill in the store, which narrows the consents
 // to it. The cache forgets the skill, as after CreateSkill: the grants its
-// records hold under the old number were read before the narrowing.
+// records hold under the old number were read before the narrowing. The
+// consents themselves remain, so a complete record without a grant under
+// the new number does not say there is none.
 func (s *Store) UpdateSkill(ctx context.Context, sk *profileapi.Skill) error {
-	return s.skillWrite(sk.ID, func() error { return s.Store.UpdateSkill(ctx, sk) })
+	return s.skillWrite(sk.ID, true, func() error { return s.Store.UpdateSkill(ctx, sk) })
 }
 
 // DeleteSkill deletes the skill, and with it every consent to it.
 func (s *Store) DeleteSkill(ctx context.Context, id string) error {
-	return s.skillWrite(id, func() error { return s.Store.DeleteSkill(ctx, id) })
+	return s.skillWrite(id, false, func() error { return s.Store.DeleteSkill(ctx, id) })
 }
 
 // skillWrite runs a write of skill id among the cache's writes, then
 // forgets the skill, whatever the outcome: a failed write may have been
-// done.
-func (s *Store) skillWrite(id string, write func() error) error {
+// done. The skill's consents outlive it if the write keeps them, or if
+// it failed and so may not have happened.
+func (s *Store) skillWrite(id string, keepsConsents bool, write func() error) error {
 	s.writes.Lock()
 	defer s.writes.Unlock()
 	err := write()
-	s.forgetSkill(id)
+	s.forgetSkill(id, keepsConsents || err != nil)
 	return err
 }
 
 // forgetSkill drops what the cache knows of a skill: the grants to it that
 // customers' records hold name its old number, which no skill has again.
-func (s *Store) forgetSkill(id string) {
+func (s *Store) forgetSkill(id string, outlived bool) {
 	s.skillsMu.Lock()
 	delete(s.skills, id)
+	if outlived {
+		if s.outlived == nil {
+			s.outlived = map[string]bool{}
+		}
+		s.outlived[id] = true
+	}
 	s.skillsGen++
 	s.publishSkills()
 	s.skillsMu.Unlock()
@@ -526,6 +558,9 @@ func (s *Store) CreateCustomer(ctx context.Context, c *profileapi.Customer) erro
 		*e = entry{customer: *c, complete: true, stamp: s.stamp()}
 		return true
 	})
+	if err != nil && profileapi.ErrorKind(err) != profileapi.ECONFLICT {
+		s.complete.Store(false) // it may have been created all the same
+	}
 	return err
 }
 
@@ -549,7 +584,11 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string) error {
 	s.writes.Lock()
 	defer s.writes.Unlock()
 	err := s.Store.DeleteCustomer(ctx, id)
-	s.forget(id)
+	if err == nil {
+		s.removeDeleted(id)
+	} else {
+		s.forget(id)
+	}
 	return err
 }
 
@@ -604,16 +643,12 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Cus
 	for _, c := range consents {
 		grants[c.CustomerID] = append(grants[c.CustomerID], c)
 	}
-	type known struct {
-		skillEntry
-		ok bool
-	}
-	skills := map[string]known{}
+	skills := map[string]knownSkill{}
 	if err == nil {
 		for _, c := range consents {
 			if _, ok := skills[c.SkillID]; !ok {
 				e, ok := s.skillForWrite(ctx, c.SkillID)
-				skills[c.SkillID] = known{e, ok}
+				skills[c.SkillID] = knownSkill{e, ok}
 			}
 		}
 	}
@@ -637,17 +672,45 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Cus
 			e.customer = *c
 			e.customer.CreatedAt = toMillis(created)
 			e.customer.UpdatedAt = toMillis(c.UpdatedAt)
-			for _, g := range grants[c.ID] {
-				sk := skills[g.SkillID]
-				if !sk.ok {
-					return false
-				}
-				e.grants = setGrant(e.grants, sk.number, g.Scopes)
-			}
-			return true
+			return setGrants(e, grants[c.ID], skills)
 		})
 	}
+	// Consents of customers the import does not name: their records, if
+	// held, take the grants too.
+	named := make(map[string]bool, len(customers))
+	for _, c := range customers {
+		named[c.ID] = true
+	}
+	for id, gs := range grants {
+		if !named[id] {
+			s.update(id, func(e *entry, cached bool) bool {
+				return err == nil && cached && setGrants(e, gs, skills)
+			})
+		}
+	}
+	if err != nil {
+		s.complete.Store(false) // what it stored is not known
+	}
 	return err
+}
+
+// setGrants records an import's consents in a record; false if a skill
+// is not known, when the record must go.
+func setGrants(e *entry, consents []*profileapi.Consent, skills map[string]knownSkill) bool {
+	for _, g := range consents {
+		sk := skills[g.SkillID]
+		if !sk.ok {
+			return false
+		}
+		e.grants = setGrant(e.grants, sk.number, g.Scopes)
+	}
+	return true
+}
+
+// knownSkill is a skill's entry and whether the cache could learn it.
+type knownSkill struct {
+	skillEntry
+	ok bool
 }
 
 // toMillis is t at the store's precision.
@@ -668,7 +731,7 @@ func (s *Store) skillForWrite(ctx context.Context, id string) (skillEntry, bool)
 	if e, ok := s.skills[id]; ok {
 		return e, true
 	}
-	e := skillEntry{number: s.nextSkill, declared: sk.Permissions, created: toMillis(sk.CreatedAt)}
+	e := skillEntry{number: s.nextSkill, declared: sk.Permissions, created: toMillis(sk.CreatedAt), renumbered: s.outlived[id]}
 	s.nextSkill++
 	s.skills[id] = e
 	s.publishSkills()

@@ -379,6 +379,13 @@ func (f *fields) size() int {
 // grantOf reads only what a body says of one skill: the scopes granted,
 // and whether the body knows.
 func grantOf(body []byte, skill uint32) (profileapi.ScopeSet, bool) {
+	scopes, found, complete := grantIn(body, skill)
+	return scopes, found || complete
+}
+
+// grantIn is grantOf telling a grant the body holds (found) from none in a
+// body that holds all the customer's (complete).
+func grantIn(body []byte, skill uint32) (scopes profileapi.ScopeSet, found, complete bool) {
 	d := &decoder{b: body}
 	d.i = 1
 	flags := d.byte()
@@ -390,10 +397,10 @@ func grantOf(body []byte, skill uint32) (profileapi.ScopeSet, bool) {
 		s := uint32(d.uvarint())
 		scopes := profileapi.ScopeSet(d.byte())
 		if s == skill {
-			return scopes, true
+			return scopes, true, false
 		}
 	}
-	return 0, flags&flagComplete != 0
+	return 0, false, flags&flagComplete != 0
 }
 
 // find returns the offset of k's record, or -1. The caller holds mu.

@@ -1,0 +1,103 @@
+package cache_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/cache"
+)
+
+// UpdateSkill keeps (narrows) the skill's consents in the store while the
+// cache renumbers the skill: a record flagged complete, with no grant under
+// the new number, must not answer "granted nothing".
+func TestUpdateSkillKeepsWarmGrants(t *testing.T) {
+	db := openSQLite(t)
+	w := newWorld(t, db, 10)
+	c := cache.New(db, cache.Options{})
+	ctx := t.Context()
+	if err := c.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	skill := w.skills[0] // granted by every even customer
+	// A rename: same permissions, nothing narrowed.
+	if err := c.UpdateSkill(ctx, &profileapi.Skill{ID: skill, Name: "Renamed", Permissions: profileapi.AllScopes}); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, w.customers[0], skill) // reads through, learns the skill again
+	same(t, c, db, w.customers[2], skill) // complete record, no grant under the new number
+}
+
+// Same without Warm: CreateCustomer makes a complete record.
+func TestUpdateSkillKeepsCreatedCustomersGrants(t *testing.T) {
+	db := openSQLite(t)
+	c := cache.New(db, cache.Options{})
+	ctx := t.Context()
+	sk := &profileapi.Skill{ID: "amzn1.ask.skill.s", Name: "S", Permissions: profileapi.AllScopes}
+	if err := c.CreateSkill(ctx, sk); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"amzn1.ask.account.A", "amzn1.ask.account.B"} {
+		if err := c.CreateCustomer(ctx, &profileapi.Customer{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Access(ctx, "amzn1.ask.account.A", sk.ID); err != nil { // learn the skill
+		t.Fatal(err)
+	}
+	for _, id := range []string{"amzn1.ask.account.A", "amzn1.ask.account.B"} {
+		if err := c.PutConsent(ctx, &profileapi.Consent{CustomerID: id, SkillID: sk.ID, Scopes: profileapi.AllScopes}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	narrowed := &profileapi.Skill{ID: sk.ID, Name: "S", Permissions: profileapi.NewScopeSet(profileapi.ScopeName)}
+	if err := c.UpdateSkill(ctx, narrowed); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, "amzn1.ask.account.A", sk.ID)
+	same(t, c, db, "amzn1.ask.account.B", sk.ID)
+}
+
+// A customer dropped while the cache is complete (a refused PATCH) is not
+// taken for a new one by an import, whose record would hold the imported
+// consents only and lose the ones it gave before.
+func TestImportAfterDropKeepsOtherGrants(t *testing.T) {
+	db := openSQLite(t)
+	w := newWorld(t, db, 10)
+	c := cache.New(db, cache.Options{})
+	ctx := t.Context()
+	if err := c.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cust := w.customers[0] // grants skills 0 and 2
+	if _, err := c.UpdateCustomer(ctx, cust, func(*profileapi.Customer) error {
+		return profileapi.Errorf(profileapi.EINVALID, "refused")
+	}); err == nil {
+		t.Fatal("update did not fail")
+	}
+	now := time.Now()
+	if err := c.ImportCustomers(ctx,
+		[]*profileapi.Customer{{ID: cust, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Imported"}, CreatedAt: now, UpdatedAt: now}},
+		[]*profileapi.Consent{{CustomerID: cust, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sk := range w.skills {
+		same(t, c, db, cust, sk)
+	}
+}
+
+// An import whose consents name a customer not among its customers (the
+// store allows it: the customer need only exist) changes the cached grant
+// too: a revocation holds at once.
+func TestImportOfConsentsAlone(t *testing.T) {
+	db := openSQLite(t)
+	w := newWorld(t, db, 10)
+	c := cache.New(db, cache.Options{})
+	ctx := t.Context()
+	cust, skill := w.customers[0], w.skills[0]
+	same(t, c, db, cust, skill) // cached, granted
+	if err := c.ImportCustomers(ctx, nil, []*profileapi.Consent{{CustomerID: cust, SkillID: skill, Scopes: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, cust, skill)
+}
