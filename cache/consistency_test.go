@@ -6,19 +6,15 @@ import (
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/cache"
+	"github.com/profileapi/profileapi/sqlite"
 )
 
 // UpdateSkill keeps (narrows) the skill's consents in the store while the
 // cache renumbers the skill: a record flagged complete, with no grant under
 // the new number, must not answer "granted nothing".
 func TestUpdateSkillKeepsWarmGrants(t *testing.T) {
-	db := openSQLite(t)
-	w := newWorld(t, db, 10)
-	c := cache.New(db, cache.Options{})
+	db, w, c := warmed(t)
 	ctx := t.Context()
-	if err := c.Warm(ctx); err != nil {
-		t.Fatal(err)
-	}
 	skill := w.skills[0] // granted by every even customer
 	// A rename: same permissions, nothing narrowed.
 	if err := c.UpdateSkill(ctx, &profileapi.Skill{ID: skill, Name: "Renamed", Permissions: profileapi.AllScopes}); err != nil {
@@ -62,13 +58,8 @@ func TestUpdateSkillKeepsCreatedCustomersGrants(t *testing.T) {
 // taken for a new one by an import, whose record would hold the imported
 // consents only and lose the ones it gave before.
 func TestImportAfterDropKeepsOtherGrants(t *testing.T) {
-	db := openSQLite(t)
-	w := newWorld(t, db, 10)
-	c := cache.New(db, cache.Options{})
+	db, w, c := warmed(t)
 	ctx := t.Context()
-	if err := c.Warm(ctx); err != nil {
-		t.Fatal(err)
-	}
 	cust := w.customers[0] // grants skills 0 and 2
 	if _, err := c.UpdateCustomer(ctx, cust, func(*profileapi.Customer) error {
 		return profileapi.Errorf(profileapi.EINVALID, "refused")
@@ -100,4 +91,16 @@ func TestImportOfConsentsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, c, db, cust, skill)
+}
+
+// warmed is a store of ten customers behind a cache warmed with all of them.
+func warmed(t *testing.T) (*sqlite.DB, *world, *cache.Store) {
+	t.Helper()
+	db := openSQLite(t)
+	w := newWorld(t, db, 10)
+	c := cache.New(db, cache.Options{})
+	if err := c.Warm(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return db, w, c
 }
