@@ -1,7 +1,6 @@
 package client
 
 import (
-	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,7 +39,12 @@ const maxBodySize = 64 << 10
 
 // defaultHTTPClient shares http.DefaultTransport's connection pool; its
 // timeout bounds every attempt, whatever the caller's context allows.
-var defaultHTTPClient = &http.Client{Timeout: 10 * time.Second}
+var defaultHTTPClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: refuseRedirect}
+
+// refuseRedirect keeps a redirect from being followed: the API answers
+// none, and net/http would send the Bearer token on to the same host name
+// even over plain http. The 3xx is then an *APIError.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Client reads one customer's profile with one apiAccessToken. Create it
 // with New or FromRequest; it is safe for concurrent use. A token lives for
@@ -87,11 +93,19 @@ func New(endpoint, token string, opts ...Option) *Client {
 }
 
 // WithHTTPClient makes the Client send its requests through hc, for its
-// transport, proxy or TLS settings; nil restores the default, which has a
-// 10-second timeout per attempt and shares http.DefaultTransport.
+// transport, proxy, cookie or TLS settings; nil restores the default, which
+// has a 10-second timeout per attempt and shares http.DefaultTransport.
+// Whatever hc's CheckRedirect, the Client follows no redirect: the API
+// answers none, and following one could hand the token to another server.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
-		c.httpClient = cmp.Or(hc, defaultHTTPClient)
+		if hc == nil || hc == defaultHTTPClient {
+			c.httpClient = defaultHTTPClient
+			return
+		}
+		own := *hc // hc's transport and jar, shared; not its redirect policy
+		own.CheckRedirect = refuseRedirect
+		c.httpClient = &own
 	}
 }
 
@@ -172,12 +186,24 @@ func parseEndpoint(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, errors.New("client: no endpoint: want an absolute URL such as " + EndpointNA)
 	}
+	// The errors do not repeat the endpoint: one given in the token's
+	// place, or with a password in it, would end up in the skill's logs.
+	const want = "want an absolute http or https URL such as " + EndpointNA
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("client: endpoint: %w", err)
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // without the URL url.Error repeats
+		}
+		return nil, fmt.Errorf("client: the endpoint is no URL (%w): %s", err, want)
 	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("client: endpoint %q: want an absolute http or https URL such as %s", s, EndpointNA)
+	switch {
+	case u.Scheme == "":
+		return nil, errors.New("client: the endpoint has no scheme: " + want)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, errors.New("client: the endpoint's scheme is not http or https: " + want)
+	case u.Hostname() == "":
+		return nil, errors.New("client: the endpoint has no host name: " + want)
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
@@ -258,8 +284,12 @@ func (c *Client) attempt(ctx context.Context, target string, op operation) ([]by
 	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		if untrusted(err) { // no retry cures it, and it is no outage
+		// No retry cures these, and they are no outage: a setting to fix.
+		if untrusted(err) {
 			return nil, fmt.Errorf("client: %s: the server's certificate is not trusted (trust its CA: see SSL_CERT_FILE): %w", op.setting, err)
+		}
+		if misconfigured(err) {
+			return nil, fmt.Errorf("client: %s: check the endpoint: %w", op.setting, err)
 		}
 		return nil, fmt.Errorf("client: %s: %w: %w", op.setting, ErrUnavailable, err)
 	}
@@ -293,6 +323,16 @@ func untrusted(err error) bool {
 	_, host := errors.AsType[x509.HostnameError](err)
 	_, invalid := errors.AsType[x509.CertificateInvalidError](err)
 	return unknown || host || invalid
+}
+
+// misconfigured reports whether err says the endpoint is wrong: a host name
+// that does not exist, or an https endpoint on a port that speaks plain
+// http (net/http says so only in its error's text).
+func misconfigured(err error) bool {
+	if dns, ok := errors.AsType[*net.DNSError](err); ok && dns.IsNotFound {
+		return true
+	}
+	return strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // validHeaderValue reports whether net/http would send s as a header

@@ -69,10 +69,15 @@
 //     failure), once the retries are spent: tell the customer to try again
 //     later.
 //
-// Any other status (400 INVALID_REQUEST, 404 INVALID_KEY, 405) is an
-// *APIError matching none of these: a bug to log. So are a server
-// certificate the client does not trust and a token or User-Agent no
-// header can carry, which fail at once, without a retry. If the context ends first,
+// Any other status (400 INVALID_REQUEST, 404 INVALID_KEY, 405, and a
+// redirect, which the client never follows: it would resend the token) is
+// an *APIError matching none of these: a bug to log. So are a server
+// certificate the client does not trust, an endpoint whose host name does
+// not exist or that answers https with plain http, and a token or
+// User-Agent no header can carry, which fail at once, without a retry.
+// Errors are safe to log: they never hold the token, and an APIError keeps
+// of the server's code, message and request id only a bounded, sanitized
+// part. If the context ends first,
 // the error wraps ctx.Err() and, if an earlier attempt failed, that failure
 // too, so errors.Is(err, ErrUnavailable) still tells why the call was slow.
 // An attempt that outlasts the HTTP client's own timeout (10 s by default,

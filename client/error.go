@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Errors a skill can act on, matched with errors.Is. The package comment
@@ -19,12 +21,14 @@ var (
 	ErrAccessDenied = errors.New("access denied")
 
 	// ErrPermissionNotGranted matches a 403 whose message gives the reason
-	// ACCESS_NOT_REQUESTED: the customer has not granted the scope, or has
+	// ACCESS_NOT_REQUESTED ("Access denied with reason:
+	// ACCESS_NOT_REQUESTED", as the live service words it): the customer has not granted the scope, or has
 	// revoked it. Ask for it with an AskForPermissionsConsent card.
 	ErrPermissionNotGranted = errors.New("permission not granted by the customer")
 
 	// ErrPermissionNotDeclared matches a 403 whose message gives the reason
-	// FORBIDDEN: the skill never declared the scope among its permissions,
+	// FORBIDDEN ("Access denied with reason: FORBIDDEN"; a proxy's 403
+	// with the code FORBIDDEN is not one): the skill never declared the scope among its permissions,
 	// so no customer can grant it. It is a bug in the skill's configuration.
 	ErrPermissionNotDeclared = errors.New("permission not declared by the skill")
 
@@ -51,8 +55,17 @@ var (
 // The reasons a 403 message gives, as the contract and the live service
 // word them: "Access denied with reason: ACCESS_NOT_REQUESTED".
 const (
+	reasonPrefix       = "Access denied with reason: "
 	reasonNotRequested = "ACCESS_NOT_REQUESTED"
 	reasonForbidden    = "FORBIDDEN"
+)
+
+// What an APIError keeps of a response's code and message at most: the
+// API's are a few dozen bytes, and a skill logs its errors, so a hostile or
+// broken server must not fill its logs.
+const (
+	maxCode    = 64
+	maxMessage = 512
 )
 
 // APIError is a response other than 200 OK. Get it with errors.As for the
@@ -66,6 +79,10 @@ type APIError struct {
 	Code string
 	// Message is the human-readable message of the error body, such as
 	// "Access denied with reason: ACCESS_NOT_REQUESTED".
+	//
+	// Code and Message are safe to log: control characters and invalid
+	// UTF-8 are replaced by U+FFFD, and they are cut, with "…", at 64 and
+	// 512 bytes.
 	Message string
 	// Scope is the scope the operation needs: the one to list in an
 	// AskForPermissionsConsent card when the customer has not granted it.
@@ -74,7 +91,8 @@ type APIError struct {
 	RetryAfter time.Duration
 	// RequestID is the response's X-Request-Id, under which a profileapi
 	// server logged the call and keeps it in its journal; empty if the
-	// response had none.
+	// response had none, or one that is no request id (over 64 bytes, or
+	// other than letters, digits, '-', '_' and '.').
 	RequestID string
 }
 
@@ -83,16 +101,54 @@ func newAPIError(resp *http.Response, body []byte, scope Scope, now time.Time) *
 		StatusCode: resp.StatusCode,
 		Scope:      scope,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
-		RequestID:  resp.Header.Get("X-Request-Id"),
+	}
+	if id := resp.Header.Get("X-Request-Id"); isRequestID(id) {
+		e.RequestID = id
 	}
 	var wire struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(body, &wire) == nil {
-		e.Code, e.Message = wire.Code, wire.Message
+		e.Code, e.Message = loggable(wire.Code, maxCode), loggable(wire.Message, maxMessage)
 	}
 	return e
+}
+
+// isRequestID reports whether s is what a profileapi server, or a proxy
+// before it, would send as a request id.
+func isRequestID(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// loggable is s with its control characters and invalid UTF-8 replaced,
+// which could otherwise forge log lines or drive a terminal, cut at a rune
+// boundary to at most limit bytes.
+func loggable(s string, limit int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+	if len(s) <= limit {
+		return s
+	}
+	const ellipsis = "…"
+	cut := limit - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
 
 // Error reads like "client: Profile.email: 403 Forbidden: ACCESS_DENIED:
@@ -151,16 +207,14 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// reason is the reason a 403 gives in its message or, from a server that
-// puts it there, in its code.
+// reason is the reason a 403's message gives, in the live service's words
+// ("Access denied with reason: FORBIDDEN"), or "". Only those words count:
+// a proxy's or firewall's 403 saying "forbidden" is not the skill's
+// missing permission.
 func (e *APIError) reason() string {
-	for _, s := range [...]string{e.Message, e.Code} {
-		// ACCESS_NOT_REQUESTED first: it is the more specific of the two.
-		for _, r := range [...]string{reasonNotRequested, reasonForbidden} {
-			if strings.Contains(s, r) {
-				return r
-			}
-		}
+	r, ok := strings.CutPrefix(e.Message, reasonPrefix)
+	if r = strings.TrimSpace(r); ok && (r == reasonNotRequested || r == reasonForbidden) {
+		return r
 	}
 	return ""
 }
