@@ -17,7 +17,7 @@ import (
 
 // formatError turns a driver error into the domain's kind, keeping it as the
 // cause: no row and a missing parent are ENOTFOUND, a taken key ECONFLICT,
-// and a server that cannot be reached, is shutting down or starting up, is
+// text or a time the database cannot store EINVALID, and a server that cannot be reached, is shutting down or starting up, is
 // out of resources or did not answer in time EUNAVAILABLE, so callers retry
 // rather than report a bug. Anything else is returned as is.
 func formatError(err error) error {
@@ -35,6 +35,10 @@ func formatError(err error) error {
 			return &profileapi.Error{Kind: profileapi.ECONFLICT, Message: "already exists", Err: err}
 		case code == "23503": // foreign_key_violation
 			return &profileapi.Error{Kind: profileapi.ENOTFOUND, Message: "refers to something that does not exist", Err: err}
+		case code == "22021" || code == "22P05": // character_not_in_repertoire, untranslatable_character
+			return &profileapi.Error{Kind: profileapi.EINVALID, Message: "the database cannot store this text (a NUL byte, or not UTF-8)", Err: err}
+		case code == "22008": // datetime_field_overflow
+			return &profileapi.Error{Kind: profileapi.EINVALID, Message: "a time outside the years the database can store", Err: err}
 		case unavailableCode(code):
 			return profileapi.Unavailable(err, time.Second)
 		}
@@ -54,7 +58,8 @@ func unavailableCode(code string) bool {
 		"40P01", // deadlock_detected
 		"55P03", // lock_not_available
 		"25006", // read_only_sql_transaction: a standby, during a failover
-		"3D000": // invalid_catalog_name: the database is gone
+		"3D000", // invalid_catalog_name: the database is gone
+		"42P01": // undefined_table: its schema is gone, until Ping makes it again
 		return true
 	}
 	for _, class := range []string{
@@ -69,6 +74,13 @@ func unavailableCode(code string) bool {
 		}
 	}
 	return false
+}
+
+// schemaGone reports whether err says that a table is missing: the
+// database was dropped and created again under the running service.
+func schemaGone(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
 }
 
 // unreachable reports whether err is a failure to reach the server or to

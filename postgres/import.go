@@ -28,14 +28,8 @@ import (
 // CallTimeout plus a millisecond a row, tens of times what a row takes, so
 // that a server that stops answering fails it rather than hangs it.
 func (db *DB) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
-	if db.CallTimeout > 0 {
-		timeout := db.CallTimeout + time.Duration(len(customers)+len(consents))*time.Millisecond
-		if d, ok := ctx.Deadline(); !ok || time.Until(d) > timeout {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-			defer cancel()
-		}
-	}
+	ctx, cancel := db.boundRows(ctx, len(customers)+len(consents))
+	defer cancel()
 	if err := db.importCustomers(ctx, customers, consents); err != nil {
 		return fmt.Errorf("postgres: import customers: %w", err)
 	}

@@ -35,7 +35,10 @@ func TestFormatError(t *testing.T) {
 		{pgErr("53300"), profileapi.EUNAVAILABLE}, // too_many_connections
 		{pgErr("40001"), profileapi.EUNAVAILABLE}, // serialization_failure
 		{pgErr("25006"), profileapi.EUNAVAILABLE}, // read_only_sql_transaction
-		{pgErr("42P01"), profileapi.EINTERNAL},    // undefined_table: a bug
+		{pgErr("42P01"), profileapi.EUNAVAILABLE}, // undefined_table: the schema is gone, until Ping
+		{pgErr("42703"), profileapi.EINTERNAL},    // undefined_column: a bug
+		{pgErr("22021"), profileapi.EINVALID},     // character_not_in_repertoire
+		{pgErr("22008"), profileapi.EINVALID},     // datetime_field_overflow
 		{pgErr("23514"), profileapi.EINTERNAL},    // check_violation: a bug
 		{context.DeadlineExceeded, profileapi.EUNAVAILABLE},
 		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), profileapi.EUNAVAILABLE},

@@ -13,6 +13,7 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -94,12 +95,19 @@ func (db *DB) Close() error {
 }
 
 // Ping reports whether the database can serve requests: a server that
-// cannot be reached, or a schema that is gone, is EUNAVAILABLE.
+// cannot be reached is EUNAVAILABLE. A schema that is gone (the database
+// was dropped and created again) is made again, as Open would; until then,
+// calls answer EUNAVAILABLE. GET /readyz, which a load balancer polls,
+// pings.
 func (db *DB) Ping(ctx context.Context) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var version int
-	if err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version)
+	if schemaGone(err) {
+		err = migrate(ctx, db.pool)
+	}
+	if err != nil {
 		err = formatError(err)
 		if profileapi.ErrorKind(err) != profileapi.EUNAVAILABLE {
 			err = profileapi.Unavailable(err, time.Second)
@@ -112,10 +120,19 @@ func (db *DB) Ping(ctx context.Context) error {
 // bound returns ctx limited to the call timeout, unless its own deadline
 // comes sooner.
 func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); db.CallTimeout <= 0 || ok && time.Until(d) <= db.CallTimeout {
+	return db.boundRows(ctx, 0)
+}
+
+// boundRows is bound for a call that writes rows rows: the call timeout
+// plus a millisecond a row, tens of times what a row takes, so that a large
+// write to a server that stops answering fails rather than hangs, and one
+// to a healthy server is not cut short.
+func (db *DB) boundRows(ctx context.Context, rows int) (context.Context, context.CancelFunc) {
+	timeout := db.CallTimeout + time.Duration(rows)*time.Millisecond
+	if d, ok := ctx.Deadline(); db.CallTimeout <= 0 || ok && time.Until(d) <= timeout {
 		return ctx, noCancel
 	}
-	return context.WithTimeout(ctx, db.CallTimeout)
+	return context.WithTimeout(ctx, timeout)
 }
 
 func noCancel() {}
@@ -125,11 +142,22 @@ func noCancel() {}
 // migrations/NNNN_what.sql; its number is its version. The transaction
 // first takes an advisory lock, so that nodes starting together migrate
 // one after another: the first applies, the others find nothing to do.
+// A database already up to date is only read, so that a role that may
+// read and write the tables but not create any can start on it.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := migrationFiles()
 	if err != nil {
 		return err
 	}
+	latest := files[len(files)-1].version
+	newest, err := schemaVersion(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if newest >= latest {
+		return checkVersion(newest, latest)
+	}
+
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -144,37 +172,76 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	var newest int
+	// Again, under the lock: another node may have migrated meanwhile.
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 		return err
 	}
-	latest := 0
-	for _, name := range names { // fs.Glob sorts: 0002 comes after 0001
-		version, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
-		if err != nil || version <= latest {
-			return fmt.Errorf("migration %s: want a name of the form NNNN_what.sql, numbered in order", name)
-		}
-		latest = version
-		if version <= newest {
+	for _, f := range files {
+		if f.version <= newest {
 			continue
 		}
-		script, err := migrations.ReadFile(name)
+		script, err := migrations.ReadFile(f.name)
 		if err != nil {
 			return err
 		}
 		// With no arguments, Exec uses the simple protocol, which runs a
 		// script of several statements.
 		if _, err := tx.Exec(ctx, string(script)); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+			return fmt.Errorf("migration %s: %w", f.name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())`, version); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())`, f.version); err != nil {
+			return fmt.Errorf("migration %s: %w", f.name, err)
 		}
 	}
+	if err := checkVersion(newest, latest); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// migrationFile is one migration: its file and version.
+type migrationFile struct {
+	name    string
+	version int
+}
+
+// migrationFiles lists the migrations in order of version.
+func migrationFiles() ([]migrationFile, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var files []migrationFile
+	for _, name := range names { // fs.Glob sorts: 0002 comes after 0001
+		version, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
+		if err != nil || len(files) > 0 && version <= files[len(files)-1].version || version <= 0 {
+			return nil, fmt.Errorf("migration %s: want a name of the form NNNN_what.sql, numbered in order", name)
+		}
+		files = append(files, migrationFile{name, version})
+	}
+	if len(files) == 0 {
+		return nil, errors.New("no migrations")
+	}
+	return files, nil
+}
+
+// schemaVersion is the version of the database's schema: 0 if it has none.
+func schemaVersion(ctx context.Context, q querier) (int, error) {
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return 0, err
+	}
+	var version int
+	err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version)
+	return version, err
+}
+
+// checkVersion refuses a database migrated by a newer program.
+func checkVersion(newest, latest int) error {
 	if newest > latest {
 		return fmt.Errorf("the database is at schema version %d, newer than this program's %d", newest, latest)
 	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 // stamp returns t, or the store's clock if t is zero, at the precision the

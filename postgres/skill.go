@@ -65,13 +65,30 @@ func (db *DB) Skills(ctx context.Context) ([]*profileapi.Skill, error) {
 // left granting a scope the skill no longer declares; ENOTFOUND if there is
 // none. A narrowed consent's UpdatedAt is set to now; s gets the CreatedAt
 // as stored.
+//
+// The call is bounded by the time it may take to narrow every consent to
+// the skill, as an import of that many.
 func (db *DB) UpdateSkill(ctx context.Context, s *profileapi.Skill) error {
-	ctx, cancel := db.bound(ctx)
+	n, err := db.consentsTo(ctx, s.ID)
+	if err != nil {
+		return fmt.Errorf("postgres: update skill %q: %w", s.ID, formatError(err))
+	}
+	ctx, cancel := db.boundRows(ctx, n)
 	defer cancel()
 	if err := db.updateSkill(ctx, s); err != nil {
 		return fmt.Errorf("postgres: update skill %q: %w", s.ID, formatError(err))
 	}
 	return nil
+}
+
+// consentsTo counts the consents given to the skill: the rows a change to
+// it may rewrite or delete.
+func (db *DB) consentsTo(ctx context.Context, skillID string) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM consents WHERE skill_id = $1`, skillID).Scan(&n)
+	return n, err
 }
 
 func (db *DB) updateSkill(ctx context.Context, s *profileapi.Skill) error {
@@ -101,9 +118,14 @@ func (db *DB) updateSkill(ctx context.Context, s *profileapi.Skill) error {
 }
 
 // DeleteSkill removes the skill and, by cascade, every consent given to it;
-// ENOTFOUND if there is none.
+// ENOTFOUND if there is none. Like UpdateSkill, it is bounded by the
+// consents it deletes.
 func (db *DB) DeleteSkill(ctx context.Context, id string) error {
-	ctx, cancel := db.bound(ctx)
+	n, err := db.consentsTo(ctx, id)
+	if err != nil {
+		return fmt.Errorf("postgres: delete skill %q: %w", id, formatError(err))
+	}
+	ctx, cancel := db.boundRows(ctx, n)
 	defer cancel()
 	if err := affectedOne(db.pool.Exec(ctx, `DELETE FROM skills WHERE id = $1`, id)); err != nil {
 		return fmt.Errorf("postgres: delete skill %q: %w", id, formatError(err))
