@@ -64,10 +64,12 @@ const maxSpan = float64(1 << 60)
 
 // gcra returns the emission interval (the time one call costs) and the
 // tolerance (how far ahead of now the TAT may run) in nanoseconds.
+// The tolerance is exactly Burst whole intervals: from the interval before
+// it was cut to whole nanoseconds, it let through hundreds more than Burst
+// calls at once at high rates.
 func (l Limit) gcra() (interval, tolerance int64) {
-	iv := math.Min(float64(time.Second)/l.Rate, maxSpan)
-	tol := math.Min(iv*float64(max(l.Burst, 1)), maxSpan)
-	return int64(iv), int64(tol)
+	interval = int64(math.Min(float64(time.Second)/l.Rate, maxSpan))
+	return interval, int64(math.Min(float64(interval)*float64(max(l.Burst, 1)), maxSpan))
 }
 
 // Limiter counts calls per key. Allow reports whether one more call under

@@ -22,13 +22,14 @@ const sweepEvery = int64(time.Minute)
 // for concurrent use.
 type Memory struct {
 	now    func() time.Time
+	start  time.Time // what the clock read at NewMemory
 	seed   maphash.Seed
 	shards [shardCount]shard
 }
 
 type shard struct {
 	mu        sync.Mutex
-	tat       map[string]int64 // key → theoretical arrival time, Unix nanoseconds
+	tat       map[string]int64 // key → theoretical arrival time, nanoseconds since start
 	nextSweep int64
 	_         [40]byte // pad to a cache line: neighbouring locks do not share one
 }
@@ -39,7 +40,7 @@ func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	m := &Memory{now: now, seed: maphash.MakeSeed()}
+	m := &Memory{now: now, start: now(), seed: maphash.MakeSeed()}
 	for i := range m.shards {
 		m.shards[i].tat = make(map[string]int64)
 	}
@@ -52,7 +53,9 @@ func (m *Memory) Allow(_ context.Context, key string, l Limit) (bool, time.Durat
 		return true, 0, nil
 	}
 	interval, tolerance := l.gcra()
-	now := m.now().UnixNano()
+	// Since start: time.Now's monotonic reading, so that the wall clock
+	// stepped by NTP neither refuses a burst nor grants a fresh one.
+	now := int64(m.now().Sub(m.start))
 	s := &m.shards[maphash.String(m.seed, key)%shardCount]
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -224,3 +224,23 @@ func BenchmarkAllow(b *testing.B) {
 		}
 	})
 }
+
+// At high rates the interval is a fraction of a nanosecond off whole ones:
+// a tolerance figured from the uncut interval let hundreds more than Burst
+// calls through at once.
+func TestMemoryBurstExact(t *testing.T) {
+	for _, l := range []Limit{{Rate: 7e5, Burst: 1e6}, {Rate: 3e5, Burst: 1e6}, {Rate: 3, Burst: 7}} {
+		m := NewMemory(newClock().Now) // stands still
+		allowed := 0
+		for {
+			ok, _, _ := m.Allow(t.Context(), "k", l)
+			if !ok {
+				break
+			}
+			allowed++
+		}
+		if allowed != l.Burst {
+			t.Errorf("%+v: %d calls allowed at once, want %d", l, allowed, l.Burst)
+		}
+	}
+}

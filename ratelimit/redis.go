@@ -39,11 +39,17 @@ type Redis struct {
 // NewRedis returns a Limiter that counts in Redis through client, under
 // keys that start with prefix (such as "profileapi:ratelimit:"), so that
 // several services can share one Redis. The client's ReadTimeout,
-// WriteTimeout and DialTimeout bound each call; around 500ms suits a
-// Redis on the same network.
+// WriteTimeout and DialTimeout bound each attempt; around 500ms suits a
+// Redis on the same network. Whatever the client's retries, Allow gives
+// up after CallTimeout.
 func NewRedis(client redis.UniversalClient, prefix string) *Redis {
 	return &Redis{client: client, prefix: prefix}
 }
+
+// CallTimeout bounds one Allow, its retry and its wait for a pooled
+// connection included: under load, with Redis away, those would otherwise
+// add up to more than a second and a half.
+const CallTimeout = 900 * time.Millisecond
 
 // Fail-fast defaults of ParseRedisURL: Redis on the same network answers
 // in a millisecond, so half a second without an answer means it is away.
@@ -77,18 +83,20 @@ func ParseRedisURL(url string) (*redis.Options, error) {
 	return opt, nil
 }
 
-// gcraScript is Memory.Allow in Lua, in integer microseconds: the server's
-// clock in microseconds since 1970 fits a Lua number (a double) exactly,
-// and so does every sum below. Every caller of a key passes the same
+// gcraScript is Memory.Allow in Lua, in microseconds since 2025 (the
+// server's clock, TIME). A Lua number is a double: it holds every multiple
+// of a sixteenth of a microsecond exactly until 2042, so intervals are
+// kept in sixteenths (see Allow) and every sum below is exact. In whole
+// microseconds, a rate of 700,000 a second was a million. Every caller of a key passes the same
 // interval and tolerance, as the limit is in the key; a TAT further ahead
 // than the tolerance is still brought back and kept, in case the server's
 // clock stepped back. It returns {1, 0} if the call is allowed,
-// else {0, microseconds until it would be}.
+// else {0, whole microseconds until it would be}.
 //
 // KEYS[1] the key; ARGV[1] the emission interval; ARGV[2] the tolerance.
 var gcraScript = redis.NewScript(`
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = (tonumber(t[1]) - 1735689600) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]))
@@ -96,14 +104,14 @@ if not tat or tat < now then
 	tat = now
 elseif tat > now + tolerance then
 	tat = now + tolerance
-	redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tolerance / 1000))
+	redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', math.ceil(tolerance / 1000))
 end
 local nxt = tat + interval
 local allow_at = nxt - tolerance
 if now < allow_at then
-	return {0, allow_at - now}
+	return {0, math.ceil(allow_at - now)}
 end
-redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000))
+redis.call('SET', KEYS[1], string.format('%.17g', nxt), 'PX', math.ceil((nxt - now) / 1000))
 return {1, 0}
 `)
 
@@ -116,12 +124,14 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (bool, time.Dura
 	if l.Unlimited() {
 		return true, 0, nil
 	}
-	// The tolerance is exactly Burst intervals, as in Memory, so that
-	// rounding the interval to the microsecond admits neither more nor
-	// fewer than Burst calls at once.
-	interval := math.Max(1, math.Round(math.Min(1e6/l.Rate, maxSpanMicros)))
-	tolerance := math.Min(interval*float64(max(l.Burst, 1)), maxSpanMicros)
-	res, err := gcraScript.Run(ctx, r.client, []string{r.redisKey(key, l)}, int64(interval), int64(tolerance)).Int64Slice()
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > CallTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, CallTimeout)
+		defer cancel()
+	}
+	interval, tolerance := redisGCRA(l)
+	res, err := gcraScript.Run(ctx, r.client, []string{r.redisKey(key, l)},
+		strconv.FormatFloat(interval, 'g', -1, 64), strconv.FormatFloat(tolerance, 'g', -1, 64)).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("ratelimit: redis: %w", err)
 	}
@@ -134,11 +144,23 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (bool, time.Dura
 	return true, 0, nil
 }
 
-// redisKey is where key's count under l is kept: the prefix, the key, and
-// the limit as "|rate|burst", such as
-// "profileapi:ratelimit:amzn1.ask.skill.x|0.1|1". The rate is written in
-// full ('g', shortest exact) and the burst as counted (0 counts as 1), so
-// two nodes share a count exactly when they count alike.
+// redisGCRA returns the script's emission interval and tolerance, in
+// microseconds: the interval in whole sixteenths of one, the tolerance
+// exactly Burst of them, as in Memory. So Burst calls pass at once, neither
+// more nor fewer, and the rate is within half a sixteenth a call of the
+// limit's.
+func redisGCRA(l Limit) (interval, tolerance float64) {
+	interval = math.Max(1, math.Round(math.Min(1e6/l.Rate, maxSpanMicros)*16)) / 16
+	return interval, math.Min(interval*float64(max(l.Burst, 1)), maxSpanMicros)
+}
+
+// redisKey is where key's count under l is kept: the prefix, the key, the
+// limit as "|rate|burst" and the script's clock, such as
+// "profileapi:ratelimit:amzn1.ask.skill.x|0.1|1|2025". The rate is written
+// in full ('g', shortest exact) and the burst as counted (0 counts as 1), so
+// two nodes share a count exactly when they count alike. "|2025" names the
+// clock the TAT is kept in: nodes of versions that kept it since 1970 count
+// apart, rather than read each other's TAT 55 years off.
 func (r *Redis) redisKey(key string, l Limit) string {
 	var buf [128]byte // most keys fit: built on the stack, one allocation
 	b := append(buf[:0], r.prefix...)
@@ -147,6 +169,7 @@ func (r *Redis) redisKey(key string, l Limit) string {
 	b = strconv.AppendFloat(b, l.Rate, 'g', -1, 64)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, int64(max(l.Burst, 1)), 10)
+	b = append(b, "|2025"...)
 	return string(b)
 }
 

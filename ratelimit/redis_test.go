@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -74,6 +75,8 @@ func TestRedisGCRA(t *testing.T) {
 		{"burst 0 acts as 1", Limit{Rate: 1, Burst: 0}, []step{{true, 0}, {false, time.Second}}},
 		{"slow rate", Limit{Rate: 0.001, Burst: 2}, []step{{true, 0}, {true, 0}, {false, 1000 * time.Second}}},
 		{"fast rate", Limit{Rate: 1e6, Burst: 1}, []step{{true, 0}}},
+		// 333333.3125 µs a call, kept with its fraction; a wait rounded up.
+		{"a third of a second", Limit{Rate: 3, Burst: 2}, []step{{true, 0}, {true, 0}, {false, 333334 * time.Microsecond}}},
 		{"unlimited", Limit{}, []step{{true, 0}, {true, 0}, {true, 0}}},
 	}
 	for _, tt := range tests {
@@ -89,6 +92,45 @@ func TestRedisGCRA(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The script keeps an interval in sixteenths of a microsecond: sums of
+// them are exact for years, so that Burst calls pass at once, and a rate
+// is kept to within half a sixteenth a call. Rounded to whole
+// microseconds, 700,000 calls a second were a million.
+func TestRedisInterval(t *testing.T) {
+	for _, rate := range []float64{MaxRate, 7e5, 666_000, 150_000, 3, MinRate} {
+		l := Limit{Rate: rate, Burst: MaxBurst}
+		interval, tolerance := redisGCRA(l)
+		if sixteenths := interval * 16; sixteenths != math.Trunc(sixteenths) || sixteenths < 1 {
+			t.Errorf("rate %g: interval %v µs is not whole sixteenths", rate, interval)
+		}
+		if tolerance != interval*MaxBurst {
+			t.Errorf("rate %g: tolerance %v µs, want exactly %d intervals of %v", rate, tolerance, MaxBurst, interval)
+		}
+		if got := 1e6 / interval; math.Abs(got-rate) > rate*(1.0/32)/interval+1e-9 {
+			t.Errorf("rate %g: counted as %g a second", rate, got)
+		}
+	}
+	// The TAT in Redis, too, is a whole number of sixteenths.
+	client, prefix := testRedis(t)
+	r := NewRedis(client, prefix)
+	l := Limit{Rate: 3, Burst: 1}
+	if ok, _, err := r.Allow(t.Context(), "k", l); !ok || err != nil {
+		t.Fatalf("Allow: %v, %v", ok, err)
+	}
+	tat, err := client.Get(t.Context(), r.redisKey("k", l)).Float64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := client.Time(t.Context()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinceEpoch := float64(now.Sub(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)).Microseconds())
+	if tat*16 != math.Trunc(tat*16) || tat < sinceEpoch || tat > sinceEpoch+333334 {
+		t.Errorf("TAT %v µs since 2025, want whole sixteenths within a call's interval after now (%v)", tat, sinceEpoch)
 	}
 }
 
@@ -138,7 +180,7 @@ func TestRedisKeyExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := prefix + "amzn1.ask.skill.x amzn1.ask.account.Y|10|5"
+	want := prefix + "amzn1.ask.skill.x amzn1.ask.account.Y|10|5|2025"
 	if len(keys) != 1 || keys[0] != want {
 		t.Fatalf("keys under the prefix: %q, want [%q]", keys, want)
 	}
@@ -160,11 +202,11 @@ func TestRedisKey(t *testing.T) {
 		limit Limit
 		want  string
 	}{
-		{"amzn1.ask.skill.x", Limit{Rate: 0.1, Burst: 1}, "p:amzn1.ask.skill.x|0.1|1"},
-		{"amzn1.ask.skill.x", Limit{Rate: 10, Burst: 10}, "p:amzn1.ask.skill.x|10|10"},
-		{"amzn1.ask.skill.x", Limit{Rate: 1, Burst: 0}, "p:amzn1.ask.skill.x|1|1"},
-		{"amzn1.ask.skill.x amzn1.ask.account.Y", Limit{Rate: MaxRate, Burst: MaxBurst}, "p:amzn1.ask.skill.x amzn1.ask.account.Y|1e+06|1000000"},
-		{"amzn1.ask.skill.x", Limit{Rate: 1.0000001, Burst: 1}, "p:amzn1.ask.skill.x|1.0000001|1"},
+		{"amzn1.ask.skill.x", Limit{Rate: 0.1, Burst: 1}, "p:amzn1.ask.skill.x|0.1|1|2025"},
+		{"amzn1.ask.skill.x", Limit{Rate: 10, Burst: 10}, "p:amzn1.ask.skill.x|10|10|2025"},
+		{"amzn1.ask.skill.x", Limit{Rate: 1, Burst: 0}, "p:amzn1.ask.skill.x|1|1|2025"},
+		{"amzn1.ask.skill.x amzn1.ask.account.Y", Limit{Rate: MaxRate, Burst: MaxBurst}, "p:amzn1.ask.skill.x amzn1.ask.account.Y|1e+06|1000000|2025"},
+		{"amzn1.ask.skill.x", Limit{Rate: 1.0000001, Burst: 1}, "p:amzn1.ask.skill.x|1.0000001|1|2025"},
 	}
 	for _, tt := range tests {
 		if got := r.redisKey(tt.key, tt.limit); got != tt.want {
@@ -320,7 +362,28 @@ func TestRedisFrozen(t *testing.T) {
 	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	failsFast(t, r, 1500*time.Millisecond)
+	slack := 250 * time.Millisecond
+	failsFast(t, r, CallTimeout+slack)
+
+	// Under load, callers also wait for a pooled connection, and each
+	// attempt is retried: those added up to 1.6 s before CallTimeout.
+	var wg sync.WaitGroup
+	var slowest atomic.Int64
+	for range 100 {
+		wg.Go(func() {
+			start := time.Now()
+			if _, _, err := r.Allow(context.Background(), "amzn1.ask.skill.outage", Limit{Rate: 100, Burst: 100}); err == nil {
+				t.Error("Allow with Redis frozen succeeded")
+			}
+			took := int64(time.Since(start))
+			for old := slowest.Load(); took > old && !slowest.CompareAndSwap(old, took); old = slowest.Load() {
+			}
+		})
+	}
+	wg.Wait()
+	if took := time.Duration(slowest.Load()); took > CallTimeout+slack {
+		t.Errorf("100 calls at once: the slowest failed after %v, want within %v", took, CallTimeout+slack)
+	}
 
 	t.Log("a caller's sooner deadline is kept")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

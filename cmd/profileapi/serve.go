@@ -227,10 +227,11 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	limiter, err := newLimiter(ctx, o.redis, logger)
+	limiter, closeLimiter, err := newLimiter(ctx, o.redis, logger)
 	if err != nil {
 		return err
 	}
+	defer closeLimiter()
 	tools := newTestingTools(o, limiter)
 	publicHandler := api.NewServer(api.Config{
 		Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger,

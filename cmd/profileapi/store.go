@@ -39,24 +39,27 @@ func isPostgresURL(s string) bool {
 const redisPrefix = "profileapi:ratelimit:"
 
 // newLimiter returns the rate limiter: shared through Redis when --redis
-// is given, else in process. Redis must answer at start: a node that
-// could not count would refuse every limited call with 503.
-func newLimiter(ctx context.Context, redisURL string, logger *slog.Logger) (ratelimit.Limiter, error) {
+// is given, else in process, and what closes its connections. Redis must
+// answer at start: a node that could not count would refuse every limited
+// call with 503.
+func newLimiter(ctx context.Context, redisURL string, logger *slog.Logger) (ratelimit.Limiter, func() error, error) {
 	if redisURL == "" {
-		return ratelimit.NewMemory(nil), nil
+		return ratelimit.NewMemory(nil), func() error { return nil }, nil
 	}
 	opt, err := ratelimit.ParseRedisURL(redisURL)
 	if err != nil {
-		return nil, fmt.Errorf("--redis %s: %w", redactURL(redisURL), err)
+		return nil, nil, fmt.Errorf("--redis %s: %w", redactURL(redisURL), err)
 	}
 	redis.SetLogger(redisLogger{logger})
-	limiter := ratelimit.NewRedis(redis.NewClient(opt), redisPrefix)
+	client := redis.NewClient(opt)
+	limiter := ratelimit.NewRedis(client, redisPrefix)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := limiter.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("--redis %s does not answer: %w", redactURL(redisURL), err)
+		client.Close()
+		return nil, nil, fmt.Errorf("--redis %s does not answer: %w", redactURL(redisURL), err)
 	}
-	return limiter, nil
+	return limiter, client.Close, nil
 }
 
 // redactURL hides the passwords of a database or Redis URL, for logs and

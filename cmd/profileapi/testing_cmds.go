@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/profileapi/profileapi/ratelimit"
 )
 
 func faultsCmd(g *globals) *cobra.Command {
@@ -163,11 +166,16 @@ func rateLimitCmd(g *globals) *cobra.Command {
 		Example: `  profileapi rate-limit set amzn1.ask.skill.demo --rate 5 --burst 5`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if math.IsNaN(rate) || math.IsInf(rate, 0) {
+				return fmt.Errorf("--rate %v: want 0 (unlimited) or from %g to %g requests per second", rate, ratelimit.MinRate, float64(ratelimit.MaxRate))
+			}
 			body := map[string]any{"ratePerSecond": rate}
 			if cmd.Flags().Changed("burst") {
 				body["burst"] = burst
 			} else if rate > 0 {
-				body["burst"] = max(1, int(rate+0.999))
+				// One second's worth, as --skill-burst: with --redis, nodes
+				// count together only under the same limit.
+				body["burst"] = int(math.Max(1, math.Ceil(math.Min(rate, ratelimit.MaxRate))))
 			}
 			return call(g, cmd, http.MethodPut, "/admin/v1/skills/"+esc(args[0])+"/rate-limit", body)
 		},

@@ -182,6 +182,18 @@ func TestRateLimitFromFlagAndAdmin(t *testing.T) {
 	if _, err := c.GivenName(context.Background()); err != nil {
 		t.Fatalf("after lifting the limit: %v", err)
 	}
+
+	// Without --burst, one second's worth, rounded up as --skill-burst is:
+	// with --redis, nodes count together only under the same limit.
+	out := in.mustCLI(t, "rate-limit", "set", "amzn1.ask.skill.demo", "--rate", "2.0004")
+	if !strings.Contains(out, `"burst": 3`) {
+		t.Errorf("rate-limit set --rate 2.0004: %s, want a burst of 3", out)
+	}
+	for _, rate := range []string{"NaN", "Inf", "-Inf"} {
+		if out, err := in.cli(t, "rate-limit", "set", "amzn1.ask.skill.demo", "--rate", rate); err == nil || !strings.Contains(err.Error(), "--rate") {
+			t.Errorf("rate-limit set --rate %s: %q, %v; want an error naming --rate", rate, out, err)
+		}
+	}
 }
 
 func TestFixtures(t *testing.T) {
