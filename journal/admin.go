@@ -19,9 +19,16 @@ func (j *Journal) Routes(mux *web.Mux, auth func(http.Handler) http.Handler) {
 // listEntries answers GET /admin/v1/journal?skillId=&customerId=&limit=.
 func (j *Journal) listEntries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	for name := range q { // a misspelt filter would otherwise list every call
-		if name != "skillId" && name != "customerId" && name != "limit" {
+	// A misspelt, repeated or empty filter (a script's unset variable)
+	// would otherwise list every call.
+	for name, values := range q {
+		switch {
+		case name != "skillId" && name != "customerId" && name != "limit":
 			return profileapi.Errorf(profileapi.EINVALID, "unknown query parameter %q: the journal filters by skillId, customerId and limit", name)
+		case len(values) > 1:
+			return profileapi.Errorf(profileapi.EINVALID, "query parameter %q is given %d times: give it once", name, len(values))
+		case values[0] == "":
+			return profileapi.Errorf(profileapi.EINVALID, "query parameter %q is empty: give a value, or leave it out to list every call", name)
 		}
 	}
 	f := Filter{SkillID: q.Get("skillId"), CustomerID: q.Get("customerId")}

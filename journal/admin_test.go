@@ -55,6 +55,7 @@ func TestJournalOfPublicCalls(t *testing.T) {
 			t.Fatalf("GET %s: %d %s, want %d", c.path, r.Status, r.Body, c.status)
 		}
 		requestIDs = append(requestIDs, r.Header.Get("X-Request-Id"))
+		clk.Add(time.Second) // the next call arrives later, as the journal orders them
 	}
 
 	entries := listJournal(t, adm, "")
@@ -128,6 +129,11 @@ func TestJournalAdminErrors(t *testing.T) {
 		{"limit 0", "GET", url + "?limit=0", adminKey, 400, "INVALID_REQUEST", "limit must be a whole number, 1 or more (the journal keeps 10 calls)"},
 		{"negative limit", "GET", url + "?limit=-3", adminKey, 400, "INVALID_REQUEST", "limit"},
 		{"limit not a number", "GET", url + "?limit=ten", adminKey, 400, "INVALID_REQUEST", "limit"},
+		// A script's unset variable must not list every call.
+		{"empty skillId", "GET", url + "?skillId=", adminKey, 400, "INVALID_REQUEST", `query parameter "skillId" is empty`},
+		{"empty customerId", "GET", url + "?customerId=&limit=5", adminKey, 400, "INVALID_REQUEST", `query parameter "customerId" is empty`},
+		{"skillId twice", "GET", url + "?skillId=a&skillId=" + skillA, adminKey, 400, "INVALID_REQUEST", `query parameter "skillId" is given 2 times`},
+		{"limit twice", "GET", url + "?limit=1&limit=zzz", adminKey, 400, "INVALID_REQUEST", `query parameter "limit" is given 2 times`},
 		{"wrong method", "POST", url, adminKey, 405, "METHOD_NOT_ALLOWED", ""},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,7 @@ package journal
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -101,17 +102,27 @@ func (j *Journal) Record(e Entry) {
 	j.mu.Unlock()
 }
 
-// List returns the entries f selects, newest first.
+// List returns the entries f selects, newest first: by Time, when the call
+// arrived. The ring holds them as they ended, so a slow call comes after
+// those that arrived later but ended sooner.
 func (j *Journal) List(f Filter) []Entry {
+	out := j.selected(f)
+	slices.SortStableFunc(out, func(a, b Entry) int { return b.Time.Compare(a.Time) })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out
+}
+
+// selected returns the entries f's ids select, in the order the calls
+// ended, the last first.
+func (j *Journal) selected(f Filter) []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.init()
 	n := j.next
 	if j.full {
 		n = len(j.ring)
-	}
-	if f.Limit > 0 {
-		n = min(n, f.Limit)
 	}
 	out := make([]Entry, 0, n)
 	for k := 1; k <= len(j.ring); k++ {
@@ -127,9 +138,6 @@ func (j *Journal) List(f Filter) []Entry {
 			continue
 		}
 		out = append(out, *e)
-		if f.Limit > 0 && len(out) == f.Limit {
-			break
-		}
 	}
 	return out
 }
@@ -184,5 +192,7 @@ func operation(r *http.Request) string {
 			return ""
 		}
 	}
-	return op[:min(len(op), maxOperationLen)]
+	// A copy: the path shares the memory of the whole request line, which
+	// the entry would otherwise keep, a query of kilobytes included.
+	return strings.Clone(op[:min(len(op), maxOperationLen)])
 }

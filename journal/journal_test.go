@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +74,53 @@ func TestListFilter(t *testing.T) {
 		if got := fmt.Sprint(ids(j.List(tt.filter))); got != tt.want {
 			t.Errorf("List(%+v) = %s, want %s", tt.filter, got, tt.want)
 		}
+	}
+}
+
+// The journal is newest first by Time, when a call arrived, as it shows:
+// a slow call ends after calls that arrived later, and must not be taken
+// for the newest one.
+func TestListByArrival(t *testing.T) {
+	j := journal.New(10)
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for i, arrived := range []int{0, 3, 1, 2, 2} { // seconds after at, in the order the calls ended
+		j.Record(journal.Entry{RequestID: strconv.Itoa(i), SkillID: skillA, Time: at.Add(time.Duration(arrived) * time.Second)})
+	}
+	for _, tt := range []struct {
+		filter journal.Filter
+		want   string
+	}{
+		{journal.Filter{}, "[1 4 3 2 0]"}, // 3 and 4 arrived together: the one that ended last first
+		{journal.Filter{Limit: 1}, "[1]"},
+		{journal.Filter{SkillID: skillA, Limit: 3}, "[1 4 3]"},
+	} {
+		if got := fmt.Sprint(ids(j.List(tt.filter))); got != tt.want {
+			t.Errorf("List(%+v) = %s, want %s", tt.filter, got, tt.want)
+		}
+	}
+}
+
+// An entry keeps its operation, not the request line it was cut from: a
+// query of kilobytes on every call would hold the journal's size a hundred
+// times over.
+func TestOperationKeepsNoRequestLine(t *testing.T) {
+	const n = 1000
+	j := journal.New(n)
+	query := strings.Repeat("x", 16<<10)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range n {
+		r := httptest.NewRequest("GET", "/v2/accounts/~current/settings/Profile.adress?p="+query, nil)
+		j.Done(r, api.Call{}, &web.Info{Status: 404}, time.Millisecond)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if got := j.List(journal.Filter{Limit: 1}); len(got) != 1 || got[0].Operation != "Profile.adress" {
+		t.Fatalf("entries %+v, want the operation Profile.adress", got)
+	}
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > n*1024 {
+		t.Errorf("the heap grew by %d KiB for %d entries, want about their own size", grew>>10, n)
 	}
 }
 

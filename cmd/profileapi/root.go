@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -192,7 +194,10 @@ func defaultDataDir(getenv env) string {
 
 // parseDuration accepts Go durations ("250ms") and bare milliseconds ("250").
 func parseDuration(s string) (time.Duration, error) {
-	if n, err := strconv.Atoi(s); err == nil {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if err != nil || n > math.MaxInt64/int64(time.Millisecond) || n < math.MinInt64/int64(time.Millisecond) {
+			return 0, fmt.Errorf("%q milliseconds is more than a duration can hold", s)
+		}
 		return time.Duration(n) * time.Millisecond, nil
 	}
 	d, err := time.ParseDuration(s)

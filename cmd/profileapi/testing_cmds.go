@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -97,10 +98,15 @@ them, reproducibly with --seed) with --status, and/or adds --latency.`,
 	return cmd
 }
 
+// parseMillis reads a duration the admin API takes in whole milliseconds:
+// a part of one would be dropped without a word.
 func parseMillis(s string) (int64, error) {
 	d, err := parseDuration(s)
 	if err != nil {
 		return 0, err
+	}
+	if d%time.Millisecond != 0 {
+		return 0, fmt.Errorf("%q is not a whole number of milliseconds", s)
 	}
 	return d.Milliseconds(), nil
 }

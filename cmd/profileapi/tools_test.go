@@ -260,3 +260,18 @@ func TestJournalNegativeLimit(t *testing.T) {
 		t.Fatalf("journal --limit 5: %v", err)
 	}
 }
+
+// faults add --latency takes what the admin API keeps, whole milliseconds,
+// and says so rather than drop a part of one or overflow.
+func TestParseMillis(t *testing.T) {
+	for s, want := range map[string]int64{"250": 250, "0": 0, "2s": 2000, "1.5s": 1500, "250ms": 250} {
+		if got, err := parseMillis(s); err != nil || got != want {
+			t.Errorf("parseMillis(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"288230376151712744", "99999999999999999999", "900us", "0.5ms", "1.5ms", "ten", ""} {
+		if got, err := parseMillis(s); err == nil {
+			t.Errorf("parseMillis(%q) = %d, want an error", s, got)
+		}
+	}
+}

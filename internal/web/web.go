@@ -704,6 +704,11 @@ func MiddlewareAt(level slog.Level, logger *slog.Logger, name string, next http.
 				}
 				logger.LogAttrs(r.Context(), level, "request", attrs...)
 			}
+			if rec.Status == 0 {
+				// Nothing written: net/http writes the headers once this
+				// returns, when st may be another request's.
+				w.Header()["X-Request-Id"] = []string{id}
+			}
 			states.Put(st)
 		}()
 		next.ServeHTTP(rec, r)

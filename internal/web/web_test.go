@@ -427,3 +427,24 @@ func TestDecodeKeepsTextAsSent(t *testing.T) {
 		}
 	}
 }
+
+// A handler that writes nothing has its headers written by net/http once
+// the middleware returns, when the middleware's reused state may be
+// another request's: the id sent must still be this request's.
+func TestRequestIDOfAnEmptyAnswer(t *testing.T) {
+	h := Middleware(slog.New(slog.DiscardHandler), "test", HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return nil // nothing written
+	}), nil)
+	first := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("X-Request-Id", "first-request")
+	h.ServeHTTP(first, r)
+	// The next request, on this goroutine, gets the state back.
+	second := httptest.NewRecorder()
+	r = httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("X-Request-Id", "second-request")
+	h.ServeHTTP(second, r)
+	if got := first.Result().Header.Get("X-Request-Id"); got != "first-request" {
+		t.Errorf("the first answer's X-Request-Id is %q, want first-request", got)
+	}
+}
