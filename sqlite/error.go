@@ -70,6 +70,12 @@ func (e *setupError) Unwrap() error { return e.err }
 
 // openError says what to check when SQLite cannot open the database file, or
 // may only read it; other errors it formats.
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var e *driver.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 func openError(err error) error {
 	var e *driver.Error
 	if !errors.As(err, &e) {

@@ -275,6 +275,28 @@ type anchor struct {
 	files files // the files it opened
 }
 
+// openBusyWait is how long Open waits for another process setting up the
+// same new file, as busy_timeout waits for a lock.
+const openBusyWait = 5 * time.Second
+
+// openAnchorWaiting is openAnchor, creating the file, tried again while it
+// is busy: processes opening a new file together race to set it up, and
+// SQLite answers the loser busy at once, without waiting for the lock.
+func openAnchorWaiting(ctx context.Context, path string) (*anchor, error) {
+	deadline := time.Now().Add(openBusyWait)
+	for {
+		a, err := openAnchor(ctx, path, true)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return a, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // openAnchor opens the database at path (creating it if create is set,
 // else refusing a file without profileapi's schema), brings its schema up
 // to date, and returns a connection that holds it open.

@@ -116,7 +116,7 @@ func (db *DB) open(ctx context.Context) error {
 	// then open it with mode=rw, so that none ever creates an empty
 	// database where the file has gone.
 	var err error
-	if db.anchor, err = openAnchor(ctx, db.path, true); err != nil {
+	if db.anchor, err = openAnchorWaiting(ctx, db.path); err != nil {
 		return err
 	}
 	db.opened.Store(&db.anchor.files)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/profileapi/profileapi"
@@ -208,4 +209,27 @@ func TestPing(t *testing.T) {
 			t.Fatalf("Ping after chmod 0: %v", err)
 		}
 	})
+}
+
+// Processes opening a new file together (several serve --cache off on one
+// file, started by a script) race to set it up; SQLite answered the loser
+// "database is locked" at once. Open waits for the other, as for a lock.
+func TestOpenedTogether(t *testing.T) {
+	for round := range 60 {
+		path := filepath.Join(t.TempDir(), "profileapi.db")
+		const n = 4
+		dbs := make([]*DB, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { dbs[i], errs[i] = Open(context.Background(), path) })
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("round %d: Open %d of %d at once: %v", round, i, n, errs[i])
+			}
+			dbs[i].Close()
+		}
+	}
 }

@@ -104,6 +104,11 @@ func Auto(dir string, hosts []string, now func() time.Time) (*Bundle, error) {
 		names:    names,
 		now:      now,
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	t := now()
 	b.ca, b.Created, err = loadOrCreateCA(b.CAFile, filepath.Join(dir, caKeyName), t)
 	if err != nil {

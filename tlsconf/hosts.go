@@ -18,6 +18,13 @@ type sans struct {
 	ips []netip.Addr
 }
 
+// CheckHosts reports, as Auto would, a host that is neither a DNS name nor
+// an IP address, so that a caller can refuse it before it creates anything.
+func CheckHosts(hosts []string) error {
+	_, err := parseHosts(hosts)
+	return err
+}
+
 // parseHosts turns host names, IP literals and host:port pairs into
 // deduplicated SANs, in the order first seen. Empty entries are skipped.
 func parseHosts(hosts []string) (sans, error) {

@@ -678,3 +678,55 @@ func TestTrustInstructions(t *testing.T) {
 		}
 	}
 }
+
+// Processes started together on one directory (several serve on one
+// SQLite file, or a script) must end with one authority, which each of
+// them serves with: each made its own before, and the last one written
+// won on disk, sometimes its key with another's certificate.
+func TestAutoStartedTogether(t *testing.T) {
+	for round := range 5 {
+		dir := t.TempDir()
+		const n = 8
+		bundles := make([]*tlsconf.Bundle, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { bundles[i], errs[i] = tlsconf.Auto(dir, []string{"localhost"}, nil) })
+		}
+		wg.Wait()
+		created := 0
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("round %d: Auto %d: %v", round, i, errs[i])
+			}
+			if bundles[i].Created {
+				created++
+			}
+		}
+		if created != 1 {
+			t.Errorf("round %d: %d of %d calls created the authority, want 1", round, created, n)
+		}
+		// Every bundle's certificate verifies against the CA on disk.
+		roots := x509.NewCertPool()
+		caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+		if err != nil || !roots.AppendCertsFromPEM(caPEM) {
+			t.Fatalf("round %d: read ca.pem: %v", round, err)
+		}
+		for i, b := range bundles {
+			cert, err := b.Config().GetCertificate(&tls.ClientHelloInfo{ServerName: "localhost"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaf, err := x509.ParseCertificate(cert.Certificate[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: "localhost"}); err != nil {
+				t.Errorf("round %d: process %d serves a certificate the CA on disk does not sign: %v", round, i, err)
+			}
+		}
+		if _, err := tlsconf.Auto(dir, []string{"localhost"}, nil); err != nil {
+			t.Errorf("round %d: the next start: %v", round, err)
+		}
+	}
+}

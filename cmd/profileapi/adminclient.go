@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -31,11 +34,29 @@ func (g *globals) client() (*adminClient, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	base, err := adminBase(g.adminURL)
+	if err != nil {
+		return nil, err
+	}
 	hc, err := g.httpClient()
 	if err != nil {
 		return nil, err
 	}
-	return &adminClient{base: strings.TrimSuffix(g.adminURL, "/"), key: key, http: hc}, nil
+	return &adminClient{base: base, key: key, http: hc}, nil
+}
+
+// adminBase checks --admin-url: an http or https URL with a host, as serve
+// prints it. The bare host:port people type otherwise fails deep in
+// net/http, with a message that names neither the flag nor the fix.
+func adminBase(s string) (string, error) {
+	if !strings.Contains(s, "://") {
+		return "", fmt.Errorf("--admin-url %s (PROFILEAPI_ADMIN_URL): want a URL with its scheme, such as http://%s", s, s)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--admin-url %s (PROFILEAPI_ADMIN_URL): want an http:// or https:// URL, such as http://127.0.0.1:8081", s)
+	}
+	return strings.TrimSuffix(s, "/"), nil
 }
 
 // apiError is an error answer of the admin API.
@@ -69,10 +90,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if e := plainListenerError(c.base, err); e != nil {
-			return e
-		}
-		return fmt.Errorf("cannot reach the admin API at %s (is `profileapi serve` running? see --admin-url): %w", c.base, err)
+		return c.sendError(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -119,6 +137,25 @@ func plainListenerError(base string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("the admin API at %s speaks plain HTTP (serve runs without --tls): use --admin-url http://%s (or PROFILEAPI_ADMIN_URL)", base, rest)
+}
+
+// sendError says why a request got no answer, and what to do about it.
+func (c *adminClient) sendError(err error) error {
+	if e := plainListenerError(c.base, err); e != nil {
+		return e
+	}
+	var certErr *tls.CertificateVerificationError
+	var netErr net.Error
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &certErr):
+		return fmt.Errorf("the admin API at %s has a certificate this machine does not trust (for serve --tls auto, give the --data-dir of the server, whose CA the CLI trusts): %w", c.base, err)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("the admin API at %s did not answer within %s: %w", c.base, adminTimeout, err)
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return fmt.Errorf("cannot reach the admin API at %s (is `profileapi serve` running? see --admin-url): %w", c.base, err)
+	}
+	return fmt.Errorf("admin API at %s: %w", c.base, err)
 }
 
 // printJSON writes an answer indented, for people and for jq alike, ending

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -139,5 +140,125 @@ func TestGivenKeyDemoAndCLI(t *testing.T) {
 	}
 	if _, err := cliWith(nil, strings.Fields(strings.Replace(revoke[1], "KEY", key, 1))...); err != nil {
 		t.Fatalf("the revoke line with the key: %v", err)
+	}
+}
+
+// A key no Authorization header can carry (openssl rand -base64 64 breaks
+// its output into lines) is refused at start, not by every later call.
+func TestAdminKeyWithALineBreak(t *testing.T) {
+	key := "abcdefghijklmnop\nqrstuvwxyz012345"
+	// A --db that cannot be opened ends serve, should it take the key.
+	_, err := cliWith(nil, "serve", "--admin-key", key, "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+		"--db", filepath.Join(t.TempDir(), "missing", "profileapi.db"))
+	if err == nil || !strings.Contains(err.Error(), "line break") {
+		t.Errorf("serve with a key holding a line break: %v, want it refused", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "admin.key"), []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cliWith(nil, "admin-key", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "line break") {
+		t.Errorf("a key file holding a line break: %v, want it refused", err)
+	}
+}
+
+// Processes started together on a new data directory end up with one
+// admin key: none reads the file before it is written. A reader spins
+// while the key is made, to catch the file between its creation and its
+// writing, if it can be seen so.
+func TestAdminKeyMadeOnce(t *testing.T) {
+	for round := range 200 {
+		g := &globals{dataDir: filepath.Join(t.TempDir(), "data")}
+		if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var readErr error
+		wg.Go(func() {
+			for {
+				_, _, err := readAdminKey(g)
+				if !errors.Is(err, fs.ErrNotExist) {
+					readErr = err
+					return
+				}
+			}
+		})
+		if _, _, err := loadAdminKey(g); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if readErr != nil {
+			t.Fatalf("round %d: a process reading the key while it was made: %v", round, readErr)
+		}
+	}
+	for round := range 20 {
+		g := &globals{dataDir: filepath.Join(t.TempDir(), "data")}
+		const n = 8
+		keys := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { keys[i], _, errs[i] = loadAdminKey(g) })
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil || keys[i] != keys[0] {
+				t.Fatalf("round %d: process %d: key %q, %v; process 0: %q", round, i, keys[i], errs[i], keys[0])
+			}
+		}
+		if leftovers, _ := filepath.Glob(filepath.Join(g.dataDir, ".admin.key-*")); len(leftovers) != 0 {
+			t.Fatalf("round %d: temporary files left: %v", round, leftovers)
+		}
+	}
+}
+
+// --admin-url is checked once, with a message naming it and the fix; a
+// failure to send says what failed, not always that serve is not running.
+func TestCLIAdminURL(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"PROFILEAPI_ADMIN_KEY": "a-key-long-enough-0123456789"}
+	for url, want := range map[string]string{
+		"127.0.0.1:8081":            "want a URL with its scheme, such as http://127.0.0.1:8081",
+		"localhost:8081":            "want a URL with its scheme, such as http://localhost:8081",
+		"ftp://127.0.0.1:8081":      "want an http:// or https:// URL",
+		"http://":                   "want an http:// or https:// URL",
+		"http://127.0.0.1:1/admin/": "cannot reach the admin API at http://127.0.0.1:1/admin (is `profileapi serve` running?",
+	} {
+		_, err := cliWith(env, "skills", "list", "--admin-url", url, "--data-dir", dir)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--admin-url %s: %v, want %q", url, err, want)
+		}
+	}
+	// A certificate the CLI does not trust is no sign of a stopped server.
+	tlsOn := start(t, t.TempDir(), "--tls", "auto")
+	_, err := cliWith(env, "skills", "list", "--admin-url", tlsOn.adminURL, "--data-dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "certificate this machine does not trust") || strings.Contains(err.Error(), "is `profileapi serve` running") {
+		t.Errorf("an untrusted certificate: %v", err)
+	}
+}
+
+// The banner's admin-key and tls ca-path commands find the server's data
+// directory; admin-key says when it makes a key rather than print one a
+// server has.
+func TestBannerNamesTheDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my data")
+	in := start(t, dir, "--tls", "auto")
+	for _, want := range []string{"`profileapi admin-key --data-dir '" + dir + "'` prints it", "`profileapi tls ca-path --data-dir '" + dir + "'` says how"} {
+		if !strings.Contains(in.stdout.String(), want) {
+			t.Errorf("the banner does not say %q:\n%s", want, in.stdout.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	fresh := t.TempDir()
+	if err := run(context.Background(), []string{"admin-key", "--data-dir", fresh}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "made a new admin key") || len(strings.TrimSpace(stdout.String())) < minAdminKeyLen {
+		t.Errorf("admin-key on a new data directory: stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(context.Background(), []string{"admin-key", "--data-dir", fresh}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr); err != nil || stderr.Len() != 0 {
+		t.Errorf("admin-key again: %v, stderr %q: want the key alone", err, stderr.String())
 	}
 }

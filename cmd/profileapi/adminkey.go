@@ -30,21 +30,50 @@ func loadAdminKey(g *globals) (key, file string, err error) {
 	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
 		return "", "", err
 	}
-	// O_EXCL: if another process made the key meanwhile, use theirs.
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return loadAdminKey(g)
-	} else if err != nil {
-		return "", "", fmt.Errorf("write admin key: %w", err)
-	}
-	if _, err := f.WriteString(key + "\n"); err != nil {
-		f.Close()
-		return "", "", fmt.Errorf("write admin key: %w", err)
-	}
-	if err := f.Close(); err != nil {
+	switch err := publishKey(file, key); {
+	case errors.Is(err, fs.ErrExist): // another process made one meanwhile: use theirs
+		return readAdminKey(g)
+	case err != nil:
 		return "", "", fmt.Errorf("write admin key: %w", err)
 	}
 	return key, file, nil
+}
+
+// publishKey writes key to file whole or not at all, failing with
+// fs.ErrExist if the file exists: written beside it, then linked to its
+// name, so that a process starting at the same time never reads it half
+// written.
+func publishKey(file, key string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".admin.key-*") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(key + "\n"); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), file); errors.Is(err, fs.ErrExist) || err == nil {
+		return err
+	}
+	// No hard links on this file system: create it exclusively instead,
+	// which another process may read before it is written.
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(key + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // readAdminKey returns the admin key given, or the one kept in the data
@@ -66,7 +95,22 @@ func readAdminKey(g *globals) (key, file string, err error) {
 	if len(key) < minAdminKeyLen {
 		return "", "", fmt.Errorf("admin key file %s holds a key shorter than %d characters", file, minAdminKeyLen)
 	}
+	if !sendableKey(key) {
+		return "", "", fmt.Errorf("admin key file %s holds a key with a line break or another character no Authorization header can carry: keep one line of letters, digits and punctuation", file)
+	}
 	return key, file, nil
+}
+
+// sendableKey reports whether a client can send key in an Authorization
+// header: no control characters. openssl rand -base64 64, say, breaks its
+// output into lines.
+func sendableKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] < ' ' || key[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // givenAdminKey is the key of --admin-key or PROFILEAPI_ADMIN_KEY without
@@ -77,14 +121,19 @@ func givenAdminKey(raw string) (string, error) {
 	if len(key) < minAdminKeyLen {
 		return "", fmt.Errorf("--admin-key (PROFILEAPI_ADMIN_KEY) must be at least %d characters, not counting surrounding spaces", minAdminKeyLen)
 	}
+	if !sendableKey(key) {
+		return "", errors.New("--admin-key (PROFILEAPI_ADMIN_KEY) has a line break or another character no Authorization header can carry: give one line of letters, digits and punctuation, such as the output of openssl rand -hex 32")
+	}
 	return key, nil
 }
 
-func keySource(file string) string {
+// keySource says in the banner where the admin key is; dataDirFlag is
+// what the admin-key command needs to find it, if anything.
+func keySource(file, dataDirFlag string) string {
 	if file == "" {
 		return "given by --admin-key / PROFILEAPI_ADMIN_KEY"
 	}
-	return "in " + file + "; `profileapi admin-key` prints it"
+	return "in " + file + "; `profileapi admin-key" + dataDirFlag + "` prints it"
 }
 
 func adminKeyCmd(g *globals) *cobra.Command {
@@ -96,9 +145,14 @@ func adminKeyCmd(g *globals) *cobra.Command {
 Authorization: Bearer {admin key} on the admin API.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			key, _, err := loadAdminKey(g)
+			_, _, existed := readAdminKey(g)
+			key, file, err := loadAdminKey(g)
 			if err != nil {
 				return err
+			}
+			if errors.Is(existed, fs.ErrNotExist) {
+				// A server of another data directory would refuse it.
+				fmt.Fprintf(cmd.ErrOrStderr(), "profileapi: made a new admin key in %s: a server started with --data-dir %s uses it; for a running one, give its --data-dir\n", file, shellQuote(g.dataDir))
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), key)
 			return nil

@@ -40,6 +40,10 @@ command again.`,
 					return err
 				}
 				defer f.Close()
+				// Found now, not as a failure to send mid-way.
+				if st, err := f.Stat(); err == nil && st.IsDir() {
+					return fmt.Errorf("import %s: a directory, not a file of customers", args[0])
+				}
 				in = f
 			}
 			c, err := g.client()
@@ -104,7 +108,7 @@ func (c *adminClient) post(ctx context.Context, path string, body io.Reader) (*h
 		if e := c.overTLS(ctx, nil); e != nil {
 			return nil, e
 		}
-		return nil, fmt.Errorf("cannot reach the admin API at %s (is `profileapi serve` running? see --admin-url): %w", c.base, err)
+		return nil, c.sendError(err)
 	}
 	return resp, nil
 }

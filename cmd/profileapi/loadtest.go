@@ -134,8 +134,15 @@ func loadtestCeilingCmd() *cobra.Command {
 const loadtestSkill = "amzn1.ask.skill.loadtest"
 
 func loadtest(ctx context.Context, o *loadtestOptions, stdout, stderr io.Writer) error {
-	if o.customers < 1 || o.connections < 1 {
+	switch {
+	case o.customers < 1 || o.connections < 1:
 		return fmt.Errorf("--customers and --connections must be at least 1")
+	case o.duration <= 0:
+		return fmt.Errorf("--duration %s: want a positive duration, such as 30s", o.duration)
+	case o.warmup < 0:
+		return fmt.Errorf("--warmup %s: want 0 or more", o.warmup)
+	case o.rounds < 1:
+		return fmt.Errorf("--rounds %d: want 1 or more", o.rounds)
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -170,5 +171,18 @@ func TestImportCommand(t *testing.T) {
 	_, err = in.cli(t, "import", file)
 	if err == nil || !strings.Contains(err.Error(), "line 3: region") || !strings.Contains(err.Error(), "2 customers from the lines before line 3 were imported") {
 		t.Fatalf("import of a bad line: %v", err)
+	}
+}
+
+// A run that could measure nothing is refused before it starts a server,
+// not reported as ratios of NaN.
+func TestLoadtestRejectsEmptyRuns(t *testing.T) {
+	for _, args := range [][]string{{"--duration", "0"}, {"--duration", "-5s"}, {"--warmup", "-1s"}, {"--rounds", "0"}, {"--rounds", "-2"}} {
+		var stdout, stderr bytes.Buffer
+		argv := append([]string{"loadtest", "--customers", "10", "--connections", "2"}, args...)
+		err := run(context.Background(), argv, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), args[0]) || stdout.Len() != 0 {
+			t.Errorf("loadtest %v: %v, stdout %q; want an error naming %s, and nothing run", args, err, stdout.String(), args[0])
+		}
 	}
 }

@@ -46,6 +46,7 @@ type serveOptions struct {
 	shutdown    time.Duration
 	readHeader  time.Duration
 	tls         string
+	tlsSet      bool // --tls given: an explicit off with --tls-cert is a conflict
 	tlsCert     string
 	tlsKey      string
 	skillLimit  ratelimit.Limit
@@ -87,6 +88,7 @@ an official SDK.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// An explicit 0 is refused, not read as the default.
 			o.skillBurstSet, o.custBurstSet = cmd.Flags().Changed("skill-burst"), cmd.Flags().Changed("customer-burst")
+			o.tlsSet = cmd.Flags().Changed("tls")
 			return serve(cmd.Context(), g, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -254,9 +256,14 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	for _, r := range profileapi.Regions {
 		fmt.Fprintf(stdout, "  %s apiEndpoint  %s\n", r, endpoints.URL(r))
 	}
-	fmt.Fprintf(stdout, "  admin API       %s  (key: %s)\n", adminURL, keySource(keyFile))
+	// The commands the banner names must find this data directory.
+	var dataDirFlag string
+	if g.dataDir != defaultDataDir(g.getenv) {
+		dataDirFlag = " --data-dir " + shellQuote(g.dataDir)
+	}
+	fmt.Fprintf(stdout, "  admin API       %s  (key: %s)\n", adminURL, keySource(keyFile, dataDirFlag))
 	if caFile != "" {
-		fmt.Fprintf(stdout, "  TLS CA          %s  (trust it in your skill: `profileapi tls ca-path` says how)\n", caFile)
+		fmt.Fprintf(stdout, "  TLS CA          %s  (trust it in your skill: `profileapi tls ca-path%s` says how)\n", caFile, dataDirFlag)
 	}
 	if wire == api.WireDocumented {
 		fmt.Fprintln(stdout, "  Bodies are as the API reference documents them. For a skill built on an official Alexa SDK, restart with --wire alexa.")
@@ -438,7 +445,12 @@ func (o *serveOptions) validate(scheme string) error {
 	}
 	if o.redis != "" {
 		if _, err := ratelimit.ParseRedisURL(o.redis); err != nil {
-			return fmt.Errorf("--redis %s: %w", redactURL(o.redis), err)
+			return fmt.Errorf("--redis %s: %w", redactURL(o.redis), withoutURL(err))
+		}
+	}
+	if o.tls == tlsAuto {
+		if err := o.checkAutoEndpoints(); err != nil {
+			return err
 		}
 	}
 	if o.tlsCert != "" {

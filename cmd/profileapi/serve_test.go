@@ -62,6 +62,10 @@ func TestServeRejectsBadFlagValues(t *testing.T) {
 		{[]string{"--fixtures", "/nonexistent/world.yaml"}, []string{"--fixtures", "/nonexistent/world.yaml"}},
 		{[]string{"--redis", "mysql://localhost"}, []string{"--redis"}},
 		{[]string{"--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{"--tls-cert"}},
+		{[]string{"--tls", "bogus", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{`--tls "bogus"`, "off or auto"}},
+		{[]string{"--tls", "off", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{"--tls off and --tls-cert contradict"}},
+		{[]string{"--tls", "auto", "--endpoint-na", "https://-bad.example"}, []string{"--endpoint-na https://-bad.example", "DNS name or an IP address"}},
+		{[]string{"--tls", "auto", "--endpoint-eu", "http://localhost:9/eu"}, []string{"--endpoint-eu http://localhost:9/eu", "https only"}},
 		// Long enough as given, but what counts is the key without the spaces.
 		{[]string{"--admin-key", "      short       "}, []string{"--admin-key", "at least 16 characters"}},
 	} {
@@ -88,6 +92,28 @@ func TestServeRejectsBadFlagValues(t *testing.T) {
 				t.Errorf("printed before the error:\n%s", out)
 			}
 		})
+	}
+}
+
+// A password in --redis or --db never reaches the error, however the URL
+// is spelt: a generated one may hold the '%' that makes it unparseable,
+// and a URL's scheme may be in capitals.
+func TestServeErrorsHideURLPasswords(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--redis", "redis://u:hunter2%zzpw@127.0.0.1:1/0"}, "--redis"},
+		{[]string{"--db", "POSTGRES://u:hunter2pw@127.0.0.1:1/db?connect_timeout=1"}, "postgres"},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		var stdout, stderr syncBuffer
+		argv := append([]string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, tc.args...)
+		err := run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error()+stderr.String(), "hunter2") || strings.Contains(err.Error(), "sqlite") {
+			t.Errorf("serve %v: %v; want an error about %s without the password", tc.args, err, tc.want)
+		}
 	}
 }
 

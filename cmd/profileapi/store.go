@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -20,7 +21,9 @@ import (
 // openStore opens the store --db names: a postgres:// URL or a SQLite file.
 func openStore(ctx context.Context, db string, logger *slog.Logger) (profileapi.Store, error) {
 	if isPostgresURL(db) {
-		return postgres.Open(ctx, db)
+		// pgx knows the scheme in lower case only; a URL's is any case.
+		scheme, rest, _ := strings.Cut(db, "://")
+		return postgres.Open(ctx, strings.ToLower(scheme)+"://"+rest)
 	}
 	s, err := sqlite.Open(ctx, db)
 	if err != nil {
@@ -31,7 +34,17 @@ func openStore(ctx context.Context, db string, logger *slog.Logger) (profileapi.
 }
 
 func isPostgresURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+	scheme, _, ok := strings.Cut(s, "://")
+	return ok && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql"))
+}
+
+// withoutURL is err without the URL a *url.Error repeats: redactURL shows
+// the URL, and a password may be in the part that did not parse.
+func withoutURL(err error) error {
+	if uerr, ok := errors.AsType[*url.Error](err); ok {
+		return uerr.Err
+	}
+	return err
 }
 
 // redisPrefix starts every key the rate limiter keeps in Redis, so that
@@ -48,7 +61,7 @@ func newLimiter(ctx context.Context, redisURL string, logger *slog.Logger) (rate
 	}
 	opt, err := ratelimit.ParseRedisURL(redisURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--redis %s: %w", redactURL(redisURL), err)
+		return nil, nil, fmt.Errorf("--redis %s: %w", redactURL(redisURL), withoutURL(err))
 	}
 	redis.SetLogger(redisLogger{logger})
 	client := redis.NewClient(opt)

@@ -30,20 +30,42 @@ func tlsDir(dataDir string) string { return filepath.Join(dataDir, "tls") }
 // scheme is the scheme both listeners speak with these options.
 func (o *serveOptions) scheme() (string, error) {
 	switch {
+	case o.tls != tlsOff && o.tls != tlsAuto:
+		return "", fmt.Errorf("--tls %q: want off or auto", o.tls)
 	case (o.tlsCert == "") != (o.tlsKey == ""):
 		return "", errors.New("--tls-cert and --tls-key go together: give both or neither")
 	case o.tlsCert != "" && o.tls == tlsAuto:
 		return "", errors.New("--tls auto makes its own certificate: drop --tls-cert and --tls-key, or --tls auto")
-	case o.tlsCert != "":
+	case o.tlsCert != "" && o.tlsSet:
+		return "", errors.New("--tls off and --tls-cert contradict each other: the certificate files turn TLS on; drop one")
+	case o.tlsCert != "" || o.tls == tlsAuto:
 		return "https", nil
 	}
-	switch o.tls {
-	case tlsOff:
-		return "http", nil
-	case tlsAuto:
-		return "https", nil
+	return "http", nil
+}
+
+// checkAutoEndpoints checks, for --tls auto, the endpoints given: each is
+// https (the listeners speak nothing else) with a host name the local CA
+// can certify.
+func (o *serveOptions) checkAutoEndpoints() error {
+	for _, e := range []struct{ flag, url string }{
+		{"--endpoint-na", o.endpointNA}, {"--endpoint-eu", o.endpointEU}, {"--endpoint-fe", o.endpointFE},
+	} {
+		if e.url == "" {
+			continue
+		}
+		u, err := url.Parse(e.url)
+		if err != nil {
+			continue // endpointsFor says what is wrong with it
+		}
+		if u.Scheme != "https" {
+			return fmt.Errorf("%s %s: --tls auto serves https only: give an https:// endpoint", e.flag, e.url)
+		}
+		if err := tlsconf.CheckHosts([]string{u.Hostname()}); err != nil {
+			return fmt.Errorf("%s %s: %w", e.flag, e.url, err)
+		}
 	}
-	return "", fmt.Errorf("--tls %q: want off or auto", o.tls)
+	return nil
 }
 
 // tlsConfig returns the listeners' TLS configuration, or nil for plain
