@@ -48,7 +48,7 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	if err != nil {
 		return formatError(err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer db.rollback(ctx, tx)
 	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE import_customers (LIKE customers) ON COMMIT DROP;
 		CREATE TEMPORARY TABLE import_consents (LIKE consents) ON COMMIT DROP`); err != nil {
 		return formatError(err)

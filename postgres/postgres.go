@@ -75,12 +75,22 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout <= 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
+	// A node that stops mid-transaction (frozen, or cut off) would hold
+	// its row locks until TCP gives up on it, hours later; the others would
+	// answer 503 for those customers meanwhile. The URL may say otherwise.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransaction
+	}
 	where := fmt.Sprintf("database %q on %s:%d", cfg.ConnConfig.Database, cfg.ConnConfig.Host, cfg.ConnConfig.Port)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, formatError(err))
 	}
 	db := &DB{Now: time.Now, CallTimeout: DefaultCallTimeout, pool: pool}
+	if err := checkEncoding(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", where, formatError(err))
+	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", where, formatError(err))
@@ -115,6 +125,19 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("postgres: ping: %w", err)
 	}
 	return nil
+}
+
+// idleInTransaction is how long the server lets a session of this store sit
+// in a transaction without a statement: far longer than any gap between
+// the statements of one call.
+const idleInTransaction = "60s"
+
+// rollback ends tx if it has not committed, within the call timeout even
+// once ctx is done: a server that stopped answering must not hang the call.
+func (db *DB) rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := db.bound(context.WithoutCancel(ctx))
+	defer cancel()
+	_ = tx.Rollback(ctx)
 }
 
 // bound returns ctx limited to the call timeout, unless its own deadline
@@ -197,6 +220,20 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// checkEncoding refuses a database that does not keep text in UTF-8: pgx
+// would talk to it in its own encoding, refusing the names it cannot hold
+// and showing other tools the rest garbled.
+func checkEncoding(ctx context.Context, pool *pgxpool.Pool) error {
+	var encoding string
+	if err := pool.QueryRow(ctx, `SHOW server_encoding`).Scan(&encoding); err != nil {
+		return err
+	}
+	if encoding != "UTF8" {
+		return profileapi.Errorf(profileapi.EINVALID, "the database keeps text in %s, not UTF8: create it with ENCODING 'UTF8' (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)", encoding)
+	}
+	return nil
 }
 
 // migrationFile is one migration: its file and version.

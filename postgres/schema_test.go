@@ -145,3 +145,40 @@ func TestWhatTheDatabaseCannotStore(t *testing.T) {
 		t.Errorf("%d customers stored", n)
 	}
 }
+
+// A database that does not keep text in UTF-8 is refused at Open, with
+// what to do: its names would be refused or stored garbled.
+func TestOpenRefusesOtherEncodings(t *testing.T) {
+	server := pgtest.ServerURL(t)
+	name := "profileapi_test_latin1_" + strings.ToLower(profileapi.NewSkillID()[len("amzn1.ask.skill."):][:8])
+	if err := pgtest.Exec(server, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pgtest.Exec(server, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`) })
+	db, err := Open(t.Context(), pgtest.DatabaseURL(t, server, name))
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a LATIN1 database succeeded")
+	}
+	if !strings.Contains(err.Error(), "LATIN1, not UTF8") || profileapi.ErrorKind(err) != profileapi.EINVALID {
+		t.Errorf("Open of a LATIN1 database: %v, want EINVALID saying to create it in UTF8", err)
+	}
+}
+
+// A session that sits in a transaction for a minute is ended by the
+// server, so that a node cut off mid-call releases its locks; the URL may
+// set another time.
+func TestIdleInTransactionTimeout(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	for _, tc := range []struct{ url, want string }{
+		{u, "1min"},
+		{u + "&idle_in_transaction_session_timeout=5000", "5s"},
+	} {
+		db := openURL(t, tc.url)
+		var got string
+		if err := db.pool.QueryRow(t.Context(), `SHOW idle_in_transaction_session_timeout`).Scan(&got); err != nil || got != tc.want {
+			t.Errorf("%s: idle_in_transaction_session_timeout %q, %v; want %s", tc.url, got, err, tc.want)
+		}
+		db.Close()
+	}
+}
