@@ -154,7 +154,9 @@ func TestOpenRefusesOtherEncodings(t *testing.T) {
 	if err := pgtest.Exec(server, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = pgtest.Exec(server, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`) })
+	t.Cleanup(func() {
+		_ = pgtest.Exec(server, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+	})
 	db, err := Open(t.Context(), pgtest.DatabaseURL(t, server, name))
 	if err == nil {
 		db.Close()
