@@ -18,6 +18,14 @@ type Profile struct {
 	MobileNumber *PhoneNumber `json:"mobileNumber,omitempty"`
 }
 
+// Equal reports whether p and q hold the same values.
+func (p Profile) Equal(q Profile) bool {
+	if (p.MobileNumber == nil) != (q.MobileNumber == nil) || p.MobileNumber != nil && *p.MobileNumber != *q.MobileNumber {
+		return false
+	}
+	return p.Name == q.Name && p.GivenName == q.GivenName && p.Email == q.Email
+}
+
 // PhoneNumber is a mobile number as the customer entered it. The number may
 // itself carry the country code; by itself it is a valid number for dialing.
 type PhoneNumber struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -36,6 +37,9 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// errUnchanged ends an update that would change nothing.
+var errUnchanged = errors.New("unchanged")
+
 // runDemo makes sure the demo skill and customer exist, with every scope
 // granted and the reference's example profile, and prints a curl line for
 // each operation with a fresh token.
@@ -48,13 +52,17 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 	customer := &profileapi.Customer{ID: demoCustomerID, Region: profileapi.RegionNA, Profile: demoProfile, CreatedAt: now, UpdatedAt: now}
 	err := store.CreateCustomer(ctx, customer)
 	if profileapi.ErrorKind(err) == profileapi.ECONFLICT {
-		// Restore the demo as it was, whatever was done to it since.
+		// Restore the demo as it was, whatever was done to it since; as it
+		// was, it keeps when it was last changed.
 		_, err = store.UpdateCustomer(ctx, demoCustomerID, func(c *profileapi.Customer) error {
+			if c.Region == profileapi.RegionNA && c.Profile.Equal(demoProfile) {
+				return errUnchanged
+			}
 			c.Region, c.Profile, c.UpdatedAt = profileapi.RegionNA, demoProfile, now
 			return nil
 		})
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errUnchanged) {
 		return err
 	}
 	got, err := store.Skill(ctx, demoSkillID)
@@ -66,8 +74,10 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 			return err
 		}
 	}
-	if err := store.PutConsent(ctx, &profileapi.Consent{CustomerID: demoCustomerID, SkillID: demoSkillID, Scopes: profileapi.AllScopes, UpdatedAt: now}); err != nil {
-		return err
+	if g, err := store.Consent(ctx, demoCustomerID, demoSkillID); err != nil || g.Scopes != profileapi.AllScopes {
+		if err := store.PutConsent(ctx, &profileapi.Consent{CustomerID: demoCustomerID, SkillID: demoSkillID, Scopes: profileapi.AllScopes, UpdatedAt: now}); err != nil {
+			return err
+		}
 	}
 	c, err := store.Customer(ctx, demoCustomerID)
 	if err != nil {

@@ -172,9 +172,37 @@ func TestDemoIsIdempotentAndKeysSurviveRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c struct{ Profile struct{ Name string } }
+	var c struct {
+		Profile   struct{ Name string }
+		UpdatedAt time.Time
+	}
 	if err := json.Unmarshal([]byte(out), &c); err != nil || c.Profile.Name != "John Smith" {
 		t.Fatalf("demo profile not restored: %v %s", err, out)
+	}
+	consent := func(in *instance) string {
+		out, err := in.cli(t, "consents", "get", "amzn1.ask.account.DEMO", "amzn1.ask.skill.demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	restoredAt, consentBefore := c.UpdatedAt, consent(second)
+
+	// Restarted once more with nothing changed, the demo writes nothing:
+	// the customer and the consent keep when they last changed.
+	if err := second.stop(); err != nil {
+		t.Fatal(err)
+	}
+	third := start(t, dir, "--demo")
+	out, err = third.cli(t, "customers", "get", "amzn1.ask.account.DEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil || !c.UpdatedAt.Equal(restoredAt) {
+		t.Errorf("the unchanged demo customer was written again: updatedAt %v, was %v (%v)", c.UpdatedAt, restoredAt, err)
+	}
+	if after := consent(third); after != consentBefore {
+		t.Errorf("the unchanged demo consent was written again:\n%s\nwas\n%s", after, consentBefore)
 	}
 }
 

@@ -245,8 +245,8 @@ func TestFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--fixtures", bad}, func(string) string { return "" }, strings.NewReader(""), &syncBuffer{}, &syncBuffer{})
-	if err == nil || !strings.Contains(err.Error(), "profil") {
-		t.Fatalf("a typo in the fixtures: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "line 4: unknown field in an entry of customers") {
+		t.Fatalf("a typo in the fixtures: %v, want its line named", err)
 	}
 }
 
