@@ -3,6 +3,7 @@ package profileapi
 import (
 	"net"
 	"net/url"
+	"path"
 	"strings"
 )
 
@@ -29,8 +30,13 @@ func NewEndpoints(urls map[Region]string) (Endpoints, error) {
 			return Endpoints{}, Errorf(EINVALID, "no endpoint for region %s", r)
 		}
 		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 			return Endpoints{}, Errorf(EINVALID, "endpoint %q for region %s must be an absolute http or https URL without query", raw, r)
+		}
+		// A client joins the settings' path to it as given, and most clean
+		// the result: a path with // or dot segments would not be this one.
+		if p := strings.TrimSuffix(u.Path, "/"); p != "" && path.Clean(p) != p {
+			return Endpoints{}, Errorf(EINVALID, "endpoint %q for region %s has a path with an empty or dot segment (//, . or ..): give it clean, such as /eu", raw, r)
 		}
 		ep := endpoint{
 			url:    strings.TrimSuffix(u.String(), "/"),
@@ -79,6 +85,20 @@ func (e Endpoints) Prefixes() map[string][]Region {
 // feAlias is the FE host as the reference's copy spells it; the FE region
 // accepts it too.
 const feAlias = "api.fe.amazon.com"
+
+// Hosts lists the host names the endpoints answer to, the FE alias
+// included where the FE endpoint is the live one's: what a certificate for
+// them must name.
+func (e Endpoints) Hosts() []string {
+	var hosts []string
+	for _, r := range Regions {
+		hosts = append(hosts, e.byRegion[r].host)
+		if r == RegionFE && e.byRegion[r].host == "api.fe.amazonalexa.com" {
+			hosts = append(hosts, feAlias)
+		}
+	}
+	return hosts
+}
 
 // RegionOf tells which of the regions sharing a prefix a request is for,
 // by its Host. A prefix used by one region needs no Host: proxies and

@@ -426,6 +426,26 @@ func TestMalformedRequests(t *testing.T) {
 			}
 		}
 	})
+	t.Run("Content-Length body not sent", func(t *testing.T) {
+		// The 400 comes at once, not after the read timeout that net/http
+		// would wait out reading the announced body before it answers.
+		conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(conn, "GET %sProfile.email HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Length: 5\r\n\r\n",
+			settings, strings.TrimPrefix(f.url, "http://"), tok)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !resp.Close {
+			t.Errorf("%d, close %v; want 400 and the connection closed", resp.StatusCode, resp.Close)
+		}
+	})
 	t.Run("SDK headers are fine", func(t *testing.T) {
 		h := http.Header{"Authorization": {"Bearer " + tok}, "Content-Type": {"application/json"}}
 		if r := f.do(http.MethodGet, f.url+settings+"Profile.email", h, nil); r.status != 200 {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/internal/web"
 )
@@ -103,5 +105,34 @@ func TestConnectNamesItsTarget(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 404 || !strings.Contains(string(b), `"no such resource: example.com:443; the settings`) {
 		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+}
+
+// Where regions share a path and differ by host name (the live host
+// names), a request to a host none of them has is no token's fault: it is
+// answered as a path that names nothing, not as 401 INVALID_TOKEN, which
+// an SDK reports as a bad token.
+func TestUnknownHost(t *testing.T) {
+	endpoints, err := profileapi.NewEndpoints(map[profileapi.Region]string{
+		profileapi.RegionNA: "https://api.amazonalexa.com",
+		profileapi.RegionEU: "https://api.eu.amazonalexa.com",
+		profileapi.RegionFE: "https://api.fe.amazonalexa.com",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No store and no keyring: the host is told before the token is read.
+	h := api.NewServer(api.Config{Endpoints: endpoints, Logger: slog.New(slog.DiscardHandler)})
+	for _, auth := range []string{"", "Bearer some.token.here"} {
+		r := httptest.NewRequest("GET", "/v2/accounts/~current/settings/Profile.email", nil)
+		r.Host = "profiles.internal.example:8443"
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 404 || !strings.Contains(w.Body.String(), `"code":"INVALID_KEY"`) || !strings.Contains(w.Body.String(), "profiles.internal.example") || w.Header().Get("WWW-Authenticate") != "" {
+			t.Errorf("Authorization %q at an unknown host: %d %s %v, want 404 INVALID_KEY naming the host", auth, w.Code, w.Body, w.Header())
+		}
 	}
 }

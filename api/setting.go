@@ -51,7 +51,10 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	}
 	region, ok := s.Endpoints.RegionOf(regions, r.Host)
 	if !ok {
-		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "this host serves no region's endpoint")
+		// Not the token's fault: a proxy that rewrote Host, or a wrong
+		// host name. An SDK would report a 401 as a bad token.
+		return &profileapi.Error{Kind: profileapi.ENOTFOUND, Code: "INVALID_KEY",
+			Message: fmt.Sprintf("no region's endpoint is at host %.100q under this path: the regions sharing it are told apart by Host", r.Host)}
 	}
 	raw, err := bearer(r)
 	if err != nil {

@@ -7,7 +7,8 @@ import "crypto/tls"
 func newConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		// Listing h2 lets net/http serve HTTP/2 to clients that offer it.
-		NextProtos: []string{"h2", "http/1.1"},
+		// Listing h2 lets net/http serve HTTP/2 to clients that offer it;
+		// a client that offers only http/1.0 would otherwise be refused.
+		NextProtos: []string{"h2", "http/1.1", "http/1.0"},
 	}
 }

@@ -78,12 +78,7 @@ func (o *serveOptions) tlsConfig(dataDir string, endpoints profileapi.Endpoints,
 	if o.tls != tlsAuto {
 		return nil, "", nil
 	}
-	var hosts []string
-	for _, r := range profileapi.Regions {
-		if u, err := url.Parse(endpoints.URL(r)); err == nil {
-			hosts = append(hosts, u.Hostname())
-		}
-	}
+	hosts := endpoints.Hosts()
 	for _, a := range listenAddrs {
 		if h, _, err := net.SplitHostPort(a); err == nil && h != "" && !net.ParseIP(h).IsUnspecified() {
 			hosts = append(hosts, h)

@@ -139,3 +139,31 @@ func TestTLSFiles(t *testing.T) {
 		}
 	}
 }
+
+// With the live host names as endpoints (behind a local DNS override, as
+// SDK tests run), the certificate names the FE alias too, which the FE
+// region answers to; and a client offering only HTTP/1.0 is served.
+func TestTLSAutoLiveHostNames(t *testing.T) {
+	dir := t.TempDir()
+	in := start(t, dir, "--tls", "auto",
+		"--endpoint-na", "https://api.amazonalexa.com", "--endpoint-eu", "https://api.eu.amazonalexa.com", "--endpoint-fe", "https://api.fe.amazonalexa.com")
+	pem, err := os.ReadFile(filepath.Join(dir, "tls", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	m := regexp.MustCompile(` addr=(\S+)`).FindStringSubmatch(in.stderr.String())
+	if m == nil {
+		t.Fatalf("no listen address in the log: %s", in.stderr.String())
+	}
+	addr := m[1]
+	for _, tc := range []struct{ host, proto string }{{"api.fe.amazon.com", "http/1.1"}, {"api.fe.amazonalexa.com", "http/1.0"}} {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: tc.host, NextProtos: []string{tc.proto}})
+		if err != nil {
+			t.Errorf("TLS to %s offering %s: %v", tc.host, tc.proto, err)
+			continue
+		}
+		conn.Close()
+	}
+}

@@ -6,9 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/profileapi/profileapi/admin"
 )
 
 // serve runs an http.Server on a Listener over a real socket. Its handler
@@ -93,6 +96,23 @@ func decodeError(t *testing.T, resp *http.Response) (code, message string) {
 
 func TestNetHTTPErrorsAreJSON(t *testing.T) {
 	addr := serve(t)
+	// The codes are the API's: a client generated from its OpenAPI
+	// document must be able to decode them.
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Error struct {
+					Properties struct {
+						Code struct{ Enum []string }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(admin.OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	documented := doc.Components.Schemas.Error.Properties.Code.Enum
 	for _, tc := range []struct {
 		name, raw   string
 		status      int
@@ -117,6 +137,9 @@ func TestNetHTTPErrorsAreJSON(t *testing.T) {
 			code, msg := decodeError(t, resp)
 			if code != tc.code || !strings.Contains(msg, tc.where) {
 				t.Errorf("body %s %q, want %s and a message with %q", code, msg, tc.code, tc.where)
+			}
+			if !slices.Contains(documented, code) {
+				t.Errorf("code %s is not among the Error codes of admin/openapi.json: %v", code, documented)
 			}
 			if resp.ContentLength <= 0 || !resp.Close {
 				t.Errorf("Content-Length %d, Connection: close %v; want both", resp.ContentLength, resp.Close)

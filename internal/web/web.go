@@ -479,9 +479,17 @@ func ParseWhole(s string) (n int64, ok bool) {
 // chunked body with at least a byte, which it reads. An empty chunked body,
 // as some clients send on a GET, is none. A chunked body of which nothing
 // comes within bodyWait counts as one: the client is answered, not held
-// until the connection's read timeout.
+// until the connection's read timeout. Over HTTP/1, a connection with a
+// body is closed after the answer, which the caller is expected to give
+// at once.
 func HasBody(w http.ResponseWriter, r *http.Request) bool {
 	if r.ContentLength >= 0 {
+		if r.ContentLength > 0 && r.ProtoMajor == 1 {
+			// net/http reads an unread body before it answers: one
+			// announced and never sent would hold the answer until the
+			// read timeout. Closing the connection after it skips that.
+			w.Header().Set("Connection", "close")
+		}
 		return r.ContentLength > 0
 	}
 	rc := http.NewResponseController(w)
