@@ -617,7 +617,7 @@ func TestFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.MinVersion != tls.VersionTLS12 || !slices.Equal(cfg.NextProtos, []string{"h2", "http/1.1"}) {
+		if cfg.MinVersion != tls.VersionTLS12 || !slices.Equal(cfg.NextProtos, []string{"h2", "http/1.1", "http/1.0"}) {
 			t.Errorf("MinVersion %x NextProtos %v", cfg.MinVersion, cfg.NextProtos)
 		}
 		url := "https://localhost:" + serve(t, "127.0.0.1:0", cfg) + "/"
