@@ -416,15 +416,15 @@ func (d *issuedScanner) num(v *int64, max int) {
 
 // valid checks the claims as the parser's options do, and as Verify
 // requires: the issuer, exp present and not reached, nbf and iat present
-// and passed, one audience, a subject and a user.
+// and passed (but for ClockSkew), one audience, a subject and a user.
 func (c *fastClaims) valid(p []byte, now time.Time) bool {
 	const required = seenIss | seenSub | seenAud | seenExp | seenNbf | seenIat | seenUserID
 	return c.seen&required == required && c.auds == 1 &&
 		string(c.iss.in(p)) == Issuer &&
 		c.sub.end > c.sub.start && c.userID.end > c.userID.start &&
 		now.Before(time.Unix(c.exp, 0)) &&
-		!now.Before(time.Unix(c.nbf, 0)) &&
-		!now.Before(time.Unix(c.iat, 0))
+		!now.Add(ClockSkew).Before(time.Unix(c.nbf, 0)) &&
+		!now.Add(ClockSkew).Before(time.Unix(c.iat, 0))
 }
 
 // claims returns the claims of a valid payload.

@@ -119,6 +119,13 @@ func (l *liveKey) same(o *liveKey) bool {
 	return l.ID == o.ID && bytes.Equal(l.Secret, o.Secret) && l.CreatedAt.Equal(o.CreatedAt) && l.until.Equal(o.until)
 }
 
+// ClockSkew is how far behind the clock of the node that issued a token
+// another node's may be: nbf and iat are whole seconds of the issuer's
+// clock, so a node a few milliseconds behind it would otherwise refuse a
+// token used at once, as not valid yet, about as often as it is behind in
+// thousandths of a second. A token's expiry has no such leeway.
+const ClockSkew = 5 * time.Second
+
 // Options tune a Keyring; the zero value is the defaults.
 type Options struct {
 	Now      func() time.Time
@@ -145,6 +152,8 @@ func NewKeyring(ctx context.Context, store profileapi.KeyStore, opts Options) (*
 		jwt.WithIssuer(Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		// For nbf and iat; exp is checked without it, in verifyFull.
+		jwt.WithLeeway(ClockSkew),
 		jwt.WithTimeFunc(k.now),
 		// A segment with other bits past its last byte would decode the
 		// same: the token could be altered and still verify.
@@ -250,6 +259,9 @@ func (k *Keyring) verifyFull(ctx context.Context, s string) (Claims, error) {
 			return Claims{}, err // the store could not be asked for the key: 503, not 401
 		}
 		return Claims{}, unauthorized(err)
+	}
+	if claims.ExpiresAt != nil && !k.now().Before(claims.ExpiresAt.Time) {
+		return Claims{}, unauthorized(jwt.ErrTokenExpired) // to the second, the leeway is for nbf and iat
 	}
 	p := claims.Private
 	if p.UserID == "" || claims.Subject == "" || len(claims.Audience) != 1 || claims.NotBefore == nil || claims.IssuedAt == nil {

@@ -217,3 +217,60 @@ func TestLifetimeAtLeastTTL(t *testing.T) {
 		}
 	}
 }
+
+// Nodes' clocks differ a little: a token issued on a node whose clock is
+// ahead is good at once on the others, for nbf and iat are whole seconds of
+// the issuer's clock. Not much further ahead, and never past its expiry.
+func TestClockSkewBetweenNodes(t *testing.T) {
+	var offset time.Duration // the issuing node's clock, ahead of the verifier's
+	issuer, store := newKeyring(t, func() time.Time { return time.Now().Add(offset) })
+	verifier, err := token.NewKeyring(context.Background(), store, token.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ahead time.Duration
+		ok    bool
+	}{{2 * time.Second, true}, {token.ClockSkew - time.Second, true}, {token.ClockSkew + 2*time.Second, false}} {
+		offset = tc.ahead
+		tok, _, err := issuer.Issue(context.Background(), claims, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"first (full parse)", "again (fast path)"} {
+			_, err := verifier.Verify(context.Background(), tok)
+			if tc.ok && err != nil || !tc.ok && (err == nil || !strings.Contains(err.Error(), "not valid yet")) {
+				t.Errorf("issued %v ahead, verified %s: %v, want ok %v", tc.ahead, path, err, tc.ok)
+			}
+		}
+	}
+
+	// Expiry keeps no leeway: a second past it, on either path.
+	offset = 0
+	tok, exp, err := issuer.Issue(context.Background(), claims, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := exp.Add(time.Second)
+	for _, fresh := range []bool{true, false} { // a keyring that has seen its header verifies fast
+		var now time.Time
+		k, err := token.NewKeyring(context.Background(), store, token.Options{Now: func() time.Time {
+			if now.IsZero() {
+				return time.Now()
+			}
+			return now
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fresh {
+			if _, err := k.Verify(context.Background(), tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now = late
+		if _, err := k.Verify(context.Background(), tok); err == nil || !strings.Contains(err.Error(), "has expired") {
+			t.Errorf("a second past expiry (header seen before: %v): %v, want it expired", !fresh, err)
+		}
+	}
+}
