@@ -116,7 +116,9 @@ func newAPIError(resp *http.Response, body []byte, scope Scope, now time.Time) *
 }
 
 // isRequestID reports whether s is what a profileapi server, or a proxy
-// before it, would send as a request id.
+// before it, would send as a request id: the server's own rule for one it
+// is sent (internal/web), repeated, as the client imports nothing of the
+// server.
 func isRequestID(s string) bool {
 	if len(s) > 64 {
 		return false
