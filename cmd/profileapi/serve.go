@@ -443,6 +443,15 @@ func (o *serveOptions) validate(scheme string) error {
 	if err := validateLimit("customer", &o.custLimit, o.custBurstSet); err != nil {
 		return err
 	}
+	if o.db != "" && !isPostgresURL(o.db) {
+		// Refused here, before a lock file is made beside it.
+		if strings.HasPrefix(o.db, "file:") {
+			return fmt.Errorf("--db %s: give the SQLite file's path, not a file: URI", o.db)
+		}
+		if st, err := os.Stat(o.db); err == nil && st.IsDir() {
+			return fmt.Errorf("--db %s: a directory; give the SQLite file's path in it, such as %s", o.db, filepath.Join(o.db, "profileapi.db"))
+		}
+	}
 	if o.redis != "" {
 		if _, err := ratelimit.ParseRedisURL(o.redis); err != nil {
 			return fmt.Errorf("--redis %s: %w", redactURL(o.redis), withoutURL(err))

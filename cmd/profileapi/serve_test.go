@@ -61,6 +61,8 @@ func TestServeRejectsBadFlagValues(t *testing.T) {
 		{[]string{"--wire", "bogus"}, []string{`--wire "bogus"`, "documented or alexa"}},
 		{[]string{"--fixtures", "/nonexistent/world.yaml"}, []string{"--fixtures", "/nonexistent/world.yaml"}},
 		{[]string{"--redis", "mysql://localhost"}, []string{"--redis"}},
+		{[]string{"--db", os.TempDir()}, []string{"--db " + os.TempDir(), "a directory"}},
+		{[]string{"--db", "file:x.db?mode=ro"}, []string{"--db file:x.db?mode=ro", "not a file: URI"}},
 		{[]string{"--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{"--tls-cert"}},
 		{[]string{"--tls", "bogus", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{`--tls "bogus"`, "off or auto"}},
 		{[]string{"--tls", "off", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{"--tls off and --tls-cert contradict"}},
