@@ -35,7 +35,7 @@ func NewEndpoints(urls map[Region]string) (Endpoints, error) {
 		}
 		// A client joins the settings' path to it as given, and most clean
 		// the result: a path with // or dot segments would not be this one.
-		if p := strings.TrimSuffix(u.Path, "/"); p != "" && path.Clean(p) != p {
+		if p := strings.TrimSuffix(u.Path, "/"); strings.Contains(u.Path, "//") || p != "" && path.Clean(p) != p {
 			return Endpoints{}, Errorf(EINVALID, "endpoint %q for region %s has a path with an empty or dot segment (//, . or ..): give it clean, such as /eu", raw, r)
 		}
 		ep := endpoint{

@@ -25,6 +25,8 @@ func TestEndpointsRefuseWhatClientsCannotReach(t *testing.T) {
 		"http://127.0.0.1:8080/eu/../x",
 		"http://127.0.0.1:8080/./eu",
 		"http://127.0.0.1:8080//eu",
+		"http://127.0.0.1:8080//",
+		"http://127.0.0.1:8080/eu//",
 		"http://127.0.0.1:8080/eu#top",
 	} {
 		urls := map[profileapi.Region]string{profileapi.RegionNA: "http://127.0.0.1:8080", profileapi.RegionEU: eu, profileapi.RegionFE: "http://127.0.0.1:8080/fe"}

@@ -306,7 +306,9 @@ func (c *Client) attempt(ctx context.Context, target string, op operation) ([]by
 	case err != nil:
 		// The connection broke mid-body, whatever the status: worth
 		// another try, and a cut error body's code and reason are lost.
-		return nil, fmt.Errorf("client: %s: read %s response: %w: %w", op.setting, resp.Status, ErrUnavailable, err)
+		// The status code, not the server's own status line: its reason
+		// phrase is the server's text, which errors do not carry.
+		return nil, fmt.Errorf("client: %s: read %d %s response: %w: %w", op.setting, resp.StatusCode, http.StatusText(resp.StatusCode), ErrUnavailable, err)
 	case resp.StatusCode == http.StatusOK:
 		return body, nil
 	}

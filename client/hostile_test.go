@@ -186,3 +186,28 @@ func TestMisconfiguredEndpoint(t *testing.T) {
 		t.Errorf("lookup timeout: waits %v, want %d retries", rec.sleeps, client.DefaultMaxAttempts-1)
 	}
 }
+
+// A body cut short is an outage, retried; its error names the status by
+// its code, not by the server's own words for it.
+func TestCutBodyErrorHoldsNoServerText(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(conn, "HTTP/1.1 503 Forbidden\x1b[2J\u202eforged level=INFO msg=ok"+strings.Repeat("A", 4000)+"\r\nContent-Length: 100\r\n\r\n{\"code\"")
+			conn.Close()
+		}
+	}()
+	_, err = client.New("http://"+ln.Addr().String(), "t", client.WithMaxAttempts(1)).Email(t.Context())
+	checkSentinels(t, err, client.ErrUnavailable)
+	if s := err.Error(); strings.ContainsAny(s, "\x1b\u202e") || strings.Contains(s, "forged") || len(s) > 1024 {
+		t.Errorf("err = %q: the server's status text in it", s)
+	}
+}

@@ -28,7 +28,7 @@ import (
 // CallTimeout plus a millisecond a row, tens of times what a row takes, so
 // that a server that stops answering fails it rather than hangs it.
 func (db *DB) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
-	ctx, cancel := db.boundRows(ctx, len(customers)+len(consents))
+	ctx, cancel := db.boundRows(ctx, time.Now(), len(customers)+len(consents))
 	defer cancel()
 	if err := db.importCustomers(ctx, customers, consents); err != nil {
 		return fmt.Errorf("postgres: import customers: %w", err)

@@ -75,12 +75,6 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout <= 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
-	// A node that stops mid-transaction (frozen, or cut off) would hold
-	// its row locks until TCP gives up on it, hours later; the others would
-	// answer 503 for those customers meanwhile. The URL may say otherwise.
-	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
-		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransaction
-	}
 	where := fmt.Sprintf("database %q on %s:%d", cfg.ConnConfig.Database, cfg.ConnConfig.Host, cfg.ConnConfig.Port)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -115,7 +109,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	var version int
 	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version)
 	if schemaGone(err) {
-		err = migrate(ctx, db.pool)
+		if err = checkEncoding(ctx, db.pool); err == nil {
+			err = migrate(ctx, db.pool)
+		}
 	}
 	if err != nil {
 		err = formatError(err)
@@ -126,11 +122,6 @@ func (db *DB) Ping(ctx context.Context) error {
 	}
 	return nil
 }
-
-// idleInTransaction is how long the server lets a session of this store sit
-// in a transaction without a statement: far longer than any gap between
-// the statements of one call.
-const idleInTransaction = "60s"
 
 // rollback ends tx if it has not committed, within the call timeout even
 // once ctx is done: a server that stopped answering must not hang the call.
@@ -143,19 +134,19 @@ func (db *DB) rollback(ctx context.Context, tx pgx.Tx) {
 // bound returns ctx limited to the call timeout, unless its own deadline
 // comes sooner.
 func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return db.boundRows(ctx, 0)
+	return db.boundRows(ctx, time.Now(), 0)
 }
 
-// boundRows is bound for a call that writes rows rows: the call timeout
-// plus a millisecond a row, tens of times what a row takes, so that a large
-// write to a server that stops answering fails rather than hangs, and one
-// to a healthy server is not cut short.
-func (db *DB) boundRows(ctx context.Context, rows int) (context.Context, context.CancelFunc) {
-	timeout := db.CallTimeout + time.Duration(rows)*time.Millisecond
-	if d, ok := ctx.Deadline(); db.CallTimeout <= 0 || ok && time.Until(d) <= timeout {
+// boundRows is bound for a call begun at start that writes rows rows: the
+// call timeout plus a millisecond a row, tens of times what a row takes, so
+// that a large write to a server that stops answering fails rather than
+// hangs, and one to a healthy server is not cut short.
+func (db *DB) boundRows(ctx context.Context, start time.Time, rows int) (context.Context, context.CancelFunc) {
+	deadline := start.Add(db.CallTimeout + time.Duration(rows)*time.Millisecond)
+	if d, ok := ctx.Deadline(); db.CallTimeout <= 0 || ok && !d.After(deadline) {
 		return ctx, noCancel
 	}
-	return context.WithTimeout(ctx, timeout)
+	return context.WithDeadline(ctx, deadline)
 }
 
 func noCancel() {}

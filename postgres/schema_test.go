@@ -166,21 +166,3 @@ func TestOpenRefusesOtherEncodings(t *testing.T) {
 		t.Errorf("Open of a LATIN1 database: %v, want EINVALID saying to create it in UTF8", err)
 	}
 }
-
-// A session that sits in a transaction for a minute is ended by the
-// server, so that a node cut off mid-call releases its locks; the URL may
-// set another time.
-func TestIdleInTransactionTimeout(t *testing.T) {
-	u := pgtest.NewDatabase(t)
-	for _, tc := range []struct{ url, want string }{
-		{u, "1min"},
-		{u + "&idle_in_transaction_session_timeout=5000", "5s"},
-	} {
-		db := openURL(t, tc.url)
-		var got string
-		if err := db.pool.QueryRow(t.Context(), `SHOW idle_in_transaction_session_timeout`).Scan(&got); err != nil || got != tc.want {
-			t.Errorf("%s: idle_in_transaction_session_timeout %q, %v; want %s", tc.url, got, err, tc.want)
-		}
-		db.Close()
-	}
-}

@@ -69,11 +69,12 @@ func (db *DB) Skills(ctx context.Context) ([]*profileapi.Skill, error) {
 // The call is bounded by the time it may take to narrow every consent to
 // the skill, as an import of that many.
 func (db *DB) UpdateSkill(ctx context.Context, s *profileapi.Skill) error {
+	start := time.Now() // the count's time is within the bound, not added to it
 	n, err := db.consentsTo(ctx, s.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: update skill %q: %w", s.ID, formatError(err))
 	}
-	ctx, cancel := db.boundRows(ctx, n)
+	ctx, cancel := db.boundRows(ctx, start, n)
 	defer cancel()
 	if err := db.updateSkill(ctx, s); err != nil {
 		return fmt.Errorf("postgres: update skill %q: %w", s.ID, formatError(err))
@@ -121,11 +122,12 @@ func (db *DB) updateSkill(ctx context.Context, s *profileapi.Skill) error {
 // ENOTFOUND if there is none. Like UpdateSkill, it is bounded by the
 // consents it deletes.
 func (db *DB) DeleteSkill(ctx context.Context, id string) error {
+	start := time.Now()
 	n, err := db.consentsTo(ctx, id)
 	if err != nil {
 		return fmt.Errorf("postgres: delete skill %q: %w", id, formatError(err))
 	}
-	ctx, cancel := db.boundRows(ctx, n)
+	ctx, cancel := db.boundRows(ctx, start, n)
 	defer cancel()
 	if err := affectedOne(db.pool.Exec(ctx, `DELETE FROM skills WHERE id = $1`, id)); err != nil {
 		return fmt.Errorf("postgres: delete skill %q: %w", id, formatError(err))

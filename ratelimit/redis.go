@@ -41,7 +41,8 @@ type Redis struct {
 // several services can share one Redis. The client's ReadTimeout,
 // WriteTimeout and DialTimeout bound each attempt; around 500ms suits a
 // Redis on the same network. Whatever the client's retries, Allow gives
-// up after CallTimeout.
+// up after CallTimeout, if the client honours a context's deadline
+// (ContextTimeoutEnabled, which ParseRedisURL's options set).
 func NewRedis(client redis.UniversalClient, prefix string) *Redis {
 	return &Redis{client: client, prefix: prefix}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -37,9 +36,6 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// errUnchanged ends an update that would change nothing.
-var errUnchanged = errors.New("unchanged")
-
 // runDemo makes sure the demo skill and customer exist, with every scope
 // granted and the reference's example profile, and prints a curl line for
 // each operation with a fresh token.
@@ -53,16 +49,18 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 	err := store.CreateCustomer(ctx, customer)
 	if profileapi.ErrorKind(err) == profileapi.ECONFLICT {
 		// Restore the demo as it was, whatever was done to it since; as it
-		// was, it keeps when it was last changed.
-		_, err = store.UpdateCustomer(ctx, demoCustomerID, func(c *profileapi.Customer) error {
-			if c.Region == profileapi.RegionNA && c.Profile.Equal(demoProfile) {
-				return errUnchanged
-			}
-			c.Region, c.Profile, c.UpdatedAt = profileapi.RegionNA, demoProfile, now
-			return nil
-		})
+		// was, it keeps when it was last changed. Read first, not refused
+		// inside the update: the cache forgets a customer whose update fails.
+		if old, gerr := store.Customer(ctx, demoCustomerID); gerr != nil || old.Region != profileapi.RegionNA || !old.Profile.Equal(demoProfile) {
+			_, err = store.UpdateCustomer(ctx, demoCustomerID, func(c *profileapi.Customer) error {
+				c.Region, c.Profile, c.UpdatedAt = profileapi.RegionNA, demoProfile, now
+				return nil
+			})
+		} else {
+			err = nil
+		}
 	}
-	if err != nil && !errors.Is(err, errUnchanged) {
+	if err != nil {
 		return err
 	}
 	got, err := store.Skill(ctx, demoSkillID)
