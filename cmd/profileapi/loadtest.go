@@ -157,8 +157,10 @@ func loadtest(ctx context.Context, o *loadtestOptions, stdout, stderr io.Writer)
 	}
 	key := randomKey()
 	args := append([]string{"serve", "--data-dir", dir, "--db", filepath.Join(dir, "profileapi.db"),
-		"--addr", o.addr, "--admin-addr", "127.0.0.1:0", "--admin-key", key, "--wire", o.wire}, o.serveFlags...)
-	server, err := startChild(ctx, exe, args, stderr)
+		"--addr", o.addr, "--admin-addr", "127.0.0.1:0", "--wire", o.wire}, o.serveFlags...)
+	// The key in the environment, where other users cannot read it as they
+	// can a command line (ps).
+	server, err := startChild(ctx, exe, args, []string{"PROFILEAPI_ADMIN_KEY=" + key}, stderr)
 	if err != nil {
 		return fmt.Errorf("start the server: %w", err)
 	}
@@ -207,7 +209,7 @@ func loadtest(ctx context.Context, o *loadtestOptions, stdout, stderr io.Writer)
 		return nil
 	}
 
-	ceiling, err := startChild(ctx, exe, []string{"loadtest-ceiling", "--addr", "127.0.0.1:0"}, stderr)
+	ceiling, err := startChild(ctx, exe, []string{"loadtest-ceiling", "--addr", "127.0.0.1:0"}, nil, stderr)
 	if err != nil {
 		return fmt.Errorf("start the ceiling server: %w", err)
 	}
@@ -310,13 +312,14 @@ type child struct {
 // startChild runs exe with args, its PROFILEAPI_* environment removed so
 // that only the flags given apply (but for the tests' switch that makes
 // the test binary act as this one), and waits until it prints a URL.
-func startChild(ctx context.Context, exe string, args []string, stderr io.Writer) (*child, error) {
+func startChild(ctx context.Context, exe string, args, env []string, stderr io.Writer) (*child, error) {
 	c := &child{cmd: exec.Command(exe, args...), exited: make(chan struct{})}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PROFILEAPI_") || strings.HasPrefix(kv, "PROFILEAPI_TEST_AS_MAIN=") {
 			c.cmd.Env = append(c.cmd.Env, kv)
 		}
 	}
+	c.cmd.Env = append(c.cmd.Env, env...)
 	c.cmd.Stderr = stderr
 	out, err := c.cmd.StdoutPipe()
 	if err != nil {

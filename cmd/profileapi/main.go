@@ -11,7 +11,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP, as a closed terminal sends it, drains as the others do
+	// rather than cut off the calls in flight; nohup ignores it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	// The first signal starts a graceful shutdown; from then on a second
 	// one (an impatient Ctrl-C) ends the process at once.
 	context.AfterFunc(ctx, stop)

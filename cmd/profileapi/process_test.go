@@ -541,3 +541,16 @@ func TestSecondSignalEndsDrain(t *testing.T) {
 		t.Fatal("still draining 5 s after the second signal")
 	}
 }
+
+// SIGHUP, which a terminal that closes sends, shuts serve down as SIGTERM
+// does: it drains and exits 0, rather than dying with the calls in flight.
+func TestSIGHUPShutsDownGracefully(t *testing.T) {
+	p := startProcess(t, t.TempDir())
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.exitsZero(t, 10*time.Second, "SIGHUP shuts down gracefully")
+	if !strings.Contains(p.stderr.String(), "shutting down") {
+		t.Errorf("no shutdown logged:\n%s", p.stderr.String())
+	}
+}

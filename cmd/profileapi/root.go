@@ -181,9 +181,11 @@ type flagEnvError struct {
 
 func (e *flagEnvError) Error() string { return "invalid " + e.name + ": " + e.err.Error() }
 
-// defaultDataDir follows the XDG base directory convention.
+// defaultDataDir follows the XDG base directory convention, which ignores
+// a relative XDG_DATA_HOME: the data directory would move with the working
+// directory.
 func defaultDataDir(getenv env) string {
-	if d := getenv("XDG_DATA_HOME"); d != "" {
+	if d := getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
 		return filepath.Join(d, "profileapi")
 	}
 	if home := getenv("HOME"); home != "" {

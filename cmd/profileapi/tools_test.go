@@ -275,3 +275,20 @@ func TestParseMillis(t *testing.T) {
 		}
 	}
 }
+
+// The data directory follows XDG_DATA_HOME when it is absolute; a relative
+// one is ignored, as the convention says, or the directory would move with
+// the working directory.
+func TestDefaultDataDir(t *testing.T) {
+	for _, tc := range []struct{ xdg, home, want string }{
+		{"/srv/data", "/home/ann", "/srv/data/profileapi"},
+		{"data", "/home/ann", "/home/ann/.local/share/profileapi"},
+		{"", "/home/ann", "/home/ann/.local/share/profileapi"},
+		{"", "", "profileapi-data"},
+	} {
+		env := map[string]string{"XDG_DATA_HOME": tc.xdg, "HOME": tc.home}
+		if got := defaultDataDir(func(k string) string { return env[k] }); got != tc.want {
+			t.Errorf("XDG_DATA_HOME %q, HOME %q: %s, want %s", tc.xdg, tc.home, got, tc.want)
+		}
+	}
+}
