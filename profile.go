@@ -68,12 +68,32 @@ func validateName(field, s string) error {
 	if strings.TrimSpace(s) != s {
 		return Errorf(EINVALID, "%s must not start or end with white space", field)
 	}
+	visible := false
 	for _, r := range s {
-		if unicode.IsControl(r) {
-			return Errorf(EINVALID, "%s must not contain control characters", field)
+		if unicode.IsControl(r) || invisibleMark(r) {
+			return Errorf(EINVALID, "%s must not contain control characters, text-direction overrides, line separators or zero-width spaces", field)
 		}
+		visible = visible || unicode.IsGraphic(r) && !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r)
+	}
+	if !visible {
+		// A skill would greet the customer by nothing, taking it for a name.
+		return Errorf(EINVALID, "%s must have a visible character", field)
 	}
 	return nil
+}
+
+// invisibleMark reports whether r changes how the text around it shows, or
+// shows nothing, in a way no name needs: the bidirectional embeddings,
+// overrides and isolates, line and paragraph separators, the zero-width
+// space and the byte order mark. The joiners (U+200C, U+200D) stay: Persian
+// names and emoji need them.
+func invisibleMark(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069,
+		r == 0x2028, r == 0x2029, r == 0x200B, r == 0xFEFF:
+		return true
+	}
+	return false
 }
 
 // ValidateEmail accepts a bare RFC 5322 address, such as jsmith@example.com,
@@ -86,10 +106,31 @@ func ValidateEmail(s string) error {
 		return Errorf(EINVALID, "profile.email must be at most %d bytes", maxEmailLen)
 	}
 	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || addr.Name != "" {
+	if err != nil || addr.Address != s || addr.Name != "" || !mailDomain(s[strings.LastIndexByte(s, '@')+1:]) {
 		return Errorf(EINVALID, "profile.email %q is not a plain email address such as jsmith@example.com", s)
 	}
 	return nil
+}
+
+// mailDomain reports whether d is a domain name mail can go to: dotted
+// labels of letters, digits and hyphens, none at a label's ends. RFC 5322
+// also takes "b" and "[127.0.0.1]", which no customer's address has.
+func mailDomain(d string) bool {
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Validate checks that the country code is a real calling code, written as
@@ -145,7 +186,9 @@ func callingCode(s string) (int, bool) {
 	if digits == s {
 		digits = strings.TrimPrefix(s, "00")
 	}
-	if len(digits) == 0 || len(digits) > 3 {
+	// No calling code starts with 0: "+001" and "0001" are no way of
+	// writing +1.
+	if len(digits) == 0 || len(digits) > 3 || digits[0] == '0' {
 		return 0, false
 	}
 	cc := 0

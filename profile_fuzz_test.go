@@ -69,3 +69,35 @@ func TestPhoneNumberVariants(t *testing.T) {
 		}
 	}
 }
+
+// What a customer could not have, though the standards parse it: a name
+// of nothing visible, or that turns the text around it; an address at a
+// host without a dot, an IP literal or a label that cannot be; a calling
+// code written with both + and 00.
+func TestProfileRefusesTheInvisible(t *testing.T) {
+	for _, name := range []string{"\u200b\u200b", "\u202e\u2066", "Ann\u202eA", "Ann\u2028Lee", "\ufeffAnn", "\u200c"} {
+		if err := (profileapi.Profile{Name: name}).Validate(); err == nil {
+			t.Errorf("name %q accepted", name)
+		}
+	}
+	for _, name := range []string{"John Smith", "Zoë", "می\u200cخواهم", "👩\u200d💻 Ada", "李"} {
+		if err := (profileapi.Profile{Name: name}).Validate(); err != nil {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+	for _, email := range []string{"a@b", "a@[127.0.0.1]", "a@-ex.com", "a@ex-.com", "a@ex_com", "a@ex..com", "a@.ex.com"} {
+		if err := profileapi.ValidateEmail(email); err == nil {
+			t.Errorf("email %q accepted", email)
+		}
+	}
+	for _, email := range []string{"jsmith@example.com", "a+b@mail.example.co.uk", "x@müller.de", "x@xn--mller-kva.de", "x@1example.com"} {
+		if err := profileapi.ValidateEmail(email); err != nil {
+			t.Errorf("email %q: %v", email, err)
+		}
+	}
+	for _, cc := range []string{"+001", "0001", "+01", "00"} {
+		if err := (profileapi.PhoneNumber{CountryCode: cc, PhoneNumber: "2015550123"}).Validate(); err == nil {
+			t.Errorf("country code %q accepted", cc)
+		}
+	}
+}

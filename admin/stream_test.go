@@ -159,3 +159,26 @@ func TestTokenBatchStalledAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// skewedSkills lists the skills as they were when a batch began, not as
+// they are: a skill deleted since is still listed, one made since is not.
+type skewedSkills struct{ profileapi.Store }
+
+func (s skewedSkills) Skills(ctx context.Context) ([]*profileapi.Skill, error) {
+	return []*profileapi.Skill{{ID: "amzn1.ask.skill.gone", Name: "Gone", Permissions: profileapi.AllScopes}}, nil
+}
+
+// A skill deleted while a token batch runs is named as missing, not the
+// customer; one made since it began is found.
+func TestTokenBatchSkillsChangedMeanwhile(t *testing.T) {
+	st := newImportStack(t, func(s profileapi.Store) profileapi.Store { return skewedSkills{s} })
+	st.mustSend(t, "POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.T1","region":"NA"}`, 201)
+	r := st.send("POST", "/admin/v1/tokens/batch", "application/x-ndjson",
+		`{"customerId":"amzn1.ask.account.T1","skillId":"amzn1.ask.skill.imp"}`+"\n"+
+			`{"customerId":"amzn1.ask.account.T1","skillId":"amzn1.ask.skill.gone"}`+"\n")
+	// Line 1 passes (a bad line before the first token is the answer, so
+	// the batch is refused at line 2, not 1); line 2 names the skill.
+	if want := "line 2: skill amzn1.ask.skill.gone does not exist"; r.Code != 404 || !strings.Contains(r.Body.String(), want) {
+		t.Errorf("%d %s, want 404 %q", r.Code, r.Body, want)
+	}
+}

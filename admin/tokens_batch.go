@@ -177,13 +177,20 @@ func (s *server) mintLine(ctx context.Context, line []byte, skills map[string]bo
 		return mintResult{err: err}
 	}
 	if !skills[req.SkillID] {
-		return mintResult{err: profileapi.Errorf(profileapi.ENOTFOUND, "skill %s does not exist", req.SkillID)}
+		// Not there when the batch began; it may have been made since.
+		if _, err := s.Store.Skill(ctx, req.SkillID); err != nil {
+			return mintResult{err: notFound(err, "skill", req.SkillID)}
+		}
 	}
 	// Access, not Customer: the public API's read, prepared once, and
 	// what a cache in front of the store answers from memory.
 	a, err := s.Store.Access(ctx, req.CustomerID, req.SkillID)
+	if profileapi.IsNotFound(err) {
+		// The customer, or a skill deleted since the batch began.
+		err = s.missing(ctx, req.CustomerID, req.SkillID, err)
+	}
 	if err != nil {
-		return mintResult{err: notFound(err, "customer", req.CustomerID)}
+		return mintResult{err: err}
 	}
 	c := &a.Customer
 	tok, err := s.issue(ctx, c, req.SkillID, a.SkillCreatedAt, ttl)
