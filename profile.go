@@ -70,8 +70,11 @@ func validateName(field, s string) error {
 	}
 	visible := false
 	for _, r := range s {
-		if unicode.IsControl(r) || invisibleMark(r) {
-			return Errorf(EINVALID, "%s must not contain control characters, text-direction overrides, line separators or zero-width spaces", field)
+		if unicode.IsControl(r) {
+			return Errorf(EINVALID, "%s must not contain control characters", field)
+		}
+		if invisibleMark(r) {
+			return Errorf(EINVALID, "%s must not contain text-direction overrides, line separators, zero-width spaces or byte order marks", field)
 		}
 		visible = visible || unicode.IsGraphic(r) && !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r)
 	}
