@@ -162,25 +162,36 @@ func (n PhoneNumber) Validate() error {
 
 // phoneShape reports whether num is written as a number is dialled: digits,
 // spaces, dashes and dots, one + before the first digit ("+44 20…",
-// "(+44) 20…"), parentheses in pairs, none in another. libphonenumber reads
-// past "++1" and "((((" to the digits, and would let them be stored and
-// served as entered.
+// "(+44) 20…"), parentheses in pairs around something, none in another, a
+// dash or dot only between digits or parentheses ("206 - 555" is fine,
+// "206 - - 555" and "555-0100." are not). libphonenumber reads past "++1",
+// "((((" and "( )" to the digits, and would let them be stored and served
+// as entered.
 func phoneShape(num string) bool {
 	open, plus, digits := false, false, false
+	inside := false // something in the open parentheses
+	mark := false   // a dash or dot since the last digit or parenthesis
 	for _, r := range num {
 		switch {
 		case r >= '0' && r <= '9':
-			digits = true
-		case r == ' ' || r == '-' || r == '.':
+			digits, inside, mark = true, true, false
+		case r == ' ':
+		case r == '-' || r == '.':
+			if mark || !digits && !plus && !open {
+				return false
+			}
+			mark = true
 		case r == '+' && !plus && !digits:
-			plus = true
-		case r == '(' && !open, r == ')' && open:
-			open = !open
+			plus, inside = true, true
+		case r == '(' && !open:
+			open, inside, mark = true, false, false
+		case r == ')' && open && inside && !mark:
+			open = false
 		default:
 			return false
 		}
 	}
-	return !open
+	return !open && !mark
 }
 
 // callingCode parses "+91", "0091" or "91" into 91, if it is assigned.

@@ -62,6 +62,9 @@ func TestPhoneNumberVariants(t *testing.T) {
 		// libphonenumber reads past these to the digits.
 		{"+1", "++12015550123"}, {"+1", "((((2015550123"}, {"+1", "(201))555-0123"}, {"+1", ")201(555-0123"},
 		{"+1", "((201)) 555-0123"}, {"+1", "2015550123+"}, {"+1", "1+2015550123"}, {"+1", "(201 555-0123"},
+		// Separators around nothing.
+		{"+1", "( )2015550123"}, {"+1", "()2015550123"}, {"+1", "201 - - - 555 0123"}, {"+1", "201-555-0123."},
+		{"+1", "-2015550123"}, {"+1", "201--555-0123"}, {"+1", "(201-)555-0123"},
 	}
 	for _, v := range invalid {
 		if err := (profileapi.PhoneNumber{CountryCode: v[0], PhoneNumber: v[1]}).Validate(); err == nil {
