@@ -9,6 +9,7 @@ import (
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/fixture"
 	"github.com/profileapi/profileapi/token"
 )
 
@@ -46,21 +47,8 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 		return err
 	}
 	customer := &profileapi.Customer{ID: demoCustomerID, Region: profileapi.RegionNA, Profile: demoProfile, CreatedAt: now, UpdatedAt: now}
-	err := store.CreateCustomer(ctx, customer)
-	if profileapi.ErrorKind(err) == profileapi.ECONFLICT {
-		// Restore the demo as it was, whatever was done to it since; as it
-		// was, it keeps when it was last changed. Read first, not refused
-		// inside the update: the cache forgets a customer whose update fails.
-		if old, gerr := store.Customer(ctx, demoCustomerID); gerr != nil || old.Region != profileapi.RegionNA || !old.Profile.Equal(demoProfile) {
-			_, err = store.UpdateCustomer(ctx, demoCustomerID, func(c *profileapi.Customer) error {
-				c.Region, c.Profile, c.UpdatedAt = profileapi.RegionNA, demoProfile, now
-				return nil
-			})
-		} else {
-			err = nil
-		}
-	}
-	if err != nil {
+	// Restored as it was, whatever was done to it since.
+	if err := fixture.EnsureCustomer(ctx, store, customer, now); err != nil {
 		return err
 	}
 	got, err := store.Skill(ctx, demoSkillID)
