@@ -14,9 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,37 +42,17 @@ const ReasonAttr = "reason"
 // Metrics holds the collectors of one server. It is safe for concurrent use.
 type Metrics struct {
 	registry    *prometheus.Registry
-	requests    *prometheus.CounterVec
-	duration    *prometheus.HistogramVec
+	calls       *calls
 	denials     *prometheus.CounterVec
 	rateLimited prometheus.Counter
 	faults      *prometheus.CounterVec
-
-	// The series of the usual calls, looked up on first use and kept, so
-	// that counting a call hashes no labels and takes no lock: by
-	// operation (0 unknown, then the fields), region (0 none) and the
-	// statuses the public API answers with.
-	hotRequests [profileapi.FieldMobileNumber + 1][1 + 3][len(hotStatuses)]atomic.Pointer[prometheus.Counter]
-	hotDuration [profileapi.FieldMobileNumber + 1]atomic.Pointer[prometheus.Observer]
 }
-
-// hotStatuses are the statuses whose series Metrics keeps at hand.
-var hotStatuses = [...]int{200, 204, 400, 401, 403, 404, 405, 429, 500, 503}
 
 // New returns metrics registered on a fresh registry.
 func New() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "profileapi_requests_total",
-			Help: "Public API calls by operation, HTTP status and region.",
-		}, []string{"operation", "status", "region"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "profileapi_request_duration_seconds",
-			Help: "Time to answer a public API call, injected latency included.",
-			// Up to a minute: injected latency goes to 25 s, and a slow store adds to it.
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
-		}, []string{"operation"}),
+		calls:    newCalls(),
 		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "profileapi_consent_denials_total",
 			Help: "Public API calls answered 403 ACCESS_DENIED, by operation and reason (FORBIDDEN: the skill does not declare the scope; ACCESS_NOT_REQUESTED: the customer has not granted it).",
@@ -89,7 +67,7 @@ func New() *Metrics {
 		}, []string{"status"}),
 	}
 	m.registry.MustRegister(
-		m.requests, m.duration, m.denials, m.rateLimited, m.faults,
+		m.calls, m.denials, m.rateLimited, m.faults,
 		// Besides the usual Go series: the CPU the collector takes
 		// (go_cpu_classes_gc_total_cpu_seconds_total against
 		// go_cpu_classes_total_cpu_seconds_total) and the heap goal, which
@@ -122,43 +100,10 @@ func (m *Metrics) Done(r *http.Request, c api.Call, info *web.Info, d time.Durat
 	if field == 0 {
 		field, _ = profileapi.ParseField(r.PathValue("field"))
 	}
-	m.requestsCounter(field, c.Region, info.Status).Inc()
-	m.durationObserver(field).Observe(d.Seconds())
+	m.calls.add(field, c.Region, info.Status, d)
 	if info.Status == http.StatusForbidden && info.ErrorCode == "ACCESS_DENIED" {
 		m.denials.WithLabelValues(operation(field), reason(info.Attrs)).Inc()
 	}
-}
-
-// requestsCounter returns the series of profileapi_requests_total for
-// the call, from hotRequests when it is one of the usual ones.
-func (m *Metrics) requestsCounter(field profileapi.Field, r profileapi.Region, status int) prometheus.Counter {
-	ri := slices.Index(profileapi.Regions, r) + 1 // 0: none
-	si := slices.Index(hotStatuses[:], status)
-	if int(field) >= len(m.hotRequests) || ri >= len(m.hotRequests[0]) || si < 0 {
-		return m.requests.WithLabelValues(operation(field), strconv.Itoa(status), region(r))
-	}
-	slot := &m.hotRequests[field][ri][si]
-	if p := slot.Load(); p != nil {
-		return *p
-	}
-	c := m.requests.WithLabelValues(operation(field), strconv.Itoa(status), region(r))
-	slot.Store(&c)
-	return c
-}
-
-// durationObserver returns the series of profileapi_request_duration_seconds
-// for the operation, kept in hotDuration after its first use.
-func (m *Metrics) durationObserver(field profileapi.Field) prometheus.Observer {
-	if int(field) >= len(m.hotDuration) {
-		return m.duration.WithLabelValues(operation(field))
-	}
-	slot := &m.hotDuration[field]
-	if p := slot.Load(); p != nil {
-		return *p
-	}
-	o := m.duration.WithLabelValues(operation(field))
-	slot.Store(&o)
-	return o
 }
 
 // RateLimited counts a call refused by a rate limit; ratelimit.Policy's
@@ -188,14 +133,6 @@ func operation(f profileapi.Field) string {
 		return UnknownOperation
 	}
 	return f.String()
-}
-
-func region(r profileapi.Region) string {
-	switch r {
-	case profileapi.RegionNA, profileapi.RegionEU, profileapi.RegionFE:
-		return string(r)
-	}
-	return NoRegion
 }
 
 func reason(attrs []slog.Attr) string {

@@ -2,10 +2,13 @@ package metrics_test
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -270,4 +273,82 @@ func BenchmarkDone(b *testing.B) {
 			m.Done(r, call, info, time.Millisecond)
 		}
 	})
+}
+
+// TestConcurrentCalls checks that calls counted at once on every core, in
+// whatever shards they land, add up exactly at the scrape, with garbage
+// collections (which empty the pool that hands out the shards) between
+// them: every call once, in its series and its bucket, and the durations'
+// sum. A duration equal to a bound counts in that bound's bucket.
+func TestConcurrentCalls(t *testing.T) {
+	m := metrics.New()
+	durations := []time.Duration{time.Millisecond, time.Millisecond + 1, 0, 2 * time.Minute}
+	statuses := []int{200, 404, 418} // 418: a status the shards have no room for
+	const goroutines, each = 8, 3000
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if g == 0 && i%1000 == 0 {
+					runtime.GC()
+				}
+				call := api.Call{Region: profileapi.RegionEU, Field: profileapi.FieldEmail}
+				if i%2 == 1 {
+					call = api.Call{Region: profileapi.RegionFE, Field: profileapi.FieldName}
+				}
+				info := &web.Info{Status: statuses[i%len(statuses)]}
+				m.Done(httptest.NewRequest("GET", "/", nil), call, info, durations[i%len(durations)])
+			}
+		}()
+	}
+	wg.Wait()
+
+	families := scrape(t, m.Handler())
+	// i%2 picks the call, i%3 the status: each of the six pairs is a
+	// sixth of the calls.
+	for _, op := range []struct{ operation, region string }{{"Profile.email", "EU"}, {"Profile.name", "FE"}} {
+		for _, status := range []string{"200", "404", "418"} {
+			labels := map[string]string{"operation": op.operation, "status": status, "region": op.region}
+			if got, want := value(families, "profileapi_requests_total", labels), float64(goroutines*each/6); got != want {
+				t.Errorf("profileapi_requests_total%v = %v, want %v", labels, got, want)
+			}
+		}
+	}
+	if n := len(families["profileapi_requests_total"].GetMetric()); n != 6 {
+		t.Errorf("%d request series, want 6: %v", n, series(families, "profileapi_requests_total"))
+	}
+
+	// i%4 picks the duration, so each call's operation (i%2) sees two of
+	// them: Profile.email 1 ms and 0, Profile.name 1 ms + 1 ns and 2 min.
+	want := map[string]struct {
+		sum     float64
+		buckets map[float64]uint64 // cumulative, as exposed
+	}{
+		"Profile.email": {0.001 * goroutines * each / 4, map[float64]uint64{0.0005: goroutines * each / 4, 0.001: goroutines * each / 2, 60: goroutines * each / 2}},
+		"Profile.name":  {(0.001000001 + 120) * goroutines * each / 4, map[float64]uint64{0.001: 0, 0.0025: goroutines * each / 4, 60: goroutines * each / 4}},
+	}
+	histograms := families["profileapi_request_duration_seconds"].GetMetric()
+	if len(histograms) != 2 {
+		t.Fatalf("%d duration series, want 2", len(histograms))
+	}
+	for _, h := range histograms {
+		op := h.GetLabel()[0].GetValue()
+		w, ok := want[op]
+		if !ok {
+			t.Fatalf("a duration series for %q", op)
+		}
+		if got := h.GetHistogram().GetSampleCount(); got != goroutines*each/2 {
+			t.Errorf("%s: %d calls timed, want %d", op, got, goroutines*each/2)
+		}
+		if got := h.GetHistogram().GetSampleSum(); math.Abs(got-w.sum) > 1e-6*w.sum {
+			t.Errorf("%s: durations sum to %v s, want %v", op, got, w.sum)
+		}
+		for _, b := range h.GetHistogram().GetBucket() {
+			if n, ok := w.buckets[b.GetUpperBound()]; ok && b.GetCumulativeCount() != n {
+				t.Errorf("%s: bucket le=%v holds %d calls, want %d", op, b.GetUpperBound(), b.GetCumulativeCount(), n)
+			}
+		}
+	}
 }
