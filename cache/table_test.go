@@ -2,10 +2,12 @@ package cache
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/profileapi/profileapi"
 )
@@ -221,5 +223,38 @@ func TestStampsPastRange(t *testing.T) {
 		want("ks[2] 999 ms old", false, false, true)
 		at(base + stampRange + 1050)
 		want("ks[2] 1 s old", false, false, false)
+	}
+}
+
+// TestPrefetchAddress: Prefetch loads the slot Access probes first for the
+// customer, in the customer's shard; nothing for a shard with no table.
+func TestPrefetchAddress(t *testing.T) {
+	s := &Store{seed: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+	e := &entry{customer: profileapi.Customer{Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}}}
+	keep := func(int64) bool { return true }
+	for i := range 200 {
+		id := fmt.Sprint("amzn1.ask.account.", i)
+		k := s.key(id)
+		if addr := s.slotAddr([]byte(id)); addr != 0 && len(s.shardOf(k).slots) == 0 {
+			t.Fatalf("%s: slot address %x in a shard with no table", id, addr)
+		}
+		rec, _ := encode(nil, k, e, 0, false, &s.dict)
+		sh := s.shardOf(k)
+		sh.mu.Lock()
+		sh.put(k, rec, 1<<20, keep)
+		sh.mu.Unlock()
+	}
+	for i := range 200 {
+		id := fmt.Sprint("amzn1.ask.account.", i)
+		k := s.key(id)
+		sh := s.shardOf(k)
+		if sh.slotOf(k) < 0 {
+			t.Fatalf("%s: not found", id)
+		}
+		want := uintptr(unsafe.Pointer(&sh.slots[home(k.tag(), len(sh.slots))]))
+		if got := s.slotAddr([]byte(id)); got != want {
+			t.Fatalf("%s: Prefetch loads %x, Access probes %x first", id, got, want)
+		}
+		s.Prefetch([]byte(id))
 	}
 }

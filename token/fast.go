@@ -25,7 +25,8 @@ import (
 // It only ever accepts a token golang-jwt would accept too, and returns the
 // same claims. It knows a header segment only once a token with exactly that
 // header has verified in full, so alg and kid need no parsing; it checks the
-// HMAC before it reads the payload; it reads only the payload shape Issue
+// HMAC before it parses the payload (before, it only looks for the customer
+// id, for Options.Prefetch); it reads only the payload shape Issue
 // writes (the known members, each once, plain ASCII strings and integer
 // times) and checks the claims as the parser's options do. Whatever else it
 // meets, it gives up and the full parse decides, with its error messages.
@@ -153,16 +154,10 @@ func (k *Keyring) verifyFast(s string) (Claims, bool) {
 	if n, err := strictBase64.Decode(sig[:], tok[dot2+1:]); err != nil || n != sha256.Size {
 		return Claims{}, false
 	}
-	st.mac.Reset()
-	st.mac.Write(tok[:dot2])
-	if !hmac.Equal(st.mac.Sum(st.sum[:0]), sig[:sha256.Size]) {
-		return Claims{}, false
-	}
-	// The payload is what Issue encoded, the MAC says: decode it with
-	// AVX2, five times faster than encoding/base64 on a payload's 630
-	// characters. That decoder reads '/' as '_', which golang-jwt
-	// refuses: such a payload is left to it. The signature, untrusted,
-	// keeps the standard decoder.
+	// The payload is decoded with AVX2, five times faster than
+	// encoding/base64 on a payload's 630 characters. That decoder reads '/'
+	// as '_', which golang-jwt refuses: such a payload is left to it. The
+	// signature keeps the standard decoder.
 	payload := tok[dot1+1 : dot2]
 	if bytes.IndexByte(payload, '/') >= 0 {
 		return Claims{}, false
@@ -175,11 +170,40 @@ func (k *Keyring) verifyFast(s string) (Claims, bool) {
 		return Claims{}, false
 	}
 	st.payload = st.payload[:n]
+	if k.prefetch != nil {
+		if id, ok := customerHint(st.payload); ok {
+			k.prefetch(id)
+		}
+	}
+	st.mac.Reset()
+	st.mac.Write(tok[:dot2])
+	if !hmac.Equal(st.mac.Sum(st.sum[:0]), sig[:sha256.Size]) {
+		return Claims{}, false
+	}
+	// The payload is what Issue encoded, the MAC says: now it is parsed.
 	var c fastClaims
 	if !c.parseIssued(st.payload) && !c.parse(st.payload) || !c.valid(st.payload, now) {
 		return Claims{}, false
 	}
 	return c.claims(st.payload), true
+}
+
+// customerHint finds the customer id in a payload not yet verified, for
+// Options.Prefetch: the first "userId" member's string, as Issue writes it.
+// It may be wrong (a forged payload, a "userId" inside another string),
+// which costs a wasted prefetch and nothing else.
+func customerHint(payload []byte) ([]byte, bool) {
+	const member = `"userId":"`
+	i := bytes.Index(payload, []byte(member))
+	if i < 0 {
+		return nil, false
+	}
+	id := payload[i+len(member):]
+	n := bytes.IndexByte(id, '"')
+	if n <= 0 {
+		return nil, false
+	}
+	return id[:n], true
 }
 
 // fastClaims are the members of a payload, as offsets into it.

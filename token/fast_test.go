@@ -360,3 +360,57 @@ func TestPlain(t *testing.T) {
 		t.Error("printable ASCII but the backslash is plain")
 	}
 }
+
+// TestPrefetchBeforeTheMAC: on the fast path, Options.Prefetch is given
+// the customer id of the token before its MAC is checked, so that a store
+// can load the customer while the MAC is computed; a forged token's id
+// too, and the token is still refused.
+func TestPrefetchBeforeTheMAC(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "keys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var seen []string
+	k, err := NewKeyring(context.Background(), store, Options{Prefetch: func(id []byte) { seen = append(seen, string(id)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tok, _, err := k.Issue(ctx, testClaims, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the first verifies in full, and teaches the fast path its header
+		if _, err := k.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != 1 || seen[0] != testClaims.CustomerID {
+		t.Fatalf("Prefetch saw %q, want the fast path's call with %q", seen, testClaims.CustomerID)
+	}
+
+	other := testClaims
+	other.CustomerID = "amzn1.ask.account.OTHER"
+	forged := strings.Replace(tok, strings.Split(tok, ".")[1], base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(payloadOf(t, tok), testClaims.CustomerID, other.CustomerID, 1))), 1)
+	if _, err := k.Verify(ctx, forged); err == nil {
+		t.Fatal("a token with another customer and the old MAC verified")
+	}
+	if len(seen) != 2 || seen[1] != other.CustomerID {
+		t.Fatalf("Prefetch saw %q, want the forged token's %q before its MAC was refused", seen, other.CustomerID)
+	}
+}
+
+func TestCustomerHint(t *testing.T) {
+	for payload, want := range map[string]string{
+		`{"privateClaims":{"userId":"amzn1.ask.account.A","deviceId":"d"}}`: "amzn1.ask.account.A",
+		`{"privateClaims":{"userId":""}}`:                                   "",
+		`{"privateClaims":{"userId":"amzn1.ask.account.A`:                   "",
+		`{"sub":"s"}`: "",
+	} {
+		id, ok := customerHint([]byte(payload))
+		if string(id) != want || ok != (want != "") {
+			t.Errorf("customerHint(%s) = %q, %v; want %q", payload, id, ok, want)
+		}
+	}
+}

@@ -86,6 +86,7 @@ type Keyring struct {
 	rotation time.Duration
 	parser   *jwt.Parser
 	opening  func() any // the store's Opening, or nil if it has none
+	prefetch func(customerID []byte)
 
 	mu       sync.RWMutex
 	keys     map[string]*liveKey
@@ -130,11 +131,17 @@ const ClockSkew = 5 * time.Second
 type Options struct {
 	Now      func() time.Time
 	Rotation time.Duration
+	// Prefetch, if set, is given the customer id a token names before its
+	// MAC is checked, on the fast path: the caller may start loading the
+	// customer's record into the CPU's cache (cache.Store.Prefetch) while
+	// the MAC is computed. The id is not verified: it may be forged, and
+	// is good for nothing more than that. It is valid only during the call.
+	Prefetch func(customerID []byte)
 }
 
 // NewKeyring loads the keys from the store, creating the first if there is none.
 func NewKeyring(ctx context.Context, store profileapi.KeyStore, opts Options) (*Keyring, error) {
-	k := &Keyring{store: store, now: opts.Now, rotation: opts.Rotation}
+	k := &Keyring{store: store, now: opts.Now, rotation: opts.Rotation, prefetch: opts.Prefetch}
 	if k.now == nil {
 		k.now = time.Now
 	}
