@@ -257,4 +257,21 @@ func TestPrefetchAddress(t *testing.T) {
 		}
 		s.Prefetch([]byte(id))
 	}
+
+	// A shard being written is skipped, not waited for: the token's MAC
+	// is not checked yet.
+	id := []byte("amzn1.ask.account.0")
+	sh := s.shardOf(s.key(string(id)))
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	got := make(chan uintptr)
+	go func() { got <- s.slotAddr(id) }()
+	select {
+	case addr := <-got:
+		if addr != 0 {
+			t.Fatalf("the slot address %x of a shard being written", addr)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Prefetch waited for a writer")
+	}
 }

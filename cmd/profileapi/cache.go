@@ -43,6 +43,15 @@ func (c *cacheOptions) validate() error {
 	return nil
 }
 
+// prefetcher is the store's Prefetch, for the keyring (token.Options):
+// the cache's, when it is on; nil otherwise.
+func prefetcher(store profileapi.Store) func(customerID []byte) {
+	if p, ok := store.(interface{ Prefetch(customerID []byte) }); ok {
+		return p.Prefetch
+	}
+	return nil
+}
+
 // on reports whether the cache is used for the database db.
 func (c *cacheOptions) on(db string) bool {
 	return c.mode == "on" || c.mode == "auto" && !isPostgresURL(db)

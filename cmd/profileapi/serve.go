@@ -204,11 +204,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	store = o.cache.wrap(life, store, dbPath, logger)
 	defer store.Close()
 	defer endLife()
-	keyOpts := token.Options{Rotation: o.keyRotation}
-	if p, ok := store.(interface{ Prefetch(customerID []byte) }); ok { // the cache
-		keyOpts.Prefetch = p.Prefetch
-	}
-	keys, err := token.NewKeyring(ctx, keyStore, keyOpts)
+	keys, err := token.NewKeyring(ctx, keyStore, token.Options{Rotation: o.keyRotation, Prefetch: prefetcher(store)})
 	if err != nil {
 		return err
 	}
