@@ -98,7 +98,8 @@ type Store struct {
 	outlived map[string]bool
 
 	// complete is set while every customer of the store is cached: then
-	// a customer the cache does not have is new to the store too.
+	// a customer the cache does not have is new to the store too. Never
+	// with a MaxAge (see Warm).
 	complete atomic.Bool
 	// evictions counts the customers dropped for want of room.
 	evictions atomic.Uint64
@@ -795,7 +796,10 @@ func (s *Store) Warm(ctx context.Context) error {
 	s.skillsMu.RLock()
 	unchanged := s.skillsGen == skillsGen
 	s.skillsMu.RUnlock()
-	if complete && unchanged && s.evictions.Load() == evictions {
+	// With a MaxAge, a customer the cache lacks may be one whose record
+	// went stale, or one another node created: the cache is never taken
+	// for complete.
+	if complete && unchanged && s.evictions.Load() == evictions && s.maxAge <= 0 {
 		s.complete.Store(true)
 	}
 	return nil

@@ -306,6 +306,45 @@ func TestMaxAge(t *testing.T) {
 	same(t, c, db, cust, skill)
 }
 
+// TestImportWithMaxAge: with a MaxAge, a customer the cache does not hold
+// may still be in the store (its record went stale, or another node
+// created it), so an import of it is not taken for a new customer, whose
+// record would hold the import's creation time and none of its other
+// consents.
+func TestImportWithMaxAge(t *testing.T) {
+	db := openSQLite(t)
+	w := newWorld(t, db, 2)
+	start := time.Now()
+	now := start
+	c := cache.New(db, cache.Options{MaxAge: time.Second, Now: func() time.Time { return now }})
+	ctx := t.Context()
+	if err := c.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cust, skill := w.customers[0], w.skills[0]
+	now = start.Add(2 * time.Second) // the warm record is stale
+	at := time.Now().Add(time.Minute)
+	again := []*profileapi.Customer{{ID: cust, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Again"}, CreatedAt: at, UpdatedAt: at}}
+	if err := c.ImportCustomers(ctx, again, nil); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, cust, skill)
+
+	// Created behind the cache's back, as by another node.
+	other := &profileapi.Customer{ID: "amzn1.ask.account.ELSEWHERE", Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Else"}}
+	if err := db.CreateCustomer(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutConsent(ctx, &profileapi.Consent{CustomerID: other.ID, SkillID: skill, Scopes: profileapi.AllScopes}); err != nil {
+		t.Fatal(err)
+	}
+	again[0].ID = other.ID
+	if err := c.ImportCustomers(ctx, again, nil); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, other.ID, skill)
+}
+
 // MaxAge holds to the millisecond, not the second: with 100 ms or 1.5 s,
 // another node's revocation shows once the entry is that old, not at the
 // next whole second.
