@@ -32,7 +32,7 @@ func (s *server) createCustomer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.Store.CreateCustomer(r.Context(), c); err != nil {
-		return err
+		return alreadyExists(err, "customer "+c.ID)
 	}
 	web.Encode(w, http.StatusCreated, c)
 	return nil

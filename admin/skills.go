@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/profileapi/profileapi"
@@ -29,7 +30,7 @@ func (s *server) createSkill(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.Store.CreateSkill(r.Context(), skill); err != nil {
-		return err
+		return alreadyExists(err, "skill "+skill.ID)
 	}
 	web.Encode(w, http.StatusCreated, skill)
 	return nil
@@ -70,4 +71,16 @@ func (s *server) deleteSkill(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// alreadyExists names what a store's conflict is about: "skill … already
+// exists" rather than the store's bare "already exists".
+func alreadyExists(err error, what string) error {
+	var e *profileapi.Error
+	if !errors.As(err, &e) || e.Kind != profileapi.ECONFLICT {
+		return err
+	}
+	out := *e
+	out.Message = what + " already exists"
+	return &out
 }

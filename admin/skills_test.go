@@ -22,3 +22,21 @@ func TestSkillNameErrorsNameTheField(t *testing.T) {
 		}
 	}
 }
+
+// TestConflictNamesTheID: creating a skill or a customer under an id that
+// is taken says which.
+func TestConflictNamesTheID(t *testing.T) {
+	adm := newAdmin(t)
+	for _, c := range []struct{ path, body, message string }{
+		{"/admin/v1/skills", `{"id":"amzn1.ask.skill.pizza","name":"Pizza","permissions":[]}`, "skill amzn1.ask.skill.pizza already exists"},
+		{"/admin/v1/customers", `{"id":"amzn1.ask.account.ANNA","region":"NA"}`, "customer amzn1.ask.account.ANNA already exists"},
+	} {
+		if rec := send(t, adm, "POST", c.path, c.body); rec.Status != 201 {
+			t.Fatalf("POST %s: %d %+v", c.path, rec.Status, rec.Error)
+		}
+		rec := send(t, adm, "POST", c.path, c.body)
+		if rec.Status != 409 || rec.Error.Code != "CONFLICT" || rec.Error.Message != c.message {
+			t.Errorf("POST %s again: %d %s %q, want 409 CONFLICT %q", c.path, rec.Status, rec.Error.Code, rec.Error.Message, c.message)
+		}
+	}
+}
