@@ -654,6 +654,18 @@ func adminScript(s *session) {
 	}
 	s.wantError(s.admin("POST", "/admin/v1/tokens/batch", jsonOf(map[string]any{"customerId": "amzn1.ask.account.NOBODY", "skillId": skillID}), 404), "NOT_FOUND", "line 1: customer amzn1.ask.account.NOBODY does not exist")
 	s.adminBad("POST", "/admin/v1/tokens/batch", jsonOf(map[string]any{"customerId": bulkID}), 400)
+	// A line that fails after the first chunk's tokens went out ends the
+	// 200's stream with an Error line, which the document must allow.
+	var lines strings.Builder
+	for range 1100 {
+		lines.WriteString(jsonOf(map[string]any{"customerId": bulkID, "skillId": skillID}) + "\n")
+	}
+	lines.WriteString(jsonOf(map[string]any{"customerId": "amzn1.ask.account.NOBODY", "skillId": skillID}) + "\n")
+	streamed := s.admin("POST", "/admin/v1/tokens/batch", lines.String(), 200)
+	body := strings.TrimSpace(string(streamed.body))
+	if last := body[strings.LastIndexByte(body, '\n')+1:]; !strings.Contains(last, `"code":"NOT_FOUND"`) || !strings.Contains(last, "line 1101") {
+		t.Errorf("a batch failing at line 1101 ended with %.200s", last)
+	}
 
 	// Request envelopes.
 	var env envelope
