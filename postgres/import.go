@@ -142,7 +142,11 @@ func findMissing(ctx context.Context, tx pgx.Tx, consents []*profileapi.Consent,
 		return fmt.Errorf("consents: %w", insertErr)
 	}
 	i := slices.IndexFunc(consents, func(c *profileapi.Consent) bool { return c.CustomerID == customerID && c.SkillID == skillID })
-	return fmt.Errorf("consent of customer %q to skill %q (item %d): %w", customerID, skillID, i, insertErr)
+	// Named in the message, which the admin API shows (a skill deleted
+	// while the import ran); the index in the cause, for the log.
+	return &profileapi.Error{Kind: profileapi.ENOTFOUND,
+		Message: fmt.Sprintf("consent of customer %q to skill %q: its customer or skill does not exist", customerID, skillID),
+		Err:     fmt.Errorf("item %d: %w", i, insertErr)}
 }
 
 // key is a primary key of one or two columns.

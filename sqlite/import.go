@@ -231,8 +231,19 @@ func findMissing[T any](ctx context.Context, tx *sql.Tx, s upsert, items []T, ba
 	defer one.Close()
 	for _, i := range batch {
 		if err := s.exec(ctx, one, row(nil, items[i])); err != nil {
-			return fmt.Errorf("%s (item %d): %w", name(items[i]), i, formatError(err))
+			return missingError(name(items[i]), i, formatError(err))
 		}
 	}
 	return batchErr
+}
+
+// missingError names the item of an import that refers to something
+// missing in its message, which the admin API shows (a skill deleted while
+// the import ran), and the item's index in its cause, for the log.
+func missingError(name string, i int, err error) error {
+	cause := fmt.Errorf("item %d: %w", i, err)
+	if !profileapi.IsNotFound(err) {
+		return fmt.Errorf("%s (%w)", name, cause)
+	}
+	return &profileapi.Error{Kind: profileapi.ENOTFOUND, Message: name + ": its customer or skill does not exist", Err: cause}
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -154,6 +155,10 @@ func testImport(t *testing.T, db Clocked) {
 	}
 	if !strings.Contains(err.Error(), moreConsents[5].SkillID) || !strings.Contains(err.Error(), "item 5") {
 		t.Errorf("ImportCustomers with a consent to a missing skill: %v, which does not name the skill %s and item 5", err, moreConsents[5].SkillID)
+	}
+	// The admin API shows the message of the error alone.
+	if e := (*profileapi.Error)(nil); !errors.As(err, &e) || !strings.Contains(e.Message, moreConsents[5].SkillID) {
+		t.Errorf("ImportCustomers with a consent to a missing skill: %v, whose message does not name the skill %s", err, moreConsents[5].SkillID)
 	}
 	if got := db.Count(t, "customers"); got != n {
 		t.Fatalf("%d customers after a failed import, want the %d from before", got, n)
