@@ -305,7 +305,7 @@ func (iw *importWriter) close() error {
 func (iw *importWriter) shutdownError(err error) error {
 	stored := "no customer is known to have been imported"
 	if iw.imported > 0 {
-		stored = fmt.Sprintf("at least %d customers, from the lines up to line %d, were imported", iw.imported, iw.storedThrough)
+		stored = fmt.Sprintf("at least %s, from the lines up to line %d, %s imported", customerCount(iw.imported), iw.storedThrough, were(iw.imported))
 	}
 	return &profileapi.Error{Kind: profileapi.EUNAVAILABLE, RetryAfter: time.Second, Err: errors.Join(web.ErrShuttingDown, err),
 		Message: "the server is shutting down: " + stored + "; importing is idempotent: import the file again, on another node if there is one"}
@@ -346,7 +346,7 @@ func (iw *importWriter) progress(n int) string {
 	if iw.imported == 0 {
 		return "nothing was imported; importing is idempotent: fix the file and import it again"
 	}
-	return fmt.Sprintf("%d customers from the lines before line %d were imported, nothing after; importing is idempotent: fix the file and import it again", iw.imported, n)
+	return fmt.Sprintf("%s from the lines before line %d %s imported, nothing after; importing is idempotent: fix the file and import it again", customerCount(iw.imported), n, were(iw.imported))
 }
 
 // checkLinesContentType accepts NDJSON and, as its lines are JSON,
@@ -472,4 +472,20 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, io.EOF
 		}
 	}
+}
+
+// customerCount is "1 customer" or "n customers".
+func customerCount(n int) string {
+	if n == 1 {
+		return "1 customer"
+	}
+	return fmt.Sprintf("%d customers", n)
+}
+
+// were is the verb for n customers.
+func were(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }

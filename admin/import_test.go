@@ -161,7 +161,7 @@ func TestImportRefuses(t *testing.T) {
 		{"no region", "", `{"id":"amzn1.ask.account.X","profile":{}}`, 400, "INVALID_REQUEST", "line 1: region is required"},
 		{"bad id", "", `{"id":"x","region":"NA","profile":{}}`, 400, "INVALID_REQUEST", `line 1: customer id "x"`},
 		{"unknown field", "", "\n" + `{"id":"amzn1.ask.account.X","region":"NA","profile":{},"extra":1}`, 400, "INVALID_REQUEST", `line 2: unknown field "extra"`},
-		{"not JSON", "", customerLine(1) + "\n{", 400, "INVALID_REQUEST", "line 2: the body is truncated JSON (1 customers from the lines before line 2 were imported"},
+		{"not JSON", "", customerLine(1) + "\n{", 400, "INVALID_REQUEST", "line 2: the line is truncated JSON (1 customer from the lines before line 2 was imported"},
 		{"two values", "", `{"id":"amzn1.ask.account.X","region":"NA","profile":{}} {}`, 400, "INVALID_REQUEST", "line 1: the line must hold a single JSON value"},
 		{"twice", "", customerLine(1) + "\n" + customerLine(1), 400, "INVALID_REQUEST", "line 2: customer amzn1.ask.account.IMP1 appears on lines 1 and 2"},
 		{"twice, later", "", customerLines(1, 3) + customerLine(3), 400, "INVALID_REQUEST", "line 4: customer amzn1.ask.account.IMP3 appears on lines 3 and 4"},

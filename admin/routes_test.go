@@ -3,8 +3,11 @@ package admin_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/profileapi/profileapi/admin"
 )
 
 // seed creates a skill or customer through the admin API.
@@ -91,5 +94,22 @@ func TestBodilessRequests(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 || !strings.Contains(string(b), "more than one Authorization header") {
 		t.Errorf("two Authorization headers: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestEmptyKeyOpensNothing: a server configured without a key refuses every
+// admin call, a bare "Bearer" (whose key is empty) too.
+func TestEmptyKeyOpensNothing(t *testing.T) {
+	h := admin.NewServer(admin.Config{})
+	for _, auth := range []string{"", "Bearer", "Bearer ", "Bearer  "} {
+		r := httptest.NewRequest("GET", "/admin/v1/skills", nil)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != 401 {
+			t.Errorf("Authorization %q with no key configured: %d %s, want 401", auth, rec.Code, rec.Body)
+		}
 	}
 }

@@ -133,7 +133,8 @@ func (s *server) requireKey(next http.Handler) http.Handler {
 		}
 		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		given := sha256.Sum256([]byte(strings.TrimSpace(key)))
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(given[:], s.keyHash[:]) != 1 {
+		// No key configured opens nothing: a bare "Bearer" would match it.
+		if s.Key == "" || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(given[:], s.keyHash[:]) != 1 {
 			web.WriteError(w, r, &profileapi.Error{Kind: profileapi.EUNAUTHORIZED, Code: "UNAUTHORIZED",
 				Message: "the admin API needs Authorization: Bearer {admin key}; see `profileapi admin-key`"})
 			return

@@ -199,7 +199,7 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 	if err != nil {
-		return v, decodeError(err, maxBytes)
+		return v, decodeError(err, "body", maxBytes)
 	}
 	if err := textError(body, "body"); err != nil {
 		return v, err
@@ -207,7 +207,7 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
-		return v, decodeError(err, maxBytes)
+		return v, decodeError(err, "body", maxBytes)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return v, profileapi.Errorf(profileapi.EINVALID, "the body must hold a single JSON value")
@@ -327,7 +327,7 @@ func Unmarshal[T any](data []byte) (T, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
-		return v, decodeError(err, int64(len(data)))
+		return v, decodeError(err, "line", int64(len(data)))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return v, profileapi.Errorf(profileapi.EINVALID, "the line must hold a single JSON value")
@@ -335,7 +335,8 @@ func Unmarshal[T any](data []byte) (T, error) {
 	return v, nil
 }
 
-func decodeError(err error, maxBytes int64) error {
+// decodeError says what is wrong with a body, or a line of one (what).
+func decodeError(err error, what string, maxBytes int64) error {
 	var (
 		tooLarge  *http.MaxBytesError
 		syntax    *json.SyntaxError
@@ -344,15 +345,15 @@ func decodeError(err error, maxBytes int64) error {
 	)
 	switch {
 	case errors.As(err, &tooLarge):
-		return profileapi.Errorf(profileapi.ETOOLARGE, "the body is larger than %d bytes", maxBytes)
+		return profileapi.Errorf(profileapi.ETOOLARGE, "the %s is larger than %d bytes", what, maxBytes)
 	case errors.As(err, &domainErr):
 		return domainErr
 	case errors.Is(err, io.EOF):
-		return profileapi.Errorf(profileapi.EINVALID, "the body is empty: a JSON object is required")
+		return profileapi.Errorf(profileapi.EINVALID, "the %s is empty: a JSON object is required", what)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return profileapi.Errorf(profileapi.EINVALID, "the body is truncated JSON")
+		return profileapi.Errorf(profileapi.EINVALID, "the %s is truncated JSON", what)
 	case errors.As(err, &syntax):
-		return profileapi.Errorf(profileapi.EINVALID, "the body is not valid JSON (at byte %d)", syntax.Offset)
+		return profileapi.Errorf(profileapi.EINVALID, "the %s is not valid JSON (at byte %d)", what, syntax.Offset)
 	case errors.As(err, &typeErr):
 		if num, ok := strings.CutPrefix(typeErr.Value, "number "); ok && typeErr.Type == floatType {
 			if _, err := strconv.ParseFloat(num, 64); err != nil {
@@ -363,11 +364,11 @@ func decodeError(err error, maxBytes int64) error {
 		if typeErr.Field != "" {
 			return profileapi.Errorf(profileapi.EINVALID, "%s must be a %s, not a JSON %s", typeErr.Field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
 		}
-		return profileapi.Errorf(profileapi.EINVALID, "a value in the body is a JSON %s where a %s is needed", typeErr.Value, jsonTypeName(typeErr.Type.Kind().String()))
+		return profileapi.Errorf(profileapi.EINVALID, "a value in the %s is a JSON %s where a %s is needed", what, typeErr.Value, jsonTypeName(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return profileapi.Errorf(profileapi.EINVALID, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
-	return profileapi.Errorf(profileapi.EINVALID, "the body is not valid: %v", err)
+	return profileapi.Errorf(profileapi.EINVALID, "the %s is not valid: %v", what, err)
 }
 
 func jsonTypeName(kind string) string {
