@@ -101,8 +101,13 @@ type Store struct {
 	// a customer the cache does not have is new to the store too. Never
 	// with a MaxAge (see Warm).
 	complete atomic.Bool
-	// evictions counts the customers dropped for want of room.
-	evictions atomic.Uint64
+	// losses counts the times the cache may have stopped holding a
+	// customer of the store (an eviction, a write that dropped a record,
+	// a write whose outcome is not known), each of which clears complete;
+	// Warm sets complete only if none happened while it ran. completeMu
+	// orders the two, so that a loss is never undone.
+	completeMu sync.Mutex
+	losses     uint64
 
 	health  Health // nil if the store is not one
 	opening atomic.Value
@@ -180,7 +185,7 @@ func (s *Store) forgetAll(now opening) {
 	if s.opening.Load() == now {
 		return // another call did it
 	}
-	s.complete.Store(false)
+	s.lose()
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -445,9 +450,14 @@ func (s *Store) put(sh *shard, k key, e *entry) {
 	}
 }
 
-func (s *Store) evicted() {
-	s.evictions.Add(1)
+func (s *Store) evicted() { s.lose() }
+
+// lose notes that the cache may no longer hold every customer of the store.
+func (s *Store) lose() {
+	s.completeMu.Lock()
+	s.losses++
 	s.complete.Store(false)
+	s.completeMu.Unlock()
 }
 
 // update changes k's record under the shard's lock, after a write: fn gets
@@ -476,11 +486,10 @@ func (s *Store) update(id string, fn func(e *entry, ok bool) (keep bool)) {
 		return
 	}
 	sh.remove(k)
-	if ok {
-		// The customer may be in the store still: an import must not take
-		// it for a new one, whose record would lack its other consents.
-		s.complete.Store(false)
-	}
+	// The customer may be in the store (still, or now: an import that
+	// stored it and could not cache it): an import must not take it for
+	// a new one, whose record would lack its other consents.
+	s.lose()
 }
 
 // removeDeleted drops a customer the store has just deleted: the cache
@@ -560,7 +569,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c *profileapi.Customer) erro
 		return true
 	})
 	if err != nil && profileapi.ErrorKind(err) != profileapi.ECONFLICT {
-		s.complete.Store(false) // it may have been created all the same
+		s.lose() // it may have been created all the same
 	}
 	return err
 }
@@ -690,7 +699,7 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Cus
 		}
 	}
 	if err != nil {
-		s.complete.Store(false) // what it stored is not known
+		s.lose() // what it stored is not known
 	}
 	return err
 }
@@ -750,7 +759,9 @@ func (s *Store) Warm(ctx context.Context) error {
 		return nil
 	}
 	defer s.warming.Store(false)
-	evictions := s.evictions.Load()
+	s.completeMu.Lock()
+	losses := s.losses
+	s.completeMu.Unlock()
 	var gens [shardCount]uint64
 	for i := range s.shards {
 		s.shards[i].mu.RLock()
@@ -799,7 +810,9 @@ func (s *Store) Warm(ctx context.Context) error {
 	// With a MaxAge, a customer the cache lacks may be one whose record
 	// went stale, or one another node created: the cache is never taken
 	// for complete.
-	if complete && unchanged && s.evictions.Load() == evictions && s.maxAge <= 0 {
+	s.completeMu.Lock()
+	defer s.completeMu.Unlock()
+	if complete && unchanged && s.losses == losses && s.maxAge <= 0 {
 		s.complete.Store(true)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package cache_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -103,4 +104,144 @@ func warmed(t *testing.T) (*sqlite.DB, *world, *cache.Store) {
 		t.Fatal(err)
 	}
 	return db, w, c
+}
+
+// TestImportDropsNewCustomer: an import that stores a new customer but
+// does not cache it (a zero UpdatedAt, which the store stamps) leaves the
+// cache incomplete, so that a second import of the customer is not taken
+// for a new one, whose record would lack the first import's consent.
+func TestImportDropsNewCustomer(t *testing.T) {
+	db, w, c := warmed(t)
+	ctx := t.Context()
+	id := "amzn1.ask.account.NEW"
+	now := time.Now()
+	if err := c.ImportCustomers(ctx,
+		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now}}, // UpdatedAt zero
+		[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[0], Scopes: profileapi.AllScopes}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ImportCustomers(ctx,
+		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now, UpdatedAt: now}},
+		[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, id, w.skills[0])
+}
+
+// failSkillStore's Skill fails once: a read error right after an import's
+// commit, which no real store produces on demand.
+type failSkillStore struct {
+	*sqlite.DB
+	fail bool
+}
+
+func (s *failSkillStore) Skill(ctx context.Context, id string) (*profileapi.Skill, error) {
+	if s.fail {
+		s.fail = false
+		return nil, profileapi.Errorf(profileapi.EINTERNAL, "injected")
+	}
+	return s.DB.Skill(ctx, id)
+}
+
+// TestImportSkillLookupFails: as TestImportDropsNewCustomer, when the
+// cache cannot learn an imported consent's skill after the commit.
+func TestImportSkillLookupFails(t *testing.T) {
+	db := openSQLite(t)
+	w := newWorld(t, db, 10)
+	fs := &failSkillStore{DB: db}
+	c := cache.New(fs, cache.Options{})
+	ctx := t.Context()
+	if err := c.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A skill created through the cache is unknown to it until read.
+	nsk := &profileapi.Skill{ID: "amzn1.ask.skill.new", Name: "New", Permissions: profileapi.AllScopes}
+	if err := c.CreateSkill(ctx, nsk); err != nil {
+		t.Fatal(err)
+	}
+	id := "amzn1.ask.account.NEW"
+	now := time.Now()
+	fs.fail = true
+	if err := c.ImportCustomers(ctx,
+		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now, UpdatedAt: now}},
+		[]*profileapi.Consent{{CustomerID: id, SkillID: nsk.ID, Scopes: profileapi.AllScopes}}); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, w.customers[1], nsk.ID) // the cache learns the new skill via another customer
+	if err := c.ImportCustomers(ctx,
+		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now, UpdatedAt: now}},
+		[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, id, nsk.ID)
+}
+
+// hookLister runs after once EachCustomer has listed every customer: while
+// Warm is between its last put and deciding whether the cache is complete.
+type hookLister struct {
+	*sqlite.DB
+	after func()
+}
+
+func (h *hookLister) EachCustomer(ctx context.Context, fn func(*profileapi.Customer, []*profileapi.Consent) error) error {
+	err := h.DB.EachCustomer(ctx, fn)
+	if h.after != nil {
+		h.after()
+	}
+	return err
+}
+
+// TestWarmKeepsLaterDrop: a write that drops a warmed customer's record (a
+// refused PATCH) at the end of Warm leaves the cache incomplete.
+func TestWarmKeepsLaterDrop(t *testing.T) {
+	db := openSQLite(t)
+	w := newWorld(t, db, 10)
+	h := &hookLister{DB: db}
+	c := cache.New(h, cache.Options{})
+	ctx := t.Context()
+	cust := w.customers[0] // grants skills 0 and 2
+	h.after = func() {
+		_, _ = c.UpdateCustomer(ctx, cust, func(*profileapi.Customer) error { return profileapi.Errorf(profileapi.EINVALID, "refused") })
+	}
+	if err := c.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := c.ImportCustomers(ctx,
+		[]*profileapi.Customer{{ID: cust, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Imported"}, CreatedAt: now, UpdatedAt: now}},
+		[]*profileapi.Consent{{CustomerID: cust, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sk := range w.skills {
+		same(t, c, db, cust, sk)
+	}
+}
+
+// TestImportDuringWarm: a new customer imported while the cache warms up,
+// as serve's admin API allows, and not cached then, keeps the cache
+// incomplete.
+func TestImportDuringWarm(t *testing.T) {
+	db := openSQLite(t)
+	w := newWorld(t, db, 10)
+	h := &hookLister{DB: db}
+	c := cache.New(h, cache.Options{})
+	ctx := t.Context()
+	id := "amzn1.ask.account.NEW"
+	now := time.Now()
+	h.after = func() {
+		if err := c.ImportCustomers(ctx,
+			[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now, UpdatedAt: now}},
+			[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[0], Scopes: profileapi.AllScopes}}); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := c.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ImportCustomers(ctx,
+		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now, UpdatedAt: now}},
+		[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
+		t.Fatal(err)
+	}
+	same(t, c, db, id, w.skills[0])
 }
