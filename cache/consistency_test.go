@@ -62,17 +62,10 @@ func TestImportAfterDropKeepsOtherGrants(t *testing.T) {
 	db, w, c := warmed(t)
 	ctx := t.Context()
 	cust := w.customers[0] // grants skills 0 and 2
-	if _, err := c.UpdateCustomer(ctx, cust, func(*profileapi.Customer) error {
-		return profileapi.Errorf(profileapi.EINVALID, "refused")
-	}); err == nil {
+	if err := refuseUpdate(ctx, c, cust); err == nil {
 		t.Fatal("update did not fail")
 	}
-	now := time.Now()
-	if err := c.ImportCustomers(ctx,
-		[]*profileapi.Customer{{ID: cust, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Imported"}, CreatedAt: now, UpdatedAt: now}},
-		[]*profileapi.Consent{{CustomerID: cust, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
-		t.Fatal(err)
-	}
+	importCustomer(t, c, cust, w.skills[1])
 	for _, sk := range w.skills {
 		same(t, c, db, cust, sk)
 	}
@@ -120,11 +113,7 @@ func TestImportDropsNewCustomer(t *testing.T) {
 		[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[0], Scopes: profileapi.AllScopes}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.ImportCustomers(ctx,
-		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now, UpdatedAt: now}},
-		[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
-		t.Fatal(err)
-	}
+	importCustomer(t, c, id, w.skills[1])
 	same(t, c, db, id, w.skills[0])
 }
 
@@ -168,11 +157,7 @@ func TestImportSkillLookupFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, c, db, w.customers[1], nsk.ID) // the cache learns the new skill via another customer
-	if err := c.ImportCustomers(ctx,
-		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now, UpdatedAt: now}},
-		[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
-		t.Fatal(err)
-	}
+	importCustomer(t, c, id, w.skills[1])
 	same(t, c, db, id, nsk.ID)
 }
 
@@ -200,18 +185,11 @@ func TestWarmKeepsLaterDrop(t *testing.T) {
 	c := cache.New(h, cache.Options{})
 	ctx := t.Context()
 	cust := w.customers[0] // grants skills 0 and 2
-	h.after = func() {
-		_, _ = c.UpdateCustomer(ctx, cust, func(*profileapi.Customer) error { return profileapi.Errorf(profileapi.EINVALID, "refused") })
-	}
+	h.after = func() { _ = refuseUpdate(ctx, c, cust) }
 	if err := c.Warm(ctx); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	if err := c.ImportCustomers(ctx,
-		[]*profileapi.Customer{{ID: cust, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Imported"}, CreatedAt: now, UpdatedAt: now}},
-		[]*profileapi.Consent{{CustomerID: cust, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
-		t.Fatal(err)
-	}
+	importCustomer(t, c, cust, w.skills[1])
 	for _, sk := range w.skills {
 		same(t, c, db, cust, sk)
 	}
@@ -238,10 +216,27 @@ func TestImportDuringWarm(t *testing.T) {
 	if err := c.Warm(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.ImportCustomers(ctx,
-		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "N"}, CreatedAt: now, UpdatedAt: now}},
-		[]*profileapi.Consent{{CustomerID: id, SkillID: w.skills[1], Scopes: profileapi.AllScopes}}); err != nil {
+	importCustomer(t, c, id, w.skills[1])
+	same(t, c, db, id, w.skills[0])
+}
+
+// importCustomer imports the customer id, with fresh times, and its
+// consent to skill, through the cache.
+func importCustomer(t *testing.T, c *cache.Store, id, skill string) {
+	t.Helper()
+	now := time.Now()
+	if err := c.ImportCustomers(t.Context(),
+		[]*profileapi.Customer{{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Imported"}, CreatedAt: now, UpdatedAt: now}},
+		[]*profileapi.Consent{{CustomerID: id, SkillID: skill, Scopes: profileapi.AllScopes}}); err != nil {
 		t.Fatal(err)
 	}
-	same(t, c, db, id, w.skills[0])
+}
+
+// refuseUpdate runs an update of the customer that its function refuses:
+// the cache drops the record.
+func refuseUpdate(ctx context.Context, c *cache.Store, id string) error {
+	_, err := c.UpdateCustomer(ctx, id, func(*profileapi.Customer) error {
+		return profileapi.Errorf(profileapi.EINVALID, "refused")
+	})
+	return err
 }
