@@ -440,17 +440,15 @@ func (s *Store) put(sh *shard, k key, e *entry) {
 	rec, ok := encode(nil, k, e, sh.epoch, sh.stamped, &s.dict)
 	if !ok {
 		sh.remove(k)
-		s.evicted()
+		s.lose()
 		return
 	}
 	if !sh.put(k, rec, s.max, s.fresh) {
 		sh.clear()
-		s.evicted()
+		s.lose()
 		sh.put(k, rec, s.max, s.fresh)
 	}
 }
-
-func (s *Store) evicted() { s.lose() }
 
 // lose notes that the cache may no longer hold every customer of the store.
 func (s *Store) lose() {
