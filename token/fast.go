@@ -24,12 +24,11 @@ import (
 //
 // It only ever accepts a token golang-jwt would accept too, and returns the
 // same claims. It knows a header segment only once a token with exactly that
-// header has verified in full, so alg and kid need no parsing; it checks the
-// HMAC before it parses the payload (before, it only looks for the customer
-// id, for Options.Prefetch); it reads only the payload shape Issue
-// writes (the known members, each once, plain ASCII strings and integer
-// times) and checks the claims as the parser's options do. Whatever else it
-// meets, it gives up and the full parse decides, with its error messages.
+// header has verified in full, so alg and kid need no parsing; it reads
+// only the payload shape Issue writes (the known members, each once, plain
+// ASCII strings and integer times) and, once the MAC holds, checks the
+// claims as the parser's options do. Whatever else it meets, it gives up
+// and the full parse decides, with its error messages.
 
 // strictBase64 decodes signatures: one whose last character differs only
 // in the bits past the 256 would otherwise decode to the same MAC. Made
@@ -170,40 +169,23 @@ func (k *Keyring) verifyFast(s string) (Claims, bool) {
 		return Claims{}, false
 	}
 	st.payload = st.payload[:n]
-	if k.prefetch != nil {
-		if id, ok := customerHint(st.payload); ok {
-			k.prefetch(id)
-		}
+	// The payload is read before the MAC is checked, as golang-jwt does,
+	// so that Prefetch can start loading the customer while the MAC is
+	// computed. Nothing read counts until the MAC holds: a forged id costs
+	// a wasted prefetch.
+	var c fastClaims
+	if !c.parseIssued(st.payload) && !c.parse(st.payload) {
+		return Claims{}, false
+	}
+	if k.prefetch != nil && c.userID.end > c.userID.start {
+		k.prefetch(c.userID.in(st.payload))
 	}
 	st.mac.Reset()
 	st.mac.Write(tok[:dot2])
-	if !hmac.Equal(st.mac.Sum(st.sum[:0]), sig[:sha256.Size]) {
-		return Claims{}, false
-	}
-	// The payload is what Issue encoded, the MAC says: now it is parsed.
-	var c fastClaims
-	if !c.parseIssued(st.payload) && !c.parse(st.payload) || !c.valid(st.payload, now) {
+	if !hmac.Equal(st.mac.Sum(st.sum[:0]), sig[:sha256.Size]) || !c.valid(st.payload, now) {
 		return Claims{}, false
 	}
 	return c.claims(st.payload), true
-}
-
-// customerHint finds the customer id in a payload not yet verified, for
-// Options.Prefetch: the first "userId" member's string, as Issue writes it.
-// It may be wrong (a forged payload, a "userId" inside another string),
-// which costs a wasted prefetch and nothing else.
-func customerHint(payload []byte) ([]byte, bool) {
-	const member = `"userId":"`
-	i := bytes.Index(payload, []byte(member))
-	if i < 0 {
-		return nil, false
-	}
-	id := payload[i+len(member):]
-	n := bytes.IndexByte(id, '"')
-	if n <= 0 {
-		return nil, false
-	}
-	return id[:n], true
 }
 
 // fastClaims are the members of a payload, as offsets into it.
@@ -536,15 +518,18 @@ var plainByte = func() (t [256]bool) {
 // plain reports whether every byte of b is a plainByte. It tests eight
 // bytes at a time: the ids in a token are most of its payload.
 func plain(b []byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// Four words a step, tested together: a payload's 470 bytes took
+	// 120 ns a word at a time, 88 so.
+	var bad uint64
+	for ; len(b) >= 32; b = b[32:] {
+		bad |= notPlain(binary.LittleEndian.Uint64(b)) | notPlain(binary.LittleEndian.Uint64(b[8:])) |
+			notPlain(binary.LittleEndian.Uint64(b[16:])) | notPlain(binary.LittleEndian.Uint64(b[24:]))
+	}
 	for ; len(b) >= 8; b = b[8:] {
-		w := binary.LittleEndian.Uint64(b)
-		bs := w ^ ones*'\\'
-		// A high bit is set in the byte of any: byte below 0x20; byte
-		// from 0x7f; byte equal to the backslash (a zero byte of bs).
-		if ((w-ones*0x20)&^w|(w+ones)|w|(bs-ones)&^bs)&highs != 0 {
-			return false
-		}
+		bad |= notPlain(binary.LittleEndian.Uint64(b))
+	}
+	if bad != 0 {
+		return false
 	}
 	for _, c := range b {
 		if !plainByte[c] {
@@ -552,6 +537,14 @@ func plain(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// notPlain has a high bit set in the byte of any byte of w that is not a
+// plainByte: below 0x20; from 0x7f; the backslash (a zero byte of bs).
+func notPlain(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	bs := w ^ ones*'\\'
+	return ((w-ones*0x20)&^w | (w + ones) | w | (bs-ones)&^bs) & highs
 }
 
 // str reads a string of printable ASCII without escapes.
