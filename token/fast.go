@@ -515,11 +515,10 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// plain reports whether every byte of b is a plainByte. It tests eight
-// bytes at a time: the ids in a token are most of its payload.
+// plain reports whether every byte of b is a plainByte. It tests 32 bytes
+// a step, four words tested together: the ids in a token are most of its
+// payload (its 470 bytes took 120 ns a word at a time, 88 so).
 func plain(b []byte) bool {
-	// Four words a step, tested together: a payload's 470 bytes took
-	// 120 ns a word at a time, 88 so.
 	var bad uint64
 	for ; len(b) >= 32; b = b[32:] {
 		bad |= notPlain(binary.LittleEndian.Uint64(b)) | notPlain(binary.LittleEndian.Uint64(b[8:])) |

@@ -297,7 +297,8 @@ func FuzzFastPath(f *testing.F) {
 	if _, err := k.Verify(ctx, tok); err != nil { // teaches the fast path the header
 		f.Fatal(err)
 	}
-	for _, s := range fastPathSeeds(payloadOf(f, tok)) {
+	goodPayload := payloadOf(f, tok)
+	for _, s := range fastPathSeeds(goodPayload) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, payload string) {
@@ -306,6 +307,14 @@ func FuzzFastPath(f *testing.F) {
 		full, err := k.verifyFull(ctx, s)
 		if ok && (err != nil || !reflect.DeepEqual(fast, full)) {
 			t.Fatalf("payload %q: fast path %+v, full parse %+v, %v", payload, fast, full, err)
+		}
+		// The payload is read before the MAC is checked: with the good
+		// token's MAC, any other payload is refused.
+		if payload != goodPayload {
+			forged := s[:strings.LastIndexByte(s, '.')] + tok[strings.LastIndexByte(tok, '.'):]
+			if _, ok := k.verifyFast(forged); ok {
+				t.Fatalf("payload %q verified with another payload's MAC", payload)
+			}
 		}
 	})
 }
@@ -335,8 +344,9 @@ func TestFastPathSeeds(t *testing.T) {
 	}
 }
 
-// TestPlain: the eight-bytes-at-a-time test agrees with the table for
-// every byte at every position of a word and its tail, and for mixes.
+// TestPlain: the word-at-a-time test agrees with the table for every byte
+// at every position of the four-word steps, the words after them and the
+// tail, and for mixes.
 func TestPlain(t *testing.T) {
 	// Up to 73: the four-word steps, the single words after them, the
 	// bytes after those.
@@ -400,5 +410,20 @@ func TestPrefetchBeforeTheMAC(t *testing.T) {
 	}
 	if len(seen) != 2 || seen[1] != other.CustomerID {
 		t.Fatalf("Prefetch saw %q, want the forged token's %q before its MAC was refused", seen, other.CustomerID)
+	}
+
+	// A payload not in Issue's layout (no creation times: issued before
+	// tokens had them) is read by parse, and prefetched alike.
+	old := testClaims
+	old.CustomerID, old.CustomerCreatedAt, old.SkillCreatedAt = "amzn1.ask.account.OLD", time.Time{}, time.Time{}
+	tok, _, err = k.Issue(ctx, old, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 3 || seen[2] != old.CustomerID {
+		t.Fatalf("Prefetch saw %q, want %q from a payload parse reads", seen, old.CustomerID)
 	}
 }

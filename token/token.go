@@ -132,11 +132,12 @@ type Options struct {
 	Now      func() time.Time
 	Rotation time.Duration
 	// Prefetch, if set, is given the customer id a token names before its
-	// MAC is checked, on the fast path: the caller may start loading into
-	// the CPU's cache what it will look the customer up with
-	// (cache.Store.Prefetch) while the MAC is computed. It must return at
-	// once. The id is not verified: it may be forged, and is good for
-	// nothing more than that. It is valid only during the call.
+	// MAC is checked, on the fast path (a token whose payload it can
+	// read): the caller may start loading into the CPU's cache what it
+	// will look the customer up with (cache.Store.Prefetch) while the MAC
+	// is computed. It must return at once. The id is not verified: it may
+	// be forged, and is good for nothing more than that. It is valid only
+	// during the call.
 	Prefetch func(customerID []byte)
 }
 
