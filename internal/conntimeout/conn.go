@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,8 +26,14 @@ type conn struct {
 	watch    atomic.Int32 // watchNone, watchSkip or watchOn: see Read
 	servedAt atomic.Int64 // listener time its handler began
 
-	deadlineMu  sync.Mutex
-	deadlineSet bool // a read deadline is set on the socket
+	deadlineMu       sync.Mutex
+	deadlineSet      bool // a read deadline is set on the socket
+	writeDeadlineSet bool // a write deadline is set on the socket
+
+	// stopped is a read deadline in the past, kept here rather than on the
+	// socket when no read was in it: see SetReadDeadline.
+	stopped atomic.Bool
+	reading atomic.Int32 // reads in the socket now
 
 	// cancel ends the context of the connection, and so of its request,
 	// once it is closed or its client is gone; nil until ConnContext.
@@ -77,7 +84,13 @@ func (c *conn) Read(p []byte) (int, error) {
 		}
 		c.watch.CompareAndSwap(watchOn, watchSkip)
 	}
+	c.reading.Add(1)
+	if c.stopped.Load() {
+		c.reading.Add(-1)
+		return 0, &net.OpError{Op: "read", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+	}
 	n, err := c.Conn.Read(p)
+	c.reading.Add(-1)
 	if n > 0 && c.waiting.Load() {
 		c.waiting.Store(false)
 		now := c.l.now()
@@ -87,14 +100,26 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// SetReadDeadline sets a read deadline on the socket unless it would clear
-// one that is not set: with its timeouts left to the sweeper, net/http
+// SetReadDeadline sets a read deadline on the socket unless the socket
+// need not know: with its timeouts left to the sweeper, net/http sets and
 // clears the read deadline a few times a request, each a lock in the
-// network poller. (Accept hands over sockets with no deadline.)
+// network poller.
+//   - Clearing one that is not set. (Accept hands over sockets with no
+//     deadline.)
+//   - A deadline in the past while no read is in the socket: it is kept in
+//     stopped, and every read fails at once until it is cleared. That is
+//     how net/http stops its background read when the handler returns,
+//     which has mostly not run yet: it will be answered at once (see Read).
+//     A read in the socket, which only a deadline there can stop, gets one:
+//     the reader counts itself in reading before it looks at stopped, and
+//     this stores stopped before it looks at reading, so one of the two
+//     sees the other.
 func (c *conn) SetReadDeadline(t time.Time) error {
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
-	if t.IsZero() && !c.deadlineSet {
+	past := !t.IsZero() && !t.After(time.Now())
+	c.stopped.Store(past)
+	if past && c.reading.Load() == 0 || t.IsZero() && !c.deadlineSet {
 		return nil
 	}
 	if err := c.Conn.SetReadDeadline(t); err != nil {
@@ -104,14 +129,30 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
-// SetDeadline keeps SetReadDeadline's record of the socket's read deadline.
+// SetWriteDeadline sets a write deadline on the socket unless it would
+// clear one that is not set, as net/http does after every request.
+func (c *conn) SetWriteDeadline(t time.Time) error {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if t.IsZero() && !c.writeDeadlineSet {
+		return nil
+	}
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	c.writeDeadlineSet = !t.IsZero()
+	return nil
+}
+
+// SetDeadline keeps the records of the socket's deadlines.
 func (c *conn) SetDeadline(t time.Time) error {
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
+	c.stopped.Store(false)
 	if err := c.Conn.SetDeadline(t); err != nil {
 		return err
 	}
-	c.deadlineSet = !t.IsZero()
+	c.deadlineSet, c.writeDeadlineSet = !t.IsZero(), !t.IsZero()
 	return nil
 }
 

@@ -838,11 +838,11 @@ func BenchmarkRequest(b *testing.B) {
 	}
 }
 
-// deadlineListener counts the calls that clear the read deadline of a
-// connection that has none.
+// deadlineListener counts the deadlines that reach the socket: the clears
+// of one it does not have, and the others.
 type deadlineListener struct {
 	net.Listener
-	redundant *atomic.Int32
+	redundant, set *atomic.Int32
 }
 
 func (l deadlineListener) Accept() (net.Conn, error) {
@@ -850,30 +850,44 @@ func (l deadlineListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &deadlineConn{TCPConn: c.(*net.TCPConn), redundant: l.redundant}, nil
+	return &deadlineConn{TCPConn: c.(*net.TCPConn), l: l}, nil
 }
 
 type deadlineConn struct {
 	*net.TCPConn
-	redundant *atomic.Int32
-	set       bool // calls come one at a time, under conn.deadlineMu
+	l             deadlineListener
+	set, writeSet bool // calls come one at a time, under conn.deadlineMu
 }
 
 func (c *deadlineConn) SetReadDeadline(t time.Time) error {
 	if t.IsZero() && !c.set {
-		c.redundant.Add(1)
+		c.l.redundant.Add(1)
+	} else if !t.IsZero() {
+		c.l.set.Add(1)
 	}
 	c.set = !t.IsZero()
 	return c.TCPConn.SetReadDeadline(t)
 }
 
-// TestNoRedundantClears: with its timeouts left to the sweeper, net/http
-// clears the read deadline a few times a request though none is set; none
-// of that reaches the socket.
-func TestNoRedundantClears(t *testing.T) {
-	var redundant atomic.Int32
+func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
+	if t.IsZero() && !c.writeSet {
+		c.l.redundant.Add(1)
+	} else if !t.IsZero() {
+		c.l.set.Add(1)
+	}
+	c.writeSet = !t.IsZero()
+	return c.TCPConn.SetWriteDeadline(t)
+}
+
+// TestNoDeadlinesReachTheSocket: with its timeouts left to the sweeper,
+// net/http clears the read deadline a few times a request and the write
+// deadline once though none is set, and stops its background read, which has mostly not run yet when
+// the handler returns, with a deadline in the past and a clear; none of
+// that reaches the socket.
+func TestNoDeadlinesReachTheSocket(t *testing.T) {
+	var redundant, set atomic.Int32
 	ts := startOn(t, &http.Server{ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second}, false,
-		func(ln net.Listener) net.Listener { return deadlineListener{ln, &redundant} })
+		func(ln net.Listener) net.Listener { return deadlineListener{ln, &redundant, &set} })
 	c := ts.dial(t)
 	br := bufio.NewReader(c)
 	for i := range 50 {
@@ -882,7 +896,10 @@ func TestNoRedundantClears(t *testing.T) {
 		}
 	}
 	if n := redundant.Load(); n != 0 {
-		t.Errorf("%d calls in 50 requests cleared a read deadline the socket did not have", n)
+		t.Errorf("%d calls in 50 requests cleared a deadline the socket did not have", n)
+	}
+	if n := set.Load(); n != 0 {
+		t.Errorf("%d calls in 50 requests set a deadline on the socket", n)
 	}
 }
 
@@ -915,6 +932,70 @@ func TestHandlerStopsItsReads(t *testing.T) {
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Errorf("the body's read after the stop ended with %v, want a timeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler did not end")
+	}
+}
+
+// TestStopReachesABlockedRead: a read deadline in the past, set while a
+// read waits in the socket (by another goroutine of the handler), stops
+// that read: this one the socket must be told of.
+func TestStopReachesABlockedRead(t *testing.T) {
+	got := make(chan error, 1)
+	ts := startOn(t, &http.Server{
+		ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc := http.NewResponseController(w)
+			stop := time.AfterFunc(200*time.Millisecond, func() { rc.SetReadDeadline(time.Unix(1, 0)) })
+			defer stop.Stop()
+			_, err := io.ReadAll(r.Body) // the rest never comes
+			got <- err
+		}),
+	}, false, nil)
+	c := ts.dial(t)
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc")
+	select {
+	case err := <-got:
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("the body's read ended with %v, want a timeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a read waiting in the socket was not stopped")
+	}
+}
+
+// TestStopCleared: reads stopped by a deadline in the past go through
+// again once it is cleared.
+func TestStopCleared(t *testing.T) {
+	got := make(chan string, 1)
+	ts := startOn(t, &http.Server{
+		ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc := http.NewResponseController(w)
+			rc.SetReadDeadline(time.Unix(1, 0))
+			if _, err := r.Body.Read(make([]byte, 1)); err == nil {
+				got <- "a read after the stop went through"
+				return
+			}
+			rc.SetReadDeadline(time.Time{})
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			got <- string(b)
+		}),
+	}, false, nil)
+	c := ts.dial(t)
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n")
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(c, "abcdefghij")
+	select {
+	case s := <-got:
+		if s != "abcdefghij" {
+			t.Errorf("after the clear, the body read %q, want abcdefghij", s)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the handler did not end")
