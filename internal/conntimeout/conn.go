@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,8 +85,7 @@ func (c *conn) Read(p []byte) (int, error) {
 	}
 	c.reading.Add(1)
 	if c.stopped.Load() {
-		c.reading.Add(-1)
-		return 0, &net.OpError{Op: "read", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+		c.stop()
 	}
 	n, err := c.Conn.Read(p)
 	c.reading.Add(-1)
@@ -107,13 +105,13 @@ func (c *conn) Read(p []byte) (int, error) {
 //   - Clearing one that is not set. (Accept hands over sockets with no
 //     deadline.)
 //   - A deadline in the past while no read is in the socket: it is kept in
-//     stopped, and every read fails at once until it is cleared. That is
-//     how net/http stops its background read when the handler returns,
-//     which has mostly not run yet: it will be answered at once (see Read).
-//     A read in the socket, which only a deadline there can stop, gets one:
-//     the reader counts itself in reading before it looks at stopped, and
-//     this stores stopped before it looks at reading, so one of the two
-//     sees the other.
+//     stopped, and goes to the socket only if a read comes before it is
+//     cleared (see stop). That is how net/http stops its background read
+//     when the handler returns, which has mostly not run yet: it will be
+//     answered at once (see Read). A read in the socket, which only a
+//     deadline there can stop, gets one now: the reader counts itself in
+//     reading before it looks at stopped, and this stores stopped before
+//     it looks at reading, so one of the two sees the other.
 func (c *conn) SetReadDeadline(t time.Time) error {
 	c.deadlineMu.Lock()
 	defer c.deadlineMu.Unlock()
@@ -128,6 +126,21 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 	c.deadlineSet = !t.IsZero()
 	return nil
 }
+
+// stop gives the socket the read deadline in the past that stopped kept,
+// for a read that comes while it holds: the socket then answers it as it
+// would have (a timeout, or that the connection is closed).
+func (c *conn) stop() {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if c.stopped.Load() && c.Conn.SetReadDeadline(stoppedAt) == nil {
+		c.stopped.Store(false)
+		c.deadlineSet = true
+	}
+}
+
+// stoppedAt is the deadline stop sets, net/http's aLongTimeAgo.
+var stoppedAt = time.Unix(1, 0)
 
 // SetWriteDeadline sets a write deadline on the socket unless it would
 // clear one that is not set, as net/http does after every request.

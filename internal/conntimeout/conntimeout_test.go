@@ -881,25 +881,42 @@ func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
 
 // TestNoDeadlinesReachTheSocket: with its timeouts left to the sweeper,
 // net/http clears the read deadline a few times a request and the write
-// deadline once though none is set, and stops its background read, which has mostly not run yet when
-// the handler returns, with a deadline in the past and a clear; none of
-// that reaches the socket.
+// deadline once though none is set, and stops its background read, which
+// has mostly not run yet when the handler returns, with a deadline in the
+// past and a clear; none of that reaches the socket, and no request's
+// context ends for it. Over TLS, the background read is a read in the
+// socket (tls.Conn reads a whole record), which only a deadline there
+// stops: only the clears stay off the socket.
 func TestNoDeadlinesReachTheSocket(t *testing.T) {
-	var redundant, set atomic.Int32
-	ts := startOn(t, &http.Server{ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second}, false,
-		func(ln net.Listener) net.Listener { return deadlineListener{ln, &redundant, &set} })
-	c := ts.dial(t)
-	br := bufio.NewReader(c)
-	for i := range 50 {
-		if got, want := roundTrip(t, c, br, fmt.Sprintf("/%d", i)), fmt.Sprintf("GET /%d ", i); got != want {
-			t.Fatalf("answered %q, want %q", got, want)
-		}
-	}
-	if n := redundant.Load(); n != 0 {
-		t.Errorf("%d calls in 50 requests cleared a deadline the socket did not have", n)
-	}
-	if n := set.Load(); n != 0 {
-		t.Errorf("%d calls in 50 requests set a deadline on the socket", n)
+	for _, withTLS := range []bool{false, true} {
+		t.Run(fmt.Sprintf("TLS=%v", withTLS), func(t *testing.T) {
+			var redundant, set, ended atomic.Int32
+			ts := startOn(t, &http.Server{
+				ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
+				Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Context().Err() != nil {
+						ended.Add(1)
+					}
+					answer(w, r)
+				}),
+			}, withTLS, func(ln net.Listener) net.Listener { return deadlineListener{ln, &redundant, &set} })
+			c := ts.dial(t)
+			br := bufio.NewReader(c)
+			for i := range 50 {
+				if got, want := roundTrip(t, c, br, fmt.Sprintf("/%d", i)), fmt.Sprintf("GET /%d ", i); got != want {
+					t.Fatalf("answered %q, want %q", got, want)
+				}
+			}
+			if n := redundant.Load(); n != 0 {
+				t.Errorf("%d calls in 50 requests cleared a deadline the socket did not have", n)
+			}
+			if n := set.Load(); n != 0 && !withTLS {
+				t.Errorf("%d calls in 50 requests set a deadline on the socket", n)
+			}
+			if n := ended.Load(); n != 0 {
+				t.Errorf("%d requests of 50 began with their context ended", n)
+			}
+		})
 	}
 }
 
@@ -999,5 +1016,60 @@ func TestStopCleared(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the handler did not end")
+	}
+}
+
+// TestStoppedHijacked: on a hijacked connection, a read deadline in the
+// past that the socket was not told of behaves as the socket's would: a
+// read after Close learns it is closed; SetDeadline clears it; and
+// SetDeadline's write deadline is cleared by a clear of the write deadline.
+func TestStoppedHijacked(t *testing.T) {
+	steps := make(chan string, 3)
+	ts := startOn(t, &http.Server{
+		ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, br, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				steps <- err.Error()
+				return
+			}
+			defer c.Close()
+			c.SetReadDeadline(time.Unix(1, 0))
+			c.SetDeadline(time.Time{})
+			b := make([]byte, 5)
+			if _, err := io.ReadFull(br, b); err != nil || string(b) != "hello" {
+				steps <- fmt.Sprintf("after SetDeadline cleared the stop, read %q, %v", b, err)
+				return
+			}
+			steps <- "read"
+			c.SetDeadline(time.Unix(1, 0))
+			c.SetWriteDeadline(time.Time{})
+			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+				steps <- "after the write deadline was cleared, the write failed: " + err.Error()
+				return
+			}
+			steps <- "wrote"
+			c.SetReadDeadline(time.Unix(1, 0))
+			c.Close()
+			if _, err := c.Read(b); !errors.Is(err, net.ErrClosed) {
+				steps <- fmt.Sprintf("a read after the stop and Close failed with %v, want net.ErrClosed", err)
+				return
+			}
+			steps <- "closed"
+		}),
+	}, false, nil)
+	c := ts.dial(t)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+	time.Sleep(50 * time.Millisecond)
+	io.WriteString(c, "hello")
+	for _, want := range []string{"read", "wrote", "closed"} {
+		select {
+		case got := <-steps:
+			if got != want {
+				t.Fatal(got)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the handler did not get to %q", want)
+		}
 	}
 }
