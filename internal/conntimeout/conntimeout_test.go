@@ -920,38 +920,53 @@ func TestNoDeadlinesReachTheSocket(t *testing.T) {
 	}
 }
 
+// handled serves one request, which send writes, with handle, and returns
+// what handle returned.
+func handled[T any](t *testing.T, handle func(rc *http.ResponseController, r *http.Request) T, send func(c net.Conn)) T {
+	t.Helper()
+	got := make(chan T, 1)
+	ts := startOn(t, &http.Server{
+		ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got <- handle(http.NewResponseController(w), r)
+		}),
+	}, false, nil)
+	send(ts.dial(t))
+	select {
+	case v := <-got:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler did not end")
+		panic("unreachable")
+	}
+}
+
+// isTimeout reports whether err is a deadline's.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // TestHandlerStopsItsReads: a read deadline in the past, as net/http sets
 // to stop its background read and a handler may set to stop reading a
 // body, holds for every read after it until cleared.
 func TestHandlerStopsItsReads(t *testing.T) {
-	got := make(chan error, 1)
-	ts := startOn(t, &http.Server{
-		ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, err := io.ReadFull(r.Body, make([]byte, 3)); err != nil {
-				got <- err
-				return
-			}
-			if err := http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0)); err != nil {
-				got <- err
-				return
-			}
-			_, err := io.ReadAll(r.Body) // the rest comes later
-			got <- err
-		}),
-	}, false, nil)
-	c := ts.dial(t)
-	io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc")
-	time.Sleep(300 * time.Millisecond)
-	io.WriteString(c, "defghij")
-	select {
-	case err := <-got:
-		var ne net.Error
-		if !errors.As(err, &ne) || !ne.Timeout() {
-			t.Errorf("the body's read after the stop ended with %v, want a timeout", err)
+	err := handled(t, func(rc *http.ResponseController, r *http.Request) error {
+		if _, err := io.ReadFull(r.Body, make([]byte, 3)); err != nil {
+			return fmt.Errorf("before the stop: %w", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the handler did not end")
+		if err := rc.SetReadDeadline(time.Unix(1, 0)); err != nil {
+			return fmt.Errorf("the stop: %w", err)
+		}
+		_, err := io.ReadAll(r.Body) // the rest comes later
+		return err
+	}, func(c net.Conn) {
+		io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc")
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(c, "defghij")
+	})
+	if !isTimeout(err) {
+		t.Errorf("the body's read after the stop ended with %v, want a timeout", err)
 	}
 }
 
@@ -959,63 +974,40 @@ func TestHandlerStopsItsReads(t *testing.T) {
 // read waits in the socket (by another goroutine of the handler), stops
 // that read: this one the socket must be told of.
 func TestStopReachesABlockedRead(t *testing.T) {
-	got := make(chan error, 1)
-	ts := startOn(t, &http.Server{
-		ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rc := http.NewResponseController(w)
-			stop := time.AfterFunc(200*time.Millisecond, func() { rc.SetReadDeadline(time.Unix(1, 0)) })
-			defer stop.Stop()
-			_, err := io.ReadAll(r.Body) // the rest never comes
-			got <- err
-		}),
-	}, false, nil)
-	c := ts.dial(t)
-	io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc")
-	select {
-	case err := <-got:
-		var ne net.Error
-		if !errors.As(err, &ne) || !ne.Timeout() {
-			t.Errorf("the body's read ended with %v, want a timeout", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a read waiting in the socket was not stopped")
+	err := handled(t, func(rc *http.ResponseController, r *http.Request) error {
+		stop := time.AfterFunc(200*time.Millisecond, func() { rc.SetReadDeadline(time.Unix(1, 0)) })
+		defer stop.Stop()
+		_, err := io.ReadAll(r.Body) // the rest never comes
+		return err
+	}, func(c net.Conn) {
+		io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc")
+	})
+	if !isTimeout(err) {
+		t.Errorf("the body's read ended with %v, want a timeout", err)
 	}
 }
 
 // TestStopCleared: reads stopped by a deadline in the past go through
 // again once it is cleared.
 func TestStopCleared(t *testing.T) {
-	got := make(chan string, 1)
-	ts := startOn(t, &http.Server{
-		ReadHeaderTimeout: time.Second, IdleTimeout: 3 * time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rc := http.NewResponseController(w)
-			rc.SetReadDeadline(time.Unix(1, 0))
-			if _, err := r.Body.Read(make([]byte, 1)); err == nil {
-				got <- "a read after the stop went through"
-				return
-			}
-			rc.SetReadDeadline(time.Time{})
-			b, err := io.ReadAll(r.Body)
-			if err != nil {
-				got <- err.Error()
-				return
-			}
-			got <- string(b)
-		}),
-	}, false, nil)
-	c := ts.dial(t)
-	io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n")
-	time.Sleep(100 * time.Millisecond)
-	io.WriteString(c, "abcdefghij")
-	select {
-	case s := <-got:
-		if s != "abcdefghij" {
-			t.Errorf("after the clear, the body read %q, want abcdefghij", s)
+	got := handled(t, func(rc *http.ResponseController, r *http.Request) string {
+		rc.SetReadDeadline(time.Unix(1, 0))
+		if _, err := r.Body.Read(make([]byte, 1)); err == nil {
+			return "a read after the stop went through"
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the handler did not end")
+		rc.SetReadDeadline(time.Time{})
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return err.Error()
+		}
+		return string(b)
+	}, func(c net.Conn) {
+		io.WriteString(c, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n")
+		time.Sleep(100 * time.Millisecond)
+		io.WriteString(c, "abcdefghij")
+	})
+	if got != "abcdefghij" {
+		t.Errorf("after the clear, the body read %q, want abcdefghij", got)
 	}
 }
 
