@@ -293,6 +293,32 @@ func TestTokensBatch(t *testing.T) {
 	}
 }
 
+// TestTokensBatchFailureLogged: a stream that ends with an error line was
+// sent with status 200; its log line says it failed, with the error code.
+func TestTokensBatchFailureLogged(t *testing.T) {
+	var log strings.Builder
+	st := newImportStackWith(t, nil, func(c *admin.Config) { c.Logger = slog.New(slog.NewTextHandler(&log, nil)) })
+	const n = admin.ChunkLines + 1 // the bad line is in the second chunk
+	if rec := st.send("POST", "/admin/v1/import", "", customerLines(1, n)); rec.Code != 200 {
+		t.Fatalf("import: %d %s", rec.Code, rec.Body)
+	}
+	var req strings.Builder
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("IMP%d", i)
+		if i == n {
+			id = "NOPE"
+		}
+		fmt.Fprintf(&req, `{"customerId":"amzn1.ask.account.%s","skillId":"amzn1.ask.skill.imp"}`+"\n", id)
+	}
+	log.Reset()
+	if rec := st.send("POST", "/admin/v1/tokens/batch", "", req.String()); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"code":"NOT_FOUND"`) {
+		t.Fatalf("want a stream ending with an error line: %d", rec.Code)
+	}
+	if line := log.String(); !strings.Contains(line, "route=\"POST /admin/v1/tokens/batch\" status=200") || !strings.Contains(line, "code=NOT_FOUND") {
+		t.Errorf("the batch's log line does not tell its failure:\n%s", line)
+	}
+}
+
 // TestBulkHook: an import and a token batch each tell Bulk when they start
 // and end (serve lifts its garbage-collector floor meanwhile); other calls
 // do not.

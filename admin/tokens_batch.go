@@ -75,7 +75,7 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 		}
 		for i, res := range results {
 			if res.err != nil {
-				return endWithError(out, r, lines, atLine(numbers[i], res.err))
+				return endWithError(w, out, r, lines, atLine(numbers[i], res.err))
 			}
 			if !started {
 				// Tokens stream back while lines stream in; without this,
@@ -94,13 +94,13 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 			if !started {
 				return ctx.Err()
 			}
-			return endWithError(out, r, lines, ctx.Err())
+			return endWithError(w, out, r, lines, ctx.Err())
 		}
 		if readErr == io.EOF {
 			break
 		}
 		if readErr != nil {
-			return endWithError(out, r, lines, atLine(lines.n, readErr))
+			return endWithError(w, out, r, lines, atLine(lines.n, readErr))
 		}
 		if err := out.Flush(); err != nil {
 			return nil // the client is gone
@@ -220,8 +220,11 @@ func atLine(n int, err error) error {
 // the client still sends, within reason, so that closing the connection
 // does not reset it before the client has read the error; once the
 // request's context has ended (the server shutting down), for a second.
-func endWithError(out *bufio.Writer, r *http.Request, lines *lineReader, err error) error {
-	_, body := web.StatusOf(web.ShutdownError(r, err))
+// The request's log line tells the error, with the status sent.
+func endWithError(w http.ResponseWriter, out *bufio.Writer, r *http.Request, lines *lineReader, err error) error {
+	err = web.ShutdownError(r, err)
+	status, body := web.StatusOf(err)
+	web.NoteError(w, status, body.Code, err)
 	b, _ := json.Marshal(body)
 	_, _ = out.Write(append(b, '\n'))
 	_ = out.Flush()

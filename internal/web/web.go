@@ -121,13 +121,20 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
+	NoteError(w, code, body.Code, err)
+	Encode(w, code, body)
+}
+
+// NoteError tells the log line and the observers of w's request that it
+// was answered with err, as status and code say: WriteError does, and so
+// does a stream that ends with an error body after its status was sent.
+func NoteError(w http.ResponseWriter, status int, code string, err error) {
 	if i := InfoOf(w); i != nil {
-		i.ErrorCode = body.Code
-		if code >= 500 {
+		i.ErrorCode = code
+		if status >= 500 {
 			i.Err = err // the cause, for the log line only
 		}
 	}
-	Encode(w, code, body)
 }
 
 // Encode writes v as JSON with the status.
