@@ -51,8 +51,8 @@ import (
 // srv.ConnContext. Serve srv (Serve or ServeTLS) on the returned listener,
 // and only on it; the sweeper stops once the listener is closed, as Serve,
 // Shutdown and Close do, and its last connection is gone. ln must hand
-// over connections with no read or write deadline set. With no timeout set, Apply
-// changes nothing and returns ln.
+// over connections with no read or write deadline set. With no timeout
+// set, Apply changes nothing and returns ln.
 //
 // The phases of a connection, as net/http bounds them:
 //   - before its first request, from accept to the end of the request's
