@@ -445,6 +445,10 @@ func (o *serveOptions) validate(scheme string) error {
 	}
 	if o.db != "" && !isPostgresURL(o.db) {
 		// Refused here, before a lock file is made beside it.
+		if keyValueDSN.MatchString(o.db) {
+			// Else a SQLite file of that name, its password in the name.
+			return fmt.Errorf("--db %s: a PostgreSQL key=value connection string; give it as a postgres:// URL, such as postgres://user:password@host:5432/dbname", redactURL(o.db))
+		}
 		if strings.HasPrefix(o.db, "file:") {
 			return fmt.Errorf("--db %s: give the SQLite file's path, not a file: URI", o.db)
 		}

@@ -63,6 +63,7 @@ func TestServeRejectsBadFlagValues(t *testing.T) {
 		{[]string{"--redis", "mysql://localhost"}, []string{"--redis"}},
 		{[]string{"--db", os.TempDir()}, []string{"--db " + os.TempDir(), "a directory"}},
 		{[]string{"--db", "file:x.db?mode=ro"}, []string{"--db file:x.db?mode=ro", "not a file: URI"}},
+		{[]string{"--db", "host=127.0.0.1 port=1 dbname=app"}, []string{"--db host=127.0.0.1 port=1 dbname=app", "key=value", "postgres://"}},
 		{[]string{"--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{"--tls-cert"}},
 		{[]string{"--tls", "bogus", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{`--tls "bogus"`, "off or auto"}},
 		{[]string{"--tls", "off", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, []string{"--tls off and --tls-cert contradict"}},
@@ -107,6 +108,7 @@ func TestServeErrorsHideURLPasswords(t *testing.T) {
 	}{
 		{[]string{"--redis", "redis://u:hunter2%zzpw@127.0.0.1:1/0"}, "--redis"},
 		{[]string{"--db", "POSTGRES://u:hunter2pw@127.0.0.1:1/db?connect_timeout=1"}, "postgres"},
+		{[]string{"--db", "user=u password=hunter2pw host=127.0.0.1"}, "key=value"},
 	} {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		var stdout, stderr syncBuffer

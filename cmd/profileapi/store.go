@@ -105,6 +105,10 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
+// keyValueDSN is the start of a libpq key=value connection string, which
+// --db would otherwise take for a SQLite file's name.
+var keyValueDSN = regexp.MustCompile(`^\s*(host|hostaddr|port|dbname|user|password|passfile|sslmode|service|connect_timeout|application_name)\s*=`)
+
 // dsnPassword is a password in a key=value connection string, quoted or
 // not.
 var dsnPassword = regexp.MustCompile(`(?i)(\b\w*password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
