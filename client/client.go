@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -302,7 +303,7 @@ func (c *Client) attempt(ctx context.Context, target string, op operation) ([]by
 			return nil, fmt.Errorf("client: %s: %w", op.setting, err)
 		}
 		// An error body too large to read still leaves the status.
-		return nil, newAPIError(resp, nil, op.scope, c.now())
+		return nil, newAPIError(resp, nil, op.scope, c.now(), c.token)
 	case err != nil:
 		// The connection broke mid-body, whatever the status: worth
 		// another try, and a cut error body's code and reason are lost.
@@ -312,7 +313,7 @@ func (c *Client) attempt(ctx context.Context, target string, op operation) ([]by
 	case resp.StatusCode == http.StatusOK:
 		return body, nil
 	}
-	return nil, newAPIError(resp, body, op.scope, c.now())
+	return nil, newAPIError(resp, body, op.scope, c.now(), c.token)
 }
 
 // untrusted reports whether err is a failure to verify the server's
@@ -399,4 +400,24 @@ func moduleVersion() string {
 		return "devel"
 	}
 	return version
+}
+
+// String describes the client by its endpoint, never its token.
+func (c *Client) String() string {
+	if c.endpoint == nil {
+		return "client.Client{endpoint: invalid}"
+	}
+	return "client.Client{endpoint: " + c.endpoint.Redacted() + "}"
+}
+
+// Format prints String for every verb, so that printing a Client, or a
+// struct holding one, with %v, %+v or %#v shows no token.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue logs the client by its endpoint, never its token.
+func (c *Client) LogValue() slog.Value {
+	if c.endpoint == nil {
+		return slog.StringValue("invalid endpoint")
+	}
+	return slog.GroupValue(slog.String("endpoint", c.endpoint.Redacted()))
 }

@@ -3,8 +3,11 @@ package client_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -265,6 +268,54 @@ func TestAPIErrorMessage(t *testing.T) {
 	}
 }
 
+// A gateway that refuses a token may echo it: the error must not.
+func TestAPIErrorHidesToken(t *testing.T) {
+	const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+	srv := replay(t, reply{401, nil, `{"code":"` + token + `","message":"bad token ` + token + `, refused"}`})
+	_, err := client.New(srv.URL, token).Email(t.Context())
+	e, ok := errors.AsType[*client.APIError](err)
+	if !ok || strings.Contains(err.Error(), token) || e.Code != "[token]" || e.Message != "bad token [token], refused" {
+		t.Errorf("err = %v (%#v), want the token shown as [token]", err, e)
+	}
+}
+
+// Printing or logging a Client or a System, alone or inside a struct of
+// the skill's, never shows a token.
+func TestPrintingHidesTokens(t *testing.T) {
+	const token, consent = "SECRET-ACCESS-TOKEN", "SECRET-CONSENT-TOKEN"
+	body := strings.NewReplacer("token-of-john", token, "consent.1", consent).Replace(envelope)
+	sys, err := client.ParseSystem([]byte(strings.Replace(body, "ENDPOINT", "https://user:pw@api.example.com", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(sys.APIEndpoint, sys.APIAccessToken)
+	wrapped := struct {
+		Client *client.Client
+		System client.System
+	}{c, sys}
+	var out strings.Builder
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
+		fmt.Fprintf(&out, verb+"\n", c)
+		fmt.Fprintf(&out, verb+"\n", sys)
+		fmt.Fprintf(&out, verb+"\n", wrapped)
+	}
+	for _, h := range []slog.Handler{slog.NewJSONHandler(&out, nil), slog.NewTextHandler(&out, nil)} {
+		slog.New(h).Info("call", "client", c, "system", sys)
+	}
+	if s := out.String(); strings.Contains(s, token) || strings.Contains(s, consent) || strings.Contains(s, ":pw@") {
+		t.Errorf("printed a token or password:\n%s", s)
+	}
+	for _, want := range []string{"api.example.com", "amzn1.ask.account.AAA", "[token]"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("printed without %q:\n%s", want, out.String())
+		}
+	}
+	// The JSON keeps both: an envelope is re-encoded to be passed on.
+	if b, err := json.Marshal(sys); err != nil || !strings.Contains(string(b), token) || !strings.Contains(string(b), consent) {
+		t.Errorf("json.Marshal(System) = %s, %v; want the tokens kept", b, err)
+	}
+}
+
 // Both wire modes' bodies, and the odd ones a lenient reader should take.
 func TestDecode(t *testing.T) {
 	name, given, email, mobile := ops[0], ops[1], ops[2], ops[3]
@@ -289,13 +340,18 @@ func TestDecode(t *testing.T) {
 		{mobile, `{"phoneNumber":"7799827710"}`, client.PhoneNumber{PhoneNumber: "7799827710"}, nil},
 
 		// Empty values are no values.
-		{name, ``, nil, []error{client.ErrNoValue}},
-		{name, `null`, nil, []error{client.ErrNoValue}},
 		{name, `""`, nil, []error{client.ErrNoValue}},
 		{name, `{"name":null}`, nil, []error{client.ErrNoValue}},
 		{email, `{"email":""}`, nil, []error{client.ErrNoValue}},
-		{mobile, `null`, nil, []error{client.ErrNoValue}},
 		{mobile, `{"countryCode":"+1","phoneNumber":""}`, nil, []error{client.ErrNoValue}},
+
+		// No answer is no value: neither mode says "none" with a 200, and
+		// a catch-all route must not pass for a customer without one.
+		{name, ``, nil, nil},
+		{name, `null`, nil, nil},
+		{email, " \n", nil, nil},
+		{mobile, ``, nil, nil},
+		{mobile, `null`, nil, nil},
 
 		// Bodies no reader can make sense of match no sentinel.
 		{name, `42`, nil, nil},

@@ -75,9 +75,11 @@
 // certificate the client does not trust, an endpoint whose host name does
 // not exist or that answers https with plain http, and a token or
 // User-Agent no header can carry, which fail at once, without a retry.
-// Errors are safe to log: they never hold the token, and an APIError keeps
-// of the server's code, message and request id only a bounded, sanitized
-// part. If the context ends first,
+// Errors are safe to log: they never hold the token (an error body that
+// repeats it shows "[token]"), and an APIError keeps of the server's code,
+// message and request id only a bounded, sanitized part. A Client or a
+// System printed with fmt or logged with log/slog shows no token either.
+// If the context ends first,
 // the error wraps ctx.Err() and, if an earlier attempt failed, that failure
 // too, so errors.Is(err, ErrUnavailable) still tells why the call was slow.
 // An attempt that outlasts the HTTP client's own timeout (10 s by default,

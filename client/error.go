@@ -80,9 +80,9 @@ type APIError struct {
 	// Message is the human-readable message of the error body, such as
 	// "Access denied with reason: ACCESS_NOT_REQUESTED".
 	//
-	// Code and Message are safe to log: control characters and invalid
-	// UTF-8 are replaced by U+FFFD, and they are cut, with "…", at 64 and
-	// 512 bytes.
+	// Code and Message are safe to log: the token, should the body repeat
+	// it, is replaced by "[token]", control characters and invalid UTF-8 by
+	// U+FFFD, and they are cut, with "…", at 64 and 512 bytes.
 	Message string
 	// Scope is the scope the operation needs: the one to list in an
 	// AskForPermissionsConsent card when the customer has not granted it.
@@ -96,7 +96,7 @@ type APIError struct {
 	RequestID string
 }
 
-func newAPIError(resp *http.Response, body []byte, scope Scope, now time.Time) *APIError {
+func newAPIError(resp *http.Response, body []byte, scope Scope, now time.Time, token string) *APIError {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Scope:      scope,
@@ -110,10 +110,24 @@ func newAPIError(resp *http.Response, body []byte, scope Scope, now time.Time) *
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(body, &wire) == nil {
-		e.Code, e.Message = loggable(wire.Code, maxCode), loggable(wire.Message, maxMessage)
+		// Redacted before the cut, which could leave part of the token.
+		e.Code = loggable(redactToken(wire.Code, token), maxCode)
+		e.Message = loggable(redactToken(wire.Message, token), maxMessage)
 	}
 	return e
 }
+
+// redactToken is s without the token, which a gateway that refused it may
+// echo in its error body.
+func redactToken(s, token string) string {
+	if token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, token, redactedToken)
+}
+
+// redactedToken stands for the token wherever it would be shown.
+const redactedToken = "[token]"
 
 // isRequestID reports whether s is what a profileapi server, or a proxy
 // before it, would send as a request id: the server's own rule for one it

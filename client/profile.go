@@ -108,24 +108,27 @@ func (c *Client) getString(ctx context.Context, op operation) (string, error) {
 	return s, nil
 }
 
+// errEmptyBody is a 200 without a body.
+var errEmptyBody = errors.New("a 200 answer without a body")
+
 // decodeString reads a 200 body of either wire mode: a bare JSON string
 // (alexa) or an object keeping the value under one of keys (documented).
-// An empty body, null or "" is no value: it returns "" and no error.
+// "" or a null member is no value: it returns "" and no error. An empty
+// body or a bare null is an error: neither mode answers a missing value so
+// (alexa answers 204, documented 404), and a catch-all route or a broken
+// proxy must not pass for a customer without one.
 func decodeString(body []byte, keys []string) (string, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return "", nil
+		return "", errEmptyBody
 	}
 	switch body[0] {
-	case '"', 'n':
-		var s *string
+	case '"':
+		var s string
 		if err := json.Unmarshal(body, &s); err != nil {
 			return "", err
 		}
-		if s == nil {
-			return "", nil
-		}
-		return *s, nil
+		return s, nil
 	case '{':
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(body, &obj); err != nil {
@@ -149,21 +152,19 @@ func decodeString(body []byte, keys []string) (string, error) {
 }
 
 // decodePhoneNumber reads a 200 body of either wire mode, which agree on
-// the object. An empty body or null is no value.
+// the object. An empty body or a bare null is an error, as for
+// decodeString.
 func decodePhoneNumber(body []byte) (PhoneNumber, error) {
 	body = bytes.TrimSpace(body)
-	var n *PhoneNumber
+	var n PhoneNumber
 	if len(body) == 0 {
-		return PhoneNumber{}, nil
+		return PhoneNumber{}, errEmptyBody
 	}
-	if body[0] != '{' && body[0] != 'n' {
+	if body[0] != '{' {
 		return PhoneNumber{}, errors.New("want a JSON object with countryCode and phoneNumber")
 	}
 	if err := json.Unmarshal(body, &n); err != nil {
 		return PhoneNumber{}, err
-	}
-	if n == nil {
-		return PhoneNumber{}, nil
 	}
 	// Unmarshal skips members it does not know: an object without
 	// phoneNumber is another body (a misrouted call), not an absent value.
@@ -174,5 +175,5 @@ func decodePhoneNumber(body []byte) (PhoneNumber, error) {
 	if _, ok := members["phoneNumber"]; !ok {
 		return PhoneNumber{}, errors.New(`object has no "phoneNumber" member`)
 	}
-	return *n, nil
+	return n, nil
 }
