@@ -110,6 +110,8 @@ func (e Endpoints) RegionOf(regions []Region, requestHost string) (Region, bool)
 	host := strings.ToLower(requestHost)
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1] // an IPv6 address without a port
 	}
 	host = strings.TrimSuffix(host, ".")
 	for _, r := range regions {

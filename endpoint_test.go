@@ -56,6 +56,26 @@ func TestEndpointHosts(t *testing.T) {
 	if r, ok := e.RegionOf(profileapi.Regions[:], "api.fe.amazon.com:443"); !ok || r != profileapi.RegionFE {
 		t.Errorf("RegionOf(the FE alias) = %s, %v", r, ok)
 	}
+	// Regions sharing a path are told apart by Host, in every form a
+	// client sends it: with a port or without, an IPv6 address bracketed.
+	v6, err := profileapi.NewEndpoints(map[profileapi.Region]string{
+		profileapi.RegionNA: "http://[::1]", profileapi.RegionEU: "http://127.0.0.1", profileapi.RegionFE: "http://LocalHost",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]profileapi.Region{
+		"[::1]": profileapi.RegionNA, "[::1]:80": profileapi.RegionNA, "127.0.0.1": profileapi.RegionEU,
+		"127.0.0.1:8080": profileapi.RegionEU, "localhost.": profileapi.RegionFE, "LOCALHOST:80": profileapi.RegionFE,
+	} {
+		if r, ok := v6.RegionOf(profileapi.Regions[:], host); !ok || r != want {
+			t.Errorf("RegionOf(Host %s) = %s, %v; want %s", host, r, ok, want)
+		}
+	}
+	if r, ok := v6.RegionOf(profileapi.Regions[:], "[::2]"); ok {
+		t.Errorf("RegionOf(Host [::2]) = %s, want none", r)
+	}
+
 	loop := profileapi.LoopbackEndpoints("http", "127.0.0.1:8080")
 	if got := loop.Hosts(); slices.Contains(got, "api.fe.amazon.com") {
 		t.Errorf("loopback endpoints' Hosts() = %v: the alias belongs to the live FE host only", got)
