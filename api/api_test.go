@@ -258,19 +258,21 @@ func TestUnauthorized(t *testing.T) {
 	tests := []struct {
 		name   string
 		header string
+		says   string // in the message, if set
 	}{
-		{"no header", ""},
-		{"basic scheme", "Basic " + good},
-		{"bearer without token", "Bearer "},
-		{"not a JWT", "Bearer abc"},
-		{"garbage segments", "Bearer a.b.c"},
-		{"forged payload", "Bearer " + tamper(t, good, func(c map[string]any) { c["privateClaims"].(map[string]any)["userId"] = bob })},
-		{"forged skill", "Bearer " + tamper(t, good, func(c map[string]any) { c["sub"] = skillSome })},
-		{"alg none", "Bearer " + algNone},
-		{"expired", "Bearer " + short},
-		{"issued in the future", "Bearer " + future},
-		{"other installation", "Bearer " + foreign},
-		{"EU token at the NA endpoint", "Bearer " + euroTok},
+		{"no header", "", "missing"},
+		{"basic scheme", "Basic " + good, "not a Bearer token"},
+		{"bearer without token", "Bearer ", "empty"},
+		{"bearer and spaces", "bearer   ", "empty"},
+		{"not a JWT", "Bearer abc", ""},
+		{"garbage segments", "Bearer a.b.c", ""},
+		{"forged payload", "Bearer " + tamper(t, good, func(c map[string]any) { c["privateClaims"].(map[string]any)["userId"] = bob }), ""},
+		{"forged skill", "Bearer " + tamper(t, good, func(c map[string]any) { c["sub"] = skillSome }), ""},
+		{"alg none", "Bearer " + algNone, ""},
+		{"expired", "Bearer " + short, ""},
+		{"issued in the future", "Bearer " + future, ""},
+		{"other installation", "Bearer " + foreign, ""},
+		{"EU token at the NA endpoint", "Bearer " + euroTok, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -282,6 +284,9 @@ func TestUnauthorized(t *testing.T) {
 			assertError(t, r, 401, "INVALID_TOKEN")
 			if strings.Contains(r.body, "alice") {
 				t.Fatalf("an error leaked profile data: %s", r.body)
+			}
+			if !strings.Contains(r.body, tt.says) {
+				t.Errorf("body %s does not say %q", r.body, tt.says)
 			}
 		})
 	}

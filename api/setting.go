@@ -131,6 +131,9 @@ func bearer(r *http.Request) (string, error) {
 		return tok, nil // the usual form: what the general case below would find
 	}
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !ok && strings.EqualFold(scheme, "Bearer") {
+		ok = true // "Bearer " with the space trimmed, by net/http or above
+	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", profileapi.Errorf(profileapi.EUNAUTHORIZED, "the Authorization header is not a Bearer token: send Authorization: Bearer {apiAccessToken}")
 	}
