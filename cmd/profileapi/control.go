@@ -173,13 +173,13 @@ func consentsCmd(g *globals) *cobra.Command {
 		Example: `  profileapi consents grant amzn1.ask.account.DEMO amzn1.ask.skill.demo --scope alexa::profile:email:read`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if scopes == nil {
-				scopes = []string{}
-			}
 			return call(g, cmd, http.MethodPut, "/admin/v1/customers/"+esc(args[0])+"/consents/"+esc(args[1]), map[string]any{"scopes": scopes})
 		},
 	}
 	grant.Flags().StringArrayVar(&scopes, "scope", nil, "a scope to grant; repeat for several")
+	// Granting none is revoking, which says so: without a scope, grant
+	// would look as if it had granted something.
+	_ = grant.MarkFlagRequired("scope")
 	cmd.AddCommand(grant,
 		&cobra.Command{Use: "get CUSTOMER_ID SKILL_ID", Short: "Show what the customer grants the skill", Args: cobra.ExactArgs(2), RunE: func(cmd *cobra.Command, args []string) error {
 			return call(g, cmd, http.MethodGet, "/admin/v1/customers/"+esc(args[0])+"/consents/"+esc(args[1]), nil)

@@ -252,6 +252,10 @@ func TestControlPlaneCLI(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "400 INVALID_REQUEST") || !strings.Contains(err.Error(), "does not declare") {
 		t.Fatalf("granting an undeclared scope: %v", err)
 	}
+	// A grant of nothing would revoke: it is refused before a call.
+	if _, err := in.cli(t, "consents", "grant", "amzn1.ask.account.CLI", "amzn1.ask.skill.cli"); err == nil || !strings.Contains(err.Error(), `"scope"`) {
+		t.Fatalf("granting no scope: %v, want the --scope flag required", err)
+	}
 	envelope := mustCLI("requests", "launch", "amzn1.ask.account.CLI", "amzn1.ask.skill.cli")
 	var env struct {
 		Context struct {
