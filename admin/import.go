@@ -352,6 +352,9 @@ func (iw *importWriter) progress(n int) string {
 // checkLinesContentType accepts NDJSON and, as its lines are JSON,
 // application/json, or no Content-Type at all.
 func checkLinesContentType(r *http.Request) error {
+	if err := web.CheckEncoding(r); err != nil {
+		return err
+	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil
@@ -462,6 +465,10 @@ func (l *lineReader) next() ([]byte, error) {
 			l.extendDeadlines()
 		}
 		line = bytes.TrimRight(line, "\r\n")
+		if l.n == 1 {
+			// As RFC 8259 allows: editors on Windows start a file with one.
+			line = bytes.TrimPrefix(line, []byte("\uFEFF"))
+		}
 		if len(line) > maxLine {
 			return nil, profileapi.Errorf(profileapi.ETOOLARGE, "the line is longer than %d bytes", maxLine)
 		}

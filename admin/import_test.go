@@ -120,6 +120,12 @@ func TestImport(t *testing.T) {
 	}
 	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP3/consents/amzn1.ask.skill.imp", "", 404)
 
+	t.Log("a byte-order mark before the first line is skipped, as editors on Windows write one")
+	if rec := st.send("POST", "/admin/v1/import", "application/x-ndjson", "\uFEFF"+customerLine(4)+"\n"); rec.Code != 200 {
+		t.Fatalf("import with a BOM: %d %s", rec.Code, rec.Body)
+	}
+	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP4", "", 200)
+
 	t.Log("importing again updates: idempotent")
 	again := strings.Replace(customerLine(2), "p2@example.com", "new@example.com", 1)
 	if rec := st.send("POST", "/admin/v1/import", "application/json", again); rec.Code != 200 {
@@ -180,6 +186,19 @@ func TestImportRefuses(t *testing.T) {
 			}
 		})
 	}
+	// A compressed body is refused for what it is, not as bytes that are
+	// no JSON; on the single-customer calls too.
+	for _, path := range []string{"/admin/v1/import", "/admin/v1/tokens/batch", "/admin/v1/customers"} {
+		req := httptest.NewRequest("POST", path, strings.NewReader(customerLine(900001)))
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		req.Header.Set("Content-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		st.h.ServeHTTP(rec, req)
+		if code, msg := errorOf(t, rec); rec.Code != 400 || code != "INVALID_REQUEST" || !strings.Contains(msg, `Content-Encoding "gzip" is not supported`) {
+			t.Errorf("%s with Content-Encoding gzip: %d %s %q", path, rec.Code, code, msg)
+		}
+	}
+	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP900001", "", 404)
 	if rec := st.send("POST", "/admin/v1/import", "", ""); rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != `{"imported":0}` {
 		t.Fatalf("empty import: %d %s", rec.Code, rec.Body)
 	}

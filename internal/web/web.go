@@ -204,6 +204,9 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 			return v, profileapi.Errorf(profileapi.EINVALID, "Content-Type must be application/json, not %q", ct)
 		}
 	}
+	if err := CheckEncoding(r); err != nil {
+		return v, err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 	if err != nil {
 		return v, decodeError(err, "body", maxBytes)
@@ -220,6 +223,15 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 		return v, profileapi.Errorf(profileapi.EINVALID, "the body must hold a single JSON value")
 	}
 	return v, nil
+}
+
+// CheckEncoding refuses a compressed body, which would otherwise be read
+// as bytes and refused as "not valid UTF-8", which does not say why.
+func CheckEncoding(r *http.Request) error {
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return profileapi.Errorf(profileapi.EINVALID, "Content-Encoding %.40q is not supported: send the body uncompressed", ce)
+	}
+	return nil
 }
 
 // textError refuses what encoding/json would silently replace with U+FFFD,
