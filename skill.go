@@ -46,16 +46,25 @@ func ValidateCustomerID(id string) error {
 	return validateID(id, customerIDPrefix, "customer")
 }
 
+// badID refuses id, shown cut short: an id of kilobytes would fill the
+// message.
+func badID(id, prefix, what string) error {
+	return Errorf(EINVALID, "%s id %.80q must be %s followed by 1 to %d letters, digits, '.', '-' or '_'", what, id, prefix, maxIDLen-len(prefix))
+}
+
 // validateID keeps ids to a safe alphabet, so they can appear in paths,
 // logs and token claims without escaping.
 func validateID(id, prefix, what string) error {
+	if id == "" {
+		return Errorf(EINVALID, "a %s id is required: %s followed by 1 to %d letters, digits, '.', '-' or '_'", what, prefix, maxIDLen-len(prefix))
+	}
 	rest, ok := strings.CutPrefix(id, prefix)
 	if !ok || rest == "" || len(id) > maxIDLen {
-		return Errorf(EINVALID, "%s id %q must be %s followed by 1 to %d letters, digits, '.', '-' or '_'", what, id, prefix, maxIDLen-len(prefix))
+		return badID(id, prefix, what)
 	}
 	for _, r := range rest {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
-			return Errorf(EINVALID, "%s id %q must be %s followed by 1 to %d letters, digits, '.', '-' or '_'", what, id, prefix, maxIDLen-len(prefix))
+			return badID(id, prefix, what)
 		}
 	}
 	return nil
