@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"reflect"
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/internal/web"
@@ -80,6 +81,9 @@ type optional[T any] struct {
 	Null  bool
 	Value T
 }
+
+// JSONShape is T: the names of its members are checked as T's.
+func (optional[T]) JSONShape() reflect.Type { return reflect.TypeFor[T]() }
 
 func (o *optional[T]) UnmarshalJSON(b []byte) error {
 	// A member given twice is the last one, as for every other field:

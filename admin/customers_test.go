@@ -34,6 +34,10 @@ func TestPatchCustomerMergesMobileNumber(t *testing.T) {
 		{"both members", `{"profile":{"mobileNumber":{"countryCode":"+1","phoneNumber":"(415) 555-0132"}}}`, profile(number("+1", "(415) 555-0132")), ""},
 		{"null removes a member", `{"profile":{"mobileNumber":{"countryCode":null}}}`, profile(number("+1", "(415) 555-0132")), `mobileNumber.countryCode "" is not a country calling code`},
 		{"an unknown member", `{"profile":{"mobileNumber":{"number":"1"}}}`, profile(number("+1", "(415) 555-0132")), `unknown field "number"`},
+		// encoding/json would take these for "email" and "phoneNumber".
+		{"names are case-sensitive", `{"profile":{"Email":null}}`, profile(number("+1", "(415) 555-0132")), `unknown field "Email" in profile: names are case-sensitive; did you mean "email"?`},
+		{"in the number too", `{"Profile":{"mobileNumber":{"PhoneNumber":"1"}}}`, profile(number("+1", "(415) 555-0132")), `unknown field "Profile"`},
+		{"and its members", `{"profile":{"mobileNumber":{"PHONENUMBER":"1"}}}`, profile(number("+1", "(415) 555-0132")), `unknown field "PHONENUMBER" in profile.mobileNumber`},
 		{"other members leave the number", `{"profile":{"email":"new@example.com"}}`, profileapi.Profile{Name: "John Smith", Email: "new@example.com", MobileNumber: number("+1", "(415) 555-0132")}, ""},
 		{"null removes the number", `{"profile":{"mobileNumber":null,"email":"j@example.com"}}`, profile(nil), ""},
 		{"a number cannot start without its country code", `{"profile":{"mobileNumber":{"phoneNumber":"7799827711"}}}`, profile(nil), `mobileNumber.countryCode "" is not a country calling code`},

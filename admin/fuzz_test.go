@@ -39,6 +39,7 @@ func FuzzAdminBodies(f *testing.F) {
 		`{"region":"EU"}`, `{"region":null}`, `{"id":"x"}`, `{"profile":{"nmae":"x"}}`, `[]`, `null`, `{"profile":1}`,
 		`{"scopes":["alexa::profile:email:read"]}`, `{"scopes":["x"]}`, `{"customerId":"amzn1.ask.account.F","skillId":"amzn1.ask.skill.f","ttlSeconds":-1}`,
 		`{"type":"IntentRequest","customerId":"amzn1.ask.account.F","skillId":"amzn1.ask.skill.f","intent":{"name":"A","slots":{}}}`,
+		`{"Profile":{"Email":null}}`, `{"profile":{"\u0045mail":null}}`, `{"NAME":"x","permissions":[]}`,
 		`{"name":"x","permissions":null}`, `{"a":1}{"b":2}`, "\xff", `{"profile":{"name":"` + strings.Repeat("a", 70000) + `"}}`,
 	} {
 		f.Add(uint8(0), seed)

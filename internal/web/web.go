@@ -222,6 +222,9 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 	if _, err := dec.Token(); err != io.EOF {
 		return v, profileapi.Errorf(profileapi.EINVALID, "the body must hold a single JSON value")
 	}
+	if err := checkNames(body, reflect.TypeFor[T]()); err != nil {
+		return v, decodeError(err, "body", maxBytes)
+	}
 	return v, nil
 }
 
@@ -350,6 +353,9 @@ func Unmarshal[T any](data []byte) (T, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return v, profileapi.Errorf(profileapi.EINVALID, "the line must hold a single JSON value")
+	}
+	if err := checkNames(data, reflect.TypeFor[T]()); err != nil {
+		return v, decodeError(err, "line", int64(len(data)))
 	}
 	return v, nil
 }

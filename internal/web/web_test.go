@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -379,7 +380,9 @@ func ptr[T any](v T) *T { return &v }
 // U+FFFD is refused, so that what is stored is what was sent; a body of
 // another media type is refused by its type, not by a prefix.
 func TestDecodeKeepsTextAsSent(t *testing.T) {
-	type body struct{ Name string }
+	type body struct {
+		Name string `json:"name"`
+	}
 	decode := func(ct, in string) (body, error) {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(in))
 		if ct != "" {
@@ -448,3 +451,48 @@ func TestRequestIDOfAnEmptyAnswer(t *testing.T) {
 		t.Errorf("the first answer's X-Request-Id is %q, want first-request", got)
 	}
 }
+
+// encoding/json takes "Email" for the field "email"; the API's names are
+// case-sensitive, in nested objects, lists, maps' values and the members of
+// a type that decodes itself from another (Shaped) too.
+func TestDecodeNamesAreCaseSensitive(t *testing.T) {
+	type phone struct {
+		Number string `json:"phoneNumber"`
+	}
+	type inner struct {
+		Email  string           `json:"email"`
+		Phones []phone          `json:"phones"`
+		ByName map[string]phone `json:"byName"`
+		Wrap   shaped[phone]    `json:"wrap"`
+		Count  Int              `json:"count"`
+	}
+	type body struct {
+		Profile *inner `json:"profile"`
+		inner
+	}
+	ok := `{"profile":{"email":"a","phones":[{"phoneNumber":"1"}],"byName":{"Anna":{"phoneNumber":"2"}},"wrap":{"phoneNumber":"3"},"count":1},"email":"b"}`
+	for in, want := range map[string]string{
+		ok:                          "",
+		`{"Profile":{}}`:            `unknown field "Profile": names are case-sensitive; did you mean "profile"?`,
+		`{"EMAIL":"b"}`:             `unknown field "EMAIL": names are case-sensitive; did you mean "email"?`,
+		`{"profile":{"Email":"a"}}`: `unknown field "Email" in profile: names are case-sensitive; did you mean "email"?`,
+		`{"phones":[{"phoneNumber":"1"},{"PhoneNumber":"2"}]}`: `unknown field "PhoneNumber" in phones[]`,
+		`{"byName":{"Anna":{"phonenumber":"2"}}}`:              `unknown field "phonenumber" in byName.Anna`,
+		`{"wrap":{"PHONENUMBER":"3"}}`:                         `unknown field "PHONENUMBER" in wrap`,
+	} {
+		_, err := Decode[body](httptest.NewRecorder(), httptest.NewRequest("POST", "/", strings.NewReader(in)), 1024)
+		_, lineErr := Unmarshal[body]([]byte(in))
+		for _, err := range []error{err, lineErr} {
+			if want == "" && err != nil || want != "" && (kindOf(err) != profileapi.EINVALID || !strings.Contains(err.Error(), want)) {
+				t.Errorf("%s: %v, want %q", in, err, want)
+			}
+		}
+	}
+}
+
+// shaped decodes itself, as a T.
+type shaped[T any] struct{ v T }
+
+func (shaped[T]) JSONShape() reflect.Type { return reflect.TypeFor[T]() }
+
+func (s *shaped[T]) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &s.v) }
