@@ -23,143 +23,19 @@ import (
 	"time"
 
 	"github.com/profileapi/profileapi/client"
+	"github.com/profileapi/profileapi/client/internal/clienttest"
 )
 
-// op is one method of the Client, with what it reads and needs.
-type op struct {
-	method  string
-	setting string
-	scope   client.Scope
-	read    func(context.Context, *client.Client) (any, error)
-	john    any // the value john's profile gives
-}
+// The operations, the contract and the fake server are shared with the
+// tests against the real server, in client/internal/realserver.
+var (
+	ops            = clienttest.Ops
+	allScopes      = clienttest.AllScopes
+	john           = clienttest.John
+	checkSentinels = clienttest.CheckSentinels
+)
 
-var ops = []op{
-	{"Name", "Profile.name", client.ScopeName,
-		func(ctx context.Context, c *client.Client) (any, error) { return c.Name(ctx) }, "John Smith"},
-	{"GivenName", "Profile.givenName", client.ScopeGivenName,
-		func(ctx context.Context, c *client.Client) (any, error) { return c.GivenName(ctx) }, "John"},
-	{"Email", "Profile.email", client.ScopeEmail,
-		func(ctx context.Context, c *client.Client) (any, error) { return c.Email(ctx) }, "jsmith@example.com"},
-	{"MobileNumber", "Profile.mobileNumber", client.ScopeMobileNumber,
-		func(ctx context.Context, c *client.Client) (any, error) { return c.MobileNumber(ctx) },
-		client.PhoneNumber{CountryCode: "+91", PhoneNumber: "7799-82-77-11"}},
-}
-
-var allScopes = []client.Scope{client.ScopeName, client.ScopeGivenName, client.ScopeEmail, client.ScopeMobileNumber}
-
-// sentinels are every Err variable, for checking that an error matches
-// exactly the ones it should.
-var sentinels = []struct {
-	name string
-	err  error
-}{
-	{"ErrAccessDenied", client.ErrAccessDenied},
-	{"ErrPermissionNotGranted", client.ErrPermissionNotGranted},
-	{"ErrPermissionNotDeclared", client.ErrPermissionNotDeclared},
-	{"ErrNoValue", client.ErrNoValue},
-	{"ErrUnauthorized", client.ErrUnauthorized},
-	{"ErrThrottled", client.ErrThrottled},
-	{"ErrUnavailable", client.ErrUnavailable},
-}
-
-// checkSentinels fails unless err matches exactly the sentinels in want.
-func checkSentinels(t *testing.T, err error, want ...error) {
-	t.Helper()
-	for _, s := range sentinels {
-		if got := errors.Is(err, s.err); got != slices.Contains(want, s.err) {
-			t.Errorf("errors.Is(%v, %s) = %v, want %v", err, s.name, got, !got)
-		}
-	}
-}
-
-// scenario is the state one contract case needs: a skill declaring some
-// scopes, a customer with a profile who granted the skill some of them, and
-// a token for the pair, valid or not.
-type scenario struct {
-	wire     string // "documented" or "alexa"
-	profile  profile
-	declared []client.Scope
-	granted  []client.Scope
-	badToken bool
-}
-
-// newClientFunc sets a scenario up on some server and returns a Client for
-// its customer and skill. fakeClient does it with fakeServer; against a real
-// server it would create the skill, the customer, the consent and the token
-// through the admin API, and start the public API in the scenario's wire
-// mode.
-type newClientFunc func(t *testing.T, s scenario) *client.Client
-
-func fakeClient(t *testing.T, s scenario) *client.Client {
-	f := &fakeServer{wire: s.wire, token: "token-of-john", profile: s.profile, declared: s.declared, granted: s.granted}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	token := f.token
-	if s.badToken {
-		token = "forged"
-	}
-	return client.New(srv.URL, token, client.WithMaxAttempts(1))
-}
-
-func TestContractFake(t *testing.T) { runContract(t, fakeClient) }
-
-// runContract checks every operation, in both wire modes, against the
-// consent and profile states the contract distinguishes.
-func runContract(t *testing.T, newClient newClientFunc) {
-	for _, wire := range []string{"documented", "alexa"} {
-		for _, o := range ops {
-			others := slices.DeleteFunc(slices.Clone(allScopes), func(s client.Scope) bool { return s == o.scope })
-			cases := []struct {
-				name     string
-				scenario scenario
-				want     any     // the value, if no error
-				errs     []error // the sentinels the error matches
-				code     string  // the error's Code
-			}{
-				{"value", scenario{profile: john, declared: allScopes, granted: allScopes}, o.john, nil, ""},
-				{"only this scope", scenario{profile: john, declared: []client.Scope{o.scope}, granted: []client.Scope{o.scope}}, o.john, nil, ""},
-				{"no value", scenario{declared: allScopes, granted: allScopes}, nil,
-					[]error{client.ErrNoValue}, map[string]string{"documented": "NOT_FOUND", "alexa": ""}[wire]},
-				{"not granted", scenario{profile: john, declared: allScopes, granted: others}, nil,
-					[]error{client.ErrAccessDenied, client.ErrPermissionNotGranted}, "ACCESS_DENIED"},
-				{"nothing granted", scenario{profile: john, declared: allScopes}, nil,
-					[]error{client.ErrAccessDenied, client.ErrPermissionNotGranted}, "ACCESS_DENIED"},
-				{"not declared", scenario{profile: john, declared: others, granted: others}, nil,
-					[]error{client.ErrAccessDenied, client.ErrPermissionNotDeclared}, "ACCESS_DENIED"},
-				{"bad token", scenario{profile: john, declared: allScopes, granted: allScopes, badToken: true}, nil,
-					[]error{client.ErrUnauthorized}, "INVALID_TOKEN"},
-			}
-			for _, tc := range cases {
-				t.Run(wire+"/"+o.method+"/"+tc.name, func(t *testing.T) {
-					tc.scenario.wire = wire
-					c := newClient(t, tc.scenario)
-					got, err := o.read(t.Context(), c)
-					checkSentinels(t, err, tc.errs...)
-					if tc.errs == nil {
-						if err != nil {
-							t.Fatalf("%s: %v", o.method, err)
-						}
-						if !reflect.DeepEqual(got, tc.want) {
-							t.Errorf("%s = %#v, want %#v", o.method, got, tc.want)
-						}
-						return
-					}
-					apiErr, ok := errors.AsType[*client.APIError](err)
-					if !ok {
-						t.Fatalf("%s: error %v is not an *APIError", o.method, err)
-					}
-					if apiErr.Scope != o.scope || apiErr.Code != tc.code {
-						t.Errorf("APIError Scope, Code = %q, %q, want %q, %q", apiErr.Scope, apiErr.Code, o.scope, tc.code)
-					}
-					if !reflect.ValueOf(got).IsZero() {
-						t.Errorf("%s returned %#v with the error, want the zero value", o.method, got)
-					}
-				})
-			}
-		}
-	}
-}
+func TestContractFake(t *testing.T) { clienttest.RunContract(t, clienttest.FakeClient) }
 
 // reply is one canned response.
 type reply struct {
@@ -231,18 +107,18 @@ func TestErrorResponses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, o := range ops {
-			t.Run(tt.name+"/"+o.method, func(t *testing.T) {
+			t.Run(tt.name+"/"+o.Method, func(t *testing.T) {
 				srv := replay(t, tt.reply)
 				c := client.New(srv.URL, "token", client.WithMaxAttempts(1))
-				_, err := o.read(t.Context(), c)
+				_, err := o.Read(t.Context(), c)
 				checkSentinels(t, err, tt.errs...)
 				apiErr, ok := errors.AsType[*client.APIError](err)
 				if !ok {
 					t.Fatalf("error %v is not an *APIError", err)
 				}
-				if apiErr.StatusCode != tt.reply.status || apiErr.Code != tt.code || apiErr.Scope != o.scope || apiErr.RetryAfter != tt.retry {
+				if apiErr.StatusCode != tt.reply.status || apiErr.Code != tt.code || apiErr.Scope != o.Scope || apiErr.RetryAfter != tt.retry {
 					t.Errorf("APIError = %+v, want status %d, code %q, scope %q, retry after %v",
-						apiErr, tt.reply.status, tt.code, o.scope, tt.retry)
+						apiErr, tt.reply.status, tt.code, o.Scope, tt.retry)
 				}
 				if srv.count() != 1 {
 					t.Errorf("%d requests, want 1", srv.count())
@@ -320,7 +196,7 @@ func TestPrintingHidesTokens(t *testing.T) {
 func TestDecode(t *testing.T) {
 	name, given, email, mobile := ops[0], ops[1], ops[2], ops[3]
 	tests := []struct {
-		op   op
+		op   clienttest.Op
 		body string
 		want any // nil: the call fails
 		errs []error
@@ -369,17 +245,17 @@ func TestDecode(t *testing.T) {
 		{mobile, `{"mobileNumber":{"countryCode":"+91","phoneNumber":"7799827710"}}`, nil, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.op.method+" "+tt.body, func(t *testing.T) {
+		t.Run(tt.op.Method+" "+tt.body, func(t *testing.T) {
 			srv := replay(t, reply{200, nil, tt.body})
-			got, err := tt.op.read(t.Context(), client.New(srv.URL, "token"))
+			got, err := tt.op.Read(t.Context(), client.New(srv.URL, "token"))
 			if tt.want != nil {
 				if err != nil || !reflect.DeepEqual(got, tt.want) {
-					t.Errorf("%s = %#v, %v; want %#v", tt.op.method, got, err, tt.want)
+					t.Errorf("%s = %#v, %v; want %#v", tt.op.Method, got, err, tt.want)
 				}
 				return
 			}
 			if err == nil {
-				t.Fatalf("%s = %#v, want an error", tt.op.method, got)
+				t.Fatalf("%s = %#v, want an error", tt.op.Method, got)
 			}
 			checkSentinels(t, err, tt.errs...)
 			if _, ok := errors.AsType[*client.APIError](err); ok {
@@ -414,11 +290,11 @@ func TestRequest(t *testing.T) {
 
 	for _, o := range ops {
 		for _, prefix := range []string{"", "/", "/alexa", "/alexa/", "/a/b/"} {
-			t.Run(o.method+" prefix "+prefix, func(t *testing.T) {
+			t.Run(o.Method+" prefix "+prefix, func(t *testing.T) {
 				srv, got := record(t)
-				_, _ = o.read(t.Context(), client.New(srv.URL+prefix, "tok.en-1"))
+				_, _ = o.Read(t.Context(), client.New(srv.URL+prefix, "tok.en-1"))
 				req := <-got
-				wantURI := strings.TrimSuffix(prefix, "/") + "/v2/accounts/~current/settings/" + o.setting
+				wantURI := strings.TrimSuffix(prefix, "/") + "/v2/accounts/~current/settings/" + o.Setting
 				if req.method != http.MethodGet || req.requestURI != wantURI {
 					t.Errorf("request %s %s, want GET %s", req.method, req.requestURI, wantURI)
 				}
@@ -1018,15 +894,15 @@ func TestConnectionReuse(t *testing.T) {
 
 // A Client is shared by the goroutines of one skill request.
 func TestConcurrentUse(t *testing.T) {
-	srv := httptest.NewServer(&fakeServer{wire: "alexa", token: "t", profile: john, declared: allScopes, granted: allScopes})
+	srv := httptest.NewServer(&clienttest.FakeServer{Wire: "alexa", Token: "t", Profile: john, Declared: allScopes, Granted: allScopes})
 	t.Cleanup(srv.Close)
 	c := client.New(srv.URL, "t")
 	var wg sync.WaitGroup
 	for range 4 {
 		for _, o := range ops {
 			wg.Go(func() {
-				if got, err := o.read(t.Context(), c); err != nil || !reflect.DeepEqual(got, o.john) {
-					t.Errorf("%s = %#v, %v", o.method, got, err)
+				if got, err := o.Read(t.Context(), c); err != nil || !reflect.DeepEqual(got, o.John) {
+					t.Errorf("%s = %#v, %v", o.Method, got, err)
 				}
 			})
 		}
@@ -1072,7 +948,7 @@ const envelope = `{
 }`
 
 func TestFromRequest(t *testing.T) {
-	srv := httptest.NewServer(&fakeServer{wire: "documented", token: "token-of-john", profile: john, declared: allScopes, granted: allScopes})
+	srv := httptest.NewServer(&clienttest.FakeServer{Wire: "documented", Token: "token-of-john", Profile: john, Declared: allScopes, Granted: allScopes})
 	t.Cleanup(srv.Close)
 	body := []byte(strings.Replace(envelope, "ENDPOINT", srv.URL, 1))
 

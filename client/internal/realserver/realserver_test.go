@@ -1,4 +1,10 @@
-package client_test
+// Package realserver_test runs the client against the whole profileapi
+// server in process. These tests live here, not in client/, so that a
+// module importing the client needs none of the server's dependencies:
+// go mod tidy keeps what the tests of every imported package need, and a
+// test in client/ importing the server would pull it all into each
+// skill's go.sum.
+package realserver_test
 
 import (
 	"bytes"
@@ -13,6 +19,7 @@ import (
 
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/client"
+	"github.com/profileapi/profileapi/client/internal/clienttest"
 	"github.com/profileapi/profileapi/fault"
 	"github.com/profileapi/profileapi/internal/servertest"
 	"github.com/profileapi/profileapi/ratelimit"
@@ -56,7 +63,7 @@ func (rs *realServer) call(t testing.TB, method, path string, body any) []byte {
 
 // envelope sets the scenario up through the admin API and returns the
 // LaunchRequest the skill would receive.
-func (rs *realServer) envelope(t testing.TB, s scenario) []byte {
+func (rs *realServer) envelope(t testing.TB, s clienttest.Scenario) []byte {
 	n := rs.seq.Add(1)
 	skill := fmt.Sprintf("amzn1.ask.skill.client%d", n)
 	cust := fmt.Sprintf("amzn1.ask.account.CLIENT%d", n)
@@ -67,18 +74,18 @@ func (rs *realServer) envelope(t testing.TB, s scenario) []byte {
 		}
 		return out
 	}
-	rs.call(t, "POST", "/admin/v1/skills", map[string]any{"id": skill, "name": "client test", "permissions": scopes(s.declared)})
+	rs.call(t, "POST", "/admin/v1/skills", map[string]any{"id": skill, "name": "client test", "permissions": scopes(s.Declared)})
 	p := map[string]any{}
-	for k, v := range map[string]string{"name": s.profile.Name, "givenName": s.profile.GivenName, "email": s.profile.Email} {
+	for k, v := range map[string]string{"name": s.Profile.Name, "givenName": s.Profile.GivenName, "email": s.Profile.Email} {
 		if v != "" {
 			p[k] = v
 		}
 	}
-	if s.profile.MobileNumber != nil {
-		p["mobileNumber"] = s.profile.MobileNumber
+	if s.Profile.MobileNumber != nil {
+		p["mobileNumber"] = s.Profile.MobileNumber
 	}
 	rs.call(t, "POST", "/admin/v1/customers", map[string]any{"id": cust, "region": "NA", "profile": p})
-	rs.call(t, "PUT", "/admin/v1/customers/"+cust+"/consents/"+skill, map[string]any{"scopes": scopes(s.granted)})
+	rs.call(t, "PUT", "/admin/v1/customers/"+cust+"/consents/"+skill, map[string]any{"scopes": scopes(s.Granted)})
 	return rs.call(t, "POST", "/admin/v1/requests", map[string]any{"type": "LaunchRequest", "customerId": cust, "skillId": skill})
 }
 
@@ -90,9 +97,9 @@ func TestContractRealServer(t *testing.T) {
 		"documented": startReal(t, api.WireDocumented),
 		"alexa":      startReal(t, api.WireAlexa),
 	}
-	runContract(t, func(t *testing.T, s scenario) *client.Client {
-		env := servers[s.wire].envelope(t, s)
-		if s.badToken {
+	clienttest.RunContract(t, func(t *testing.T, s clienttest.Scenario) *client.Client {
+		env := servers[s.Wire].envelope(t, s)
+		if s.BadToken {
 			sys, err := client.ParseSystem(env)
 			if err != nil {
 				t.Fatal(err)
@@ -115,13 +122,13 @@ func TestWrongPrefixIsNoAnswer(t *testing.T) {
 	for _, wire := range []api.Wire{api.WireDocumented, api.WireAlexa} {
 		t.Run(string(wire), func(t *testing.T) {
 			rs := startReal(t, wire)
-			env := rs.envelope(t, scenario{profile: john, declared: allScopes, granted: allScopes})
+			env := rs.envelope(t, clienttest.Scenario{Profile: clienttest.John, Declared: clienttest.AllScopes, Granted: clienttest.AllScopes})
 			sys, err := client.ParseSystem(env)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = client.New(rs.public+"/v2", sys.APIAccessToken, client.WithMaxAttempts(1)).GivenName(t.Context())
-			checkSentinels(t, err)
+			clienttest.CheckSentinels(t, err)
 			if e, ok := errors.AsType[*client.APIError](err); !ok || e.StatusCode != 404 || e.Code != "INVALID_KEY" {
 				t.Errorf("err = %v, want a 404 INVALID_KEY *APIError", err)
 			}
@@ -136,7 +143,7 @@ func TestRetriesAgainstRealServer(t *testing.T) {
 	for _, wire := range []api.Wire{api.WireDocumented, api.WireAlexa} {
 		t.Run(string(wire), func(t *testing.T) {
 			rs := startReal(t, wire)
-			env := rs.envelope(t, scenario{profile: john, declared: allScopes, granted: allScopes})
+			env := rs.envelope(t, clienttest.Scenario{Profile: clienttest.John, Declared: clienttest.AllScopes, Granted: clienttest.AllScopes})
 			var waits []time.Duration
 			opts := []client.Option{
 				client.WithMaxAttempts(4),

@@ -1,4 +1,4 @@
-package client_test
+package clienttest
 
 import (
 	"encoding/json"
@@ -9,26 +9,28 @@ import (
 	"github.com/profileapi/profileapi/client"
 )
 
-// fakeServer mimics the public API of a profileapi server for one skill and
+// FakeServer mimics the public API of a profileapi server for one skill and
 // one customer, answering as spec/API.md says: the bodies of both wire
-// modes, and 401, 403, 404 and 405 with their codes and messages. It stands
-// in for the real server (package api) until tests can start that.
-type fakeServer struct {
-	wire     string // "documented" or "alexa"
-	token    string // the one valid apiAccessToken
-	profile  profile
-	declared []client.Scope // what the skill declares
-	granted  []client.Scope // what the customer granted the skill
+// modes, and 401, 403, 404 and 405 with their codes and messages. It
+// stands in for the real server (package api) in the client's own tests,
+// which must not import it; client/internal/realserver runs the same
+// contract against the real one.
+type FakeServer struct {
+	Wire     string // "documented" or "alexa"
+	Token    string // the one valid apiAccessToken
+	Profile  Profile
+	Declared []client.Scope // what the skill declares
+	Granted  []client.Scope // what the customer granted the skill
 }
 
-// profile is the customer's profile; an empty value is absent.
-type profile struct {
+// Profile is the customer's profile; an empty value is absent.
+type Profile struct {
 	Name, GivenName, Email string
 	MobileNumber           *client.PhoneNumber
 }
 
-// john is the reference's example customer.
-var john = profile{
+// John is the reference's example customer.
+var John = Profile{
 	Name:         "John Smith",
 	GivenName:    "John",
 	Email:        "jsmith@example.com",
@@ -37,7 +39,7 @@ var john = profile{
 
 const settingsPath = "/v2/accounts/~current/settings/"
 
-func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (f *FakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setting, ok := strings.CutPrefix(r.URL.Path, settingsPath)
 	if !ok {
 		writeError(w, http.StatusNotFound, "INVALID_KEY", "no such resource") // as the real server
@@ -51,17 +53,17 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch setting {
 	case "Profile.name":
 		scope, key = client.ScopeName, "name"
-		value = stringOrNil(f.profile.Name)
+		value = stringOrNil(f.Profile.Name)
 	case "Profile.givenName":
 		scope, key = client.ScopeGivenName, "name"
-		value = stringOrNil(f.profile.GivenName)
+		value = stringOrNil(f.Profile.GivenName)
 	case "Profile.email":
 		scope, key = client.ScopeEmail, "email"
-		value = stringOrNil(f.profile.Email)
+		value = stringOrNil(f.Profile.Email)
 	case "Profile.mobileNumber":
 		scope = client.ScopeMobileNumber
-		if f.profile.MobileNumber != nil {
-			value = f.profile.MobileNumber
+		if f.Profile.MobileNumber != nil {
+			value = f.Profile.MobileNumber
 		}
 	default:
 		writeError(w, http.StatusNotFound, "INVALID_KEY", "unknown setting "+setting)
@@ -72,25 +74,25 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use GET")
 		return
 	}
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !ok || tok != f.token {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !ok || tok != f.Token {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "INVALID_TOKEN", "the access token is missing, invalid or expired")
 		return
 	}
 	switch {
-	case !slices.Contains(f.declared, scope):
+	case !slices.Contains(f.Declared, scope):
 		writeError(w, http.StatusForbidden, "ACCESS_DENIED", "Access denied with reason: FORBIDDEN")
 		return
-	case !slices.Contains(f.granted, scope):
+	case !slices.Contains(f.Granted, scope):
 		writeError(w, http.StatusForbidden, "ACCESS_DENIED", "Access denied with reason: ACCESS_NOT_REQUESTED")
 		return
 	}
 	switch {
-	case value == nil && f.wire == "alexa":
+	case value == nil && f.Wire == "alexa":
 		w.WriteHeader(http.StatusNoContent)
 	case value == nil:
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "the customer has no value for "+setting)
-	case f.wire == "alexa" || key == "":
+	case f.Wire == "alexa" || key == "":
 		writeJSON(w, http.StatusOK, value)
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{key: value})
