@@ -19,7 +19,9 @@ import (
 // twice leaves the store as importing it once; a customer keeps its first
 // CreatedAt, which is written back into it, as CreateCustomer writes back
 // what it stores: a cache in front keeps the customer as stored, and tokens
-// name its creation time. Of items with the same id in one import, the
+// name its creation time. Its UpdatedAt never moves back: an import
+// stamped before the change it lands after keeps that change's, which is
+// written back into a customer that came with an UpdatedAt. Of items with the same id in one import, the
 // last wins. A consent's customer and skill must exist by then
 // (ENOTFOUND). Other zero times are stored as the time of the import.
 //
@@ -74,17 +76,17 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 		SELECT `+customerColumns+` FROM import_customers
 		ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name,
 			given_name = excluded.given_name, email = excluded.email, mobile_country_code = excluded.mobile_country_code,
-			mobile_phone_number = excluded.mobile_phone_number, updated_at = excluded.updated_at
-		RETURNING id, created_at`,
+			mobile_phone_number = excluded.mobile_phone_number, updated_at = GREATEST(excluded.updated_at, customers.updated_at)
+		RETURNING id, created_at, updated_at`,
 	)
 	if err != nil {
 		return fmt.Errorf("customers: %w", formatError(err))
 	}
-	created := make(map[string]time.Time, len(order))
+	stored := make(map[string][2]time.Time, len(order)) // created_at, updated_at
 	var id string
-	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &at}, func() error {
-		created[id] = at.UTC()
+	var created, updated time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &created, &updated}, func() error {
+		stored[id] = [2]time.Time{created.UTC(), updated.UTC()}
 		return nil
 	})
 	if err != nil {
@@ -109,7 +111,8 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 		return formatError(err)
 	}
 	if _, err := sp.Exec(ctx, `INSERT INTO consents (customer_id, skill_id, scopes, updated_at)
-		SELECT customer_id, skill_id, scopes, updated_at FROM import_consents `+onConflictConsent,
+		SELECT customer_id, skill_id, scopes, updated_at FROM import_consents
+		ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = GREATEST(excluded.updated_at, consents.updated_at)`,
 	); err != nil {
 		err = formatError(err)
 		if profileapi.IsNotFound(err) && sp.Rollback(ctx) == nil {
@@ -124,8 +127,12 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 		return formatError(err)
 	}
 	for _, c := range customers {
-		if at, ok := created[c.ID]; ok {
-			c.CreatedAt = at
+		if at, ok := stored[c.ID]; ok {
+			c.CreatedAt = at[0]
+			// A zero UpdatedAt stays the import's, as the doc says.
+			if !c.UpdatedAt.IsZero() && at[1].UnixMilli() > c.UpdatedAt.UnixMilli() {
+				c.UpdatedAt = at[1]
+			}
 		}
 	}
 	return nil

@@ -18,8 +18,12 @@ import (
 // twice leaves the store as importing it once; a customer keeps its first
 // CreatedAt, which is written back into it, as CreateCustomer writes back
 // what it stores: a cache in front keeps the customer as stored, and tokens
-// name its creation time. A consent's customer and skill must exist by then
-// (ENOTFOUND). Other zero times are stored as the time of the import.
+// name its creation time. Its UpdatedAt never moves back: an import
+// stamped before the change it lands after (its lines were read before a
+// PATCH, or another import, was written) keeps that change's, which is
+// written back into a customer that came with an UpdatedAt.
+// A consent's customer and skill must exist by then (ENOTFOUND). Other zero
+// times are stored as the time of the import.
 func (db *DB) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
 	if err := db.importCustomers(ctx, customers, consents); err != nil {
 		return fmt.Errorf("sqlite: import customers: %w", err)
@@ -41,15 +45,15 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	}
 	defer tx.Rollback()
 
-	created := make(map[string]int64, len(customers))
+	stored := make(map[string][2]int64, len(customers)) // created_at, updated_at
 	upsert := upsertCustomer
 	upsert.returning = func(rows *sql.Rows) error {
 		var id string
-		var ms int64
-		if err := rows.Scan(&id, &ms); err != nil {
+		var created, updated int64
+		if err := rows.Scan(&id, &created, &updated); err != nil {
 			return err
 		}
-		created[id] = ms
+		stored[id] = [2]int64{created, updated}
 		return nil
 	}
 	if err := insertMany(ctx, tx, upsert, customers,
@@ -81,8 +85,12 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 		return formatError(err)
 	}
 	for _, c := range customers {
-		if ms, ok := created[c.ID]; ok {
-			c.CreatedAt = fromMillis(ms)
+		if ms, ok := stored[c.ID]; ok {
+			c.CreatedAt = fromMillis(ms[0])
+			// A zero UpdatedAt stays the import's, as the doc says.
+			if !c.UpdatedAt.IsZero() && ms[1] > c.UpdatedAt.UnixMilli() {
+				c.UpdatedAt = fromMillis(ms[1])
+			}
 		}
 	}
 	return nil
@@ -90,8 +98,8 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 
 // upsert is an INSERT of one or more rows that updates the rows whose keys
 // are taken: insert, then VALUES and one group of placeholders per row, then
-// onConflict. With returning, the statement returns the id and created_at
-// of every row, which returning reads.
+// onConflict. With returning, the statement returns the id, created_at and
+// updated_at of every row, which returning reads.
 type upsert struct {
 	insert     string
 	columns    int
@@ -105,12 +113,12 @@ var (
 		columns: 9,
 		onConflict: `ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name,
 			given_name = excluded.given_name, email = excluded.email, mobile_country_code = excluded.mobile_country_code,
-			mobile_phone_number = excluded.mobile_phone_number, updated_at = excluded.updated_at`,
+			mobile_phone_number = excluded.mobile_phone_number, updated_at = max(excluded.updated_at, customers.updated_at)`,
 	}
 	upsertConsent = upsert{
 		insert:     `INSERT INTO consents (customer_id, skill_id, scopes, updated_at)`,
 		columns:    4,
-		onConflict: `ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+		onConflict: `ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = max(excluded.updated_at, consents.updated_at)`,
 	}
 )
 
@@ -124,7 +132,7 @@ func (s upsert) query(rows int) string {
 	group := "(?" + strings.Repeat(", ?", s.columns-1) + ")"
 	q := s.insert + " VALUES " + group + strings.Repeat(", "+group, rows-1) + " " + s.onConflict
 	if s.returning != nil {
-		q += " RETURNING id, created_at"
+		q += " RETURNING id, created_at, updated_at"
 	}
 	return q
 }
