@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,7 @@ import (
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/fixture"
 	"github.com/profileapi/profileapi/internal/connerr"
+	"github.com/profileapi/profileapi/internal/connlimit"
 	"github.com/profileapi/profileapi/internal/conntimeout"
 	"github.com/profileapi/profileapi/internal/gcpace"
 	"github.com/profileapi/profileapi/internal/web"
@@ -55,6 +57,7 @@ type serveOptions struct {
 	// its environment variable): 0 is then an error, not the default.
 	skillBurstSet, custBurstSet bool
 	journalSize                 int
+	maxConns                    int
 	fixtures                    string
 	redis                       string
 	cache                       cacheOptions
@@ -116,6 +119,7 @@ an official SDK.`,
 	f.StringVar(&o.fixtures, "fixtures", "", "YAML file of skills, customers, consents and tokens to create at start (idempotent); prints the tokens")
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM; those still running then answer 503 (0: do not wait, cut them)")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
+	f.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "connections the public API holds open at once; more wait for one to close (0: no cap; at most 1000000)")
 	o.cache.register(f)
 	f.Int64Var(&o.gcMinHeap, "gc-min-heap", 20, "MiB the heap may reach before a garbage collection however little is live (0: GOGC alone decides; at most 1048576): fewer collections under load for that much memory")
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
@@ -311,6 +315,15 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		publicLn = conntimeout.Apply(servers[0], connerr.Listener(publicLn))
 		adminLn = connerr.Listener(adminLn)
 	}
+	// A client that opens thousands of connections and keeps each alive
+	// would otherwise take every file descriptor, which the admin listener
+	// and the database need too.
+	var lastFull atomic.Int64
+	publicLn = connlimit.Apply(servers[0], publicLn, o.maxConns, func() {
+		if now := time.Now().Unix(); lastFull.Load() < now-60 && lastFull.Swap(now) < now-60 { // a minute apart
+			logger.Warn("the public API holds --max-conns connections: new ones wait for one to close", "max_conns", o.maxConns)
+		}
+	})
 	errc := make(chan error, 2)
 	for i, ln := range []net.Listener{publicLn, adminLn} {
 		srv := servers[i]
@@ -394,6 +407,11 @@ const (
 	// before its ids, and scanned by every garbage collection: 100000 is
 	// 14 MB, a hundred times the default.
 	maxJournalSize = 100 * journal.DefaultSize
+	// defaultMaxConns is far more than a node's load balancer or skills
+	// keep open, and far below the file descriptors Go asks for at start
+	// (the hard limit, often 524288 or more).
+	defaultMaxConns = 10000
+	maxMaxConns     = 1000000
 )
 
 // validate checks every flag that can be checked without creating
@@ -433,6 +451,8 @@ func (o *serveOptions) validate(scheme string) error {
 		return fmt.Errorf("--gc-min-heap %d: want from 0 to %d MiB (1 TiB; 0: GOGC alone decides)", o.gcMinHeap, maxMiB)
 	case o.journalSize < 1 || o.journalSize > maxJournalSize:
 		return fmt.Errorf("--journal-size %d: want from 1 to %d entries", o.journalSize, maxJournalSize)
+	case o.maxConns < 0 || o.maxConns > maxMaxConns:
+		return fmt.Errorf("--max-conns %d: want from 0 (no cap) to %d connections", o.maxConns, maxMaxConns)
 	}
 	if err := o.cache.validate(); err != nil {
 		return err

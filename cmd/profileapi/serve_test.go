@@ -44,6 +44,8 @@ func TestServeRejectsBadFlagValues(t *testing.T) {
 		{[]string{"--gc-min-heap", "17592186044416"}, []string{"--gc-min-heap 17592186044416", "from 0 to 1048576 MiB"}},
 		{[]string{"--journal-size", "0"}, []string{"--journal-size 0", "from 1 to 100000"}},
 		{[]string{"--journal-size", "100001"}, []string{"--journal-size 100001", "from 1 to 100000"}},
+		{[]string{"--max-conns", "-1"}, []string{"--max-conns -1", "from 0 (no cap) to 1000000"}},
+		{[]string{"--max-conns", "1000001"}, []string{"--max-conns 1000001", "from 0 (no cap) to 1000000"}},
 		{[]string{"--skill-rate", "-1"}, []string{"--skill-rate -1", "0 (unlimited) or from 0.001 to 1e+06"}},
 		{[]string{"--skill-rate", "NaN"}, []string{"--skill-rate NaN", "0 (unlimited) or from 0.001 to 1e+06"}},
 		{[]string{"--customer-rate", "2e6"}, []string{"--customer-rate 2e+06", "0 (unlimited) or from 0.001 to 1e+06"}},
@@ -316,5 +318,49 @@ func TestSecondServeOnCachedSQLite(t *testing.T) {
 	}
 	if err := uncached.stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestServeMaxConns: at --max-conns, a new connection to the public API
+// waits for one to close, and the server says so in its log; the admin
+// API is not held up.
+func TestServeMaxConns(t *testing.T) {
+	in := start(t, t.TempDir(), "--max-conns", "1")
+	host := strings.TrimPrefix(in.publicURL, "http://")
+	get := func(c net.Conn, wait time.Duration) string {
+		t.Helper()
+		if _, err := c.Write([]byte("GET /v2/accounts/~current/settings/Profile.email HTTP/1.1\r\nHost: " + host + "\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(wait))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		return strings.TrimSpace(line)
+	}
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first := dial()
+	if got := get(first, 5*time.Second); got != "HTTP/1.1 401 Unauthorized" {
+		t.Fatalf("the first connection: %q", got)
+	}
+	second := dial()
+	if got := get(second, 300*time.Millisecond); got != "" {
+		t.Fatalf("a second connection at --max-conns 1 was answered: %q", got)
+	}
+	if resp, err := http.Get(in.adminURL + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the admin API while the public one is full: %v", err)
+	}
+	first.Close()
+	_ = second.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := bufio.NewReader(second).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 401") {
+		t.Fatalf("once the first closed, the second got %q, %v", line, err)
+	}
+	if log := in.stderr.String(); !strings.Contains(log, "--max-conns") {
+		t.Errorf("no log line about the cap:\n%s", log)
 	}
 }
