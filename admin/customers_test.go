@@ -33,6 +33,7 @@ func TestPatchCustomerMergesMobileNumber(t *testing.T) {
 		{"the merged number is validated", `{"profile":{"mobileNumber":{"countryCode":"+49"}}}`, profile(number("0091", "7799827711")), `mobileNumber.phoneNumber "7799827711" is not a valid number for country code +49`},
 		{"both members", `{"profile":{"mobileNumber":{"countryCode":"+1","phoneNumber":"(415) 555-0132"}}}`, profile(number("+1", "(415) 555-0132")), ""},
 		{"null removes a member", `{"profile":{"mobileNumber":{"countryCode":null}}}`, profile(number("+1", "(415) 555-0132")), `mobileNumber.countryCode "" is not a country calling code`},
+		{"a null body", `null`, profile(number("+1", "(415) 555-0132")), `the body must be a JSON object, not null`},
 		{"an unknown member", `{"profile":{"mobileNumber":{"number":"1"}}}`, profile(number("+1", "(415) 555-0132")), `unknown field "number"`},
 		// encoding/json would take these for "email" and "phoneNumber".
 		{"names are case-sensitive", `{"profile":{"Email":null}}`, profile(number("+1", "(415) 555-0132")), `unknown field "Email" in profile: names are case-sensitive; did you mean "email"?`},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -147,6 +148,9 @@ func customersCmd(g *globals) *cobra.Command {
 			}
 			if cmd.Flags().Changed("region") {
 				body["region"] = uregion
+			}
+			if len(body) == 0 {
+				return errors.New("nothing to change: give --region or a profile flag (--name, --given-name, --email, --country-code, --phone-number)")
 			}
 			return call(g, cmd, http.MethodPatch, "/admin/v1/customers/"+esc(args[0]), body)
 		},

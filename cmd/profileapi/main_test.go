@@ -252,6 +252,11 @@ func TestControlPlaneCLI(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "400 INVALID_REQUEST") || !strings.Contains(err.Error(), "does not declare") {
 		t.Fatalf("granting an undeclared scope: %v", err)
 	}
+	// An update of nothing is refused before a call, rather than a PATCH
+	// that changes only updatedAt.
+	if _, err := in.cli(t, "customers", "update", "amzn1.ask.account.CLI"); err == nil || !strings.Contains(err.Error(), "nothing to change") {
+		t.Fatalf("an update with no flag: %v, want nothing to change", err)
+	}
 	// A grant of nothing would revoke: it is refused before a call.
 	if _, err := in.cli(t, "consents", "grant", "amzn1.ask.account.CLI", "amzn1.ask.skill.cli"); err == nil || !strings.Contains(err.Error(), `"scope"`) {
 		t.Fatalf("granting no scope: %v, want the --scope flag required", err)

@@ -214,6 +214,11 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 	if err := textError(body, "body"); err != nil {
 		return v, err
 	}
+	if string(bytes.TrimSpace(body)) == "null" {
+		// Decodes as nothing at all: a PATCH of null changed nothing but
+		// updatedAt.
+		return v, profileapi.Errorf(profileapi.EINVALID, "the body must be a JSON object, not null")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
