@@ -402,8 +402,10 @@ func moduleVersion() string {
 	return version
 }
 
-// String describes the client by its endpoint, never its token.
-func (c *Client) String() string {
+// String describes the client by its endpoint, never its token. The
+// methods are on the value, so that a Client held by value prints no token
+// either.
+func (c Client) String() string {
 	if c.endpoint == nil {
 		return "client.Client{endpoint: invalid}"
 	}
@@ -412,10 +414,10 @@ func (c *Client) String() string {
 
 // Format prints String for every verb, so that printing a Client, or a
 // struct holding one, with %v, %+v or %#v shows no token.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // LogValue logs the client by its endpoint, never its token.
-func (c *Client) LogValue() slog.Value {
+func (c Client) LogValue() slog.Value {
 	if c.endpoint == nil {
 		return slog.StringValue("invalid endpoint")
 	}

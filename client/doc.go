@@ -77,8 +77,9 @@
 // User-Agent no header can carry, which fail at once, without a retry.
 // Errors are safe to log: they never hold the token (an error body that
 // repeats it shows "[token]"), and an APIError keeps of the server's code,
-// message and request id only a bounded, sanitized part. A Client or a
-// System printed with fmt or logged with log/slog shows no token either.
+// message and request id only a bounded, sanitized part. A Client printed
+// with fmt or logged with log/slog shows no token either; a System, the
+// request's own data, does.
 // If the context ends first,
 // the error wraps ctx.Err() and, if an earlier attempt failed, that failure
 // too, so errors.Is(err, ErrUnavailable) still tells why the call was slow.

@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/url"
 )
 
 // System is the context.System object of an Alexa request envelope: who is
@@ -17,54 +14,14 @@ type System struct {
 	// "https://api.amazonalexa.com", or a self-hosted server's address.
 	APIEndpoint string `json:"apiEndpoint"`
 	// APIAccessToken is the Bearer token for this customer and skill; it
-	// expires minutes after the request.
+	// expires minutes after the request. Printing or logging a System, or
+	// an envelope embedding one, shows it: log a Client instead, which
+	// hides it.
 	APIAccessToken string `json:"apiAccessToken"`
 	// User is the customer.
 	User User `json:"user"`
 	// Application is the skill.
 	Application Application `json:"application"`
-}
-
-// String shows the system with its tokens (the apiAccessToken and the
-// consentToken) replaced by "[token]", so that printing a System, or an
-// envelope holding one, leaks neither. Its JSON keeps them: an envelope is
-// re-encoded to be passed on.
-func (s System) String() string {
-	s.APIEndpoint = redactEndpoint(s.APIEndpoint)
-	if s.APIAccessToken != "" {
-		s.APIAccessToken = redactedToken
-	}
-	if s.User.Permissions.ConsentToken != "" {
-		s.User.Permissions.ConsentToken = redactedToken
-	}
-	type plain System // without this method
-	return fmt.Sprintf("%+v", plain(s))
-}
-
-// Format prints String for every verb, %#v and %d included.
-func (s System) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
-
-// redactEndpoint hides the password of an endpoint URL that has one.
-func redactEndpoint(endpoint string) string {
-	if u, err := url.Parse(endpoint); err == nil {
-		return u.Redacted()
-	}
-	return endpoint
-}
-
-// LogValue logs the system without its tokens: the apiAccessToken as
-// "[token]", the consentToken not at all.
-func (s System) LogValue() slog.Value {
-	token := ""
-	if s.APIAccessToken != "" {
-		token = redactedToken
-	}
-	return slog.GroupValue(
-		slog.String("apiEndpoint", redactEndpoint(s.APIEndpoint)),
-		slog.String("apiAccessToken", token),
-		slog.String("userId", s.User.UserID),
-		slog.String("applicationId", s.Application.ApplicationID),
-	)
 }
 
 // User is context.System.user: the customer's account.
