@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +27,13 @@ type intentOrName struct {
 	Name               string                     `json:"name"`
 	ConfirmationStatus string                     `json:"confirmationStatus,omitempty"`
 	Slots              map[string]json.RawMessage `json:"slots,omitempty"`
+}
+
+// JSONShape is the object form's: its member names are checked as any
+// other body's.
+func (intentOrName) JSONShape() reflect.Type {
+	type plain intentOrName
+	return reflect.TypeFor[plain]()
 }
 
 func (i *intentOrName) UnmarshalJSON(b []byte) error {

@@ -24,6 +24,9 @@ func TestRequestIntentConfirmation(t *testing.T) {
 		{`{"name":"OrderIntent","confirmationStatus":"DENIED","slots":{}}`, 200, "DENIED"},
 		{`{"name":"OrderIntent","confirmationStatus":"MAYBE"}`, 400, ""},
 		{`{"name":"OrderIntent","confirmationStatus":7}`, 400, ""},
+		// Names are case-sensitive in the object form too.
+		{`{"NAME":"OrderIntent"}`, 400, ""},
+		{`{"name":"OrderIntent","Slots":{}}`, 400, ""},
 	} {
 		rec := send(t, adm, "POST", "/admin/v1/requests", `{`+who+`,"intent":`+c.intent+`}`)
 		if rec.Status != c.status {

@@ -196,7 +196,7 @@ func findShape(t reflect.Type) reflect.Type {
 		t = t.Elem()
 	}
 	if t.Implements(shapedType) || reflect.PointerTo(t).Implements(shapedType) {
-		return shapeOf(reflect.Zero(t).Interface().(Shaped).JSONShape())
+		return shapeOf(reflect.New(t).Interface().(Shaped).JSONShape()) // *t has every method
 	}
 	if t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) {
 		return nil // its own decoder: its members are its business

@@ -464,6 +464,7 @@ func TestDecodeNamesAreCaseSensitive(t *testing.T) {
 		Phones []phone          `json:"phones"`
 		ByName map[string]phone `json:"byName"`
 		Wrap   shaped[phone]    `json:"wrap"`
+		PWrap  pshaped[phone]   `json:"pwrap"`
 		Count  Int              `json:"count"`
 	}
 	type body struct {
@@ -479,6 +480,7 @@ func TestDecodeNamesAreCaseSensitive(t *testing.T) {
 		`{"phones":[{"phoneNumber":"1"},{"PhoneNumber":"2"}]}`: `unknown field "PhoneNumber" in phones[]`,
 		`{"byName":{"Anna":{"phonenumber":"2"}}}`:              `unknown field "phonenumber" in byName.Anna`,
 		`{"wrap":{"PHONENUMBER":"3"}}`:                         `unknown field "PHONENUMBER" in wrap`,
+		`{"pwrap":{"Phonenumber":"3"}}`:                        `unknown field "Phonenumber" in pwrap`,
 	} {
 		_, err := Decode[body](httptest.NewRecorder(), httptest.NewRequest("POST", "/", strings.NewReader(in)), 1024)
 		_, lineErr := Unmarshal[body]([]byte(in))
@@ -496,3 +498,10 @@ type shaped[T any] struct{ v T }
 func (shaped[T]) JSONShape() reflect.Type { return reflect.TypeFor[T]() }
 
 func (s *shaped[T]) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &s.v) }
+
+// pshaped is shaped with its methods on the pointer, as UnmarshalJSON's are.
+type pshaped[T any] struct{ v T }
+
+func (*pshaped[T]) JSONShape() reflect.Type { return reflect.TypeFor[T]() }
+
+func (s *pshaped[T]) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &s.v) }
