@@ -19,11 +19,12 @@ import (
 // twice leaves the store as importing it once; a customer keeps its first
 // CreatedAt, which is written back into it, as CreateCustomer writes back
 // what it stores: a cache in front keeps the customer as stored, and tokens
-// name its creation time. Its UpdatedAt never moves back: an import
-// stamped before the change it lands after keeps that change's, which is
-// written back into a customer that came with an UpdatedAt. Of items with the same id in one import, the
-// last wins. A consent's customer and skill must exist by then
-// (ENOTFOUND). Other zero times are stored as the time of the import.
+// name its creation time. Its UpdatedAt moves forward with every write: an
+// import stamped before the change it lands after takes a millisecond past
+// that change's, which is written back into a customer that came with an
+// UpdatedAt. Of items with the same id in one import, the last wins. A
+// consent's customer and skill must exist by then (ENOTFOUND). Other zero
+// times are stored as the time of the import.
 //
 // The rows are sent with COPY into temporary tables, then merged with one
 // INSERT ... ON CONFLICT per table. The import is bounded by the
@@ -76,7 +77,7 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 		SELECT `+customerColumns+` FROM import_customers
 		ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name,
 			given_name = excluded.given_name, email = excluded.email, mobile_country_code = excluded.mobile_country_code,
-			mobile_phone_number = excluded.mobile_phone_number, updated_at = GREATEST(excluded.updated_at, customers.updated_at)
+			mobile_phone_number = excluded.mobile_phone_number, updated_at = GREATEST(excluded.updated_at, customers.updated_at + interval '1 millisecond')
 		RETURNING id, created_at, updated_at`,
 	)
 	if err != nil {
@@ -112,7 +113,7 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	}
 	if _, err := sp.Exec(ctx, `INSERT INTO consents (customer_id, skill_id, scopes, updated_at)
 		SELECT customer_id, skill_id, scopes, updated_at FROM import_consents
-		ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = GREATEST(excluded.updated_at, consents.updated_at)`,
+		ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = GREATEST(excluded.updated_at, consents.updated_at + interval '1 millisecond')`,
 	); err != nil {
 		err = formatError(err)
 		if profileapi.IsNotFound(err) && sp.Rollback(ctx) == nil {

@@ -18,10 +18,11 @@ import (
 // twice leaves the store as importing it once; a customer keeps its first
 // CreatedAt, which is written back into it, as CreateCustomer writes back
 // what it stores: a cache in front keeps the customer as stored, and tokens
-// name its creation time. Its UpdatedAt never moves back: an import
-// stamped before the change it lands after (its lines were read before a
-// PATCH, or another import, was written) keeps that change's, which is
-// written back into a customer that came with an UpdatedAt.
+// name its creation time. Its UpdatedAt moves forward with every write: an
+// import stamped before the change it lands after (its lines were read
+// before a PATCH, or another import, was written) takes a millisecond past
+// that change's, which is written back into a customer that came with an
+// UpdatedAt.
 // A consent's customer and skill must exist by then (ENOTFOUND). Other zero
 // times are stored as the time of the import.
 func (db *DB) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
@@ -113,12 +114,12 @@ var (
 		columns: 9,
 		onConflict: `ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name,
 			given_name = excluded.given_name, email = excluded.email, mobile_country_code = excluded.mobile_country_code,
-			mobile_phone_number = excluded.mobile_phone_number, updated_at = max(excluded.updated_at, customers.updated_at)`,
+			mobile_phone_number = excluded.mobile_phone_number, updated_at = max(excluded.updated_at, customers.updated_at + 1)`,
 	}
 	upsertConsent = upsert{
 		insert:     `INSERT INTO consents (customer_id, skill_id, scopes, updated_at)`,
 		columns:    4,
-		onConflict: `ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = max(excluded.updated_at, consents.updated_at)`,
+		onConflict: `ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = max(excluded.updated_at, consents.updated_at + 1)`,
 	}
 )
 
