@@ -68,7 +68,14 @@ func (l *listener) Accept() (net.Conn, error) {
 	return c, nil
 }
 
-func (l *listener) release() { <-l.slots }
+// release frees a slot. Never blocking: a release without its Accept (a
+// server also serving another listener) must not hang net/http.
+func (l *listener) release() {
+	select {
+	case <-l.slots:
+	default:
+	}
+}
 
 func (l *listener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })

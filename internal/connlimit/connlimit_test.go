@@ -82,6 +82,8 @@ func TestCapWaitsForAClose(t *testing.T) {
 	if got := call(t, third, 300*time.Millisecond); got != "" {
 		t.Fatalf("a third connection at a cap of 2 was answered: %q", got)
 	}
+	// Called once the cap was reached, when net/http's next Accept began
+	// to wait: before the third connection, which cannot tell.
 	if fulls.Load() == 0 {
 		t.Error("full was not called at the cap")
 	}
