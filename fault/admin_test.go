@@ -25,9 +25,11 @@ func TestAdminFaults(t *testing.T) {
 	if got := strings.TrimSpace(r.Body); got != want {
 		t.Fatalf("POST body\n got %s\nwant %s", got, want)
 	}
+	// Times are to the millisecond, as every time of the admin API.
+	clk.Add(1500*time.Microsecond + 7)
 	r = servertest.Do(t, "POST", adm+"/admin/v1/faults", adminKey, `{"latencyMs":120,"fraction":0.25,"seed":-5}`)
-	if r.Status != 201 {
-		t.Fatalf("second POST: %d %s", r.Status, r.Body)
+	if r.Status != 201 || !strings.Contains(r.Body, `"createdAt":"2025-01-01T00:00:00.001Z"`) {
+		t.Fatalf("second POST: %d %s, want createdAt to the millisecond", r.Status, r.Body)
 	}
 
 	// The first fault hits the skill's email calls.
@@ -44,7 +46,7 @@ func TestAdminFaults(t *testing.T) {
 		list.Faults[1].ID != "f_2" || list.Faults[1].Seed == nil || *list.Faults[1].Seed != -5 || list.Faults[1].LatencyMS != 120 {
 		t.Fatalf("GET faults = %+v", list.Faults)
 	}
-	if !list.Faults[0].CreatedAt.Equal(clk.Now()) {
+	if !list.Faults[0].CreatedAt.Equal(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("createdAt = %v, want the injector's clock", list.Faults[0].CreatedAt)
 	}
 

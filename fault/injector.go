@@ -54,7 +54,7 @@ func (i *Injector) Add(f Fault) (Fault, error) {
 		e.Seed = &seed
 		e.rng = rand.New(rand.NewPCG(uint64(seed), 0))
 	}
-	e.CreatedAt = i.now().UTC()
+	e.CreatedAt = i.now().UTC().Truncate(time.Millisecond) // as every time of the admin API
 	e.Remaining = f.Count
 	i.mu.Lock()
 	defer i.mu.Unlock()
