@@ -225,6 +225,11 @@ func (c *Client) get(ctx context.Context, op operation) ([]byte, error) {
 	if !validHeaderValue(c.token) {
 		return nil, fmt.Errorf("client: %s: the token has a control character, which no header can carry", op.setting)
 	}
+	if scheme, _, ok := strings.Cut(c.token, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		// Sent as "Bearer Bearer …", which the server refuses as a bad
+		// token: say what is wrong instead.
+		return nil, fmt.Errorf("client: %s: give the token without its \"Bearer \" prefix: the client adds it", op.setting)
+	}
 	if !validHeaderValue(c.userAgent) {
 		return nil, fmt.Errorf("client: %s: the User-Agent %q has a control character, which no header can carry", op.setting, c.userAgent)
 	}

@@ -813,6 +813,19 @@ func TestUnsendableHeader(t *testing.T) {
 			t.Errorf("err = %v, want the value", err)
 		}
 	})
+	// The client adds the scheme: one given with the token would go out
+	// twice and come back a 401 that blames the token.
+	t.Run("Bearer prefix", func(t *testing.T) {
+		srv := replay(t, ok)
+		_, err := client.New(srv.URL, "bearer eyJ.x.y").Email(t.Context())
+		if err == nil || !strings.Contains(err.Error(), `without its "Bearer " prefix`) || strings.Contains(err.Error(), "eyJ") {
+			t.Errorf("err = %v, want one about the prefix, without the token", err)
+		}
+		checkSentinels(t, err)
+		if srv.count() != 0 {
+			t.Errorf("%d requests, want none", srv.count())
+		}
+	})
 }
 
 // A server whose certificate the client does not trust is a configuration
