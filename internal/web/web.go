@@ -106,10 +106,22 @@ func ShutdownError(r *http.Request, err error) error {
 	return err
 }
 
+// goneError is err as EUNAVAILABLE when it is only the end of r's context,
+// its client gone or its connection's time up, which a database call
+// waiting on it fails with: not a bug, as the 500 of an unknown error says
+// in the log, the journal and the metrics.
+func goneError(r *http.Request, err error) error {
+	if r == nil || r.Context().Err() == nil || profileapi.ErrorKind(err) != profileapi.EINTERNAL ||
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &profileapi.Error{Kind: profileapi.EUNAVAILABLE, Message: "the call ended before its answer: its client went away or its time ran out", RetryAfter: time.Second, Err: err}
+}
+
 // WriteError answers with err's status and JSON body. Only the public
 // message reaches the client; the cause is logged with the request id.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	err = ShutdownError(r, err)
+	err = goneError(r, ShutdownError(r, err))
 	code, body := StatusOf(err)
 	h := w.Header()
 	var e *profileapi.Error

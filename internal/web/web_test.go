@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -193,6 +194,9 @@ func TestShutdownError(t *testing.T) {
 	cancel(ErrShuttingDown)
 	ending := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
 	ownMessage := &profileapi.Error{Kind: profileapi.EUNAVAILABLE, Message: "shutting down: 5 stored", Err: errors.Join(ErrShuttingDown, context.Canceled)}
+	goneCtx, goneCancel := context.WithCancel(context.Background())
+	goneCancel()
+	gone := httptest.NewRequest("GET", "/", nil).WithContext(goneCtx)
 	for _, tc := range []struct {
 		name    string
 		r       *http.Request
@@ -203,6 +207,10 @@ func TestShutdownError(t *testing.T) {
 		{"any error, shutting down", ending, profileapi.Errorf(profileapi.EINVALID, "bad line"), 503, "the server is shutting down; retry, on another node if there is one"},
 		{"an error that says so", ending, ownMessage, 503, "shutting down: 5 stored"},
 		{"not shutting down", httptest.NewRequest("GET", "/", nil), profileapi.Errorf(profileapi.EINVALID, "bad line"), 400, "bad line"},
+		// A database call the client gave up on is no bug (500).
+		{"client gone", gone, fmt.Errorf("postgres: find access: %w", context.Canceled), 503, "the call ended before its answer: its client went away or its time ran out"},
+		{"client gone, a domain error", gone, profileapi.Errorf(profileapi.ENOTFOUND, "no such customer"), 404, "no such customer"},
+		{"canceled, client still there", httptest.NewRequest("GET", "/", nil), fmt.Errorf("x: %w", context.Canceled), 500, "an unexpected error occurred"},
 	} {
 		rec := httptest.NewRecorder()
 		WriteError(rec, tc.r, tc.err)
