@@ -465,6 +465,11 @@ func (o *serveOptions) validate(scheme string) error {
 	}
 	if o.db != "" && !isPostgresURL(o.db) {
 		// Refused here, before a lock file is made beside it.
+		if scheme, _, ok := strings.Cut(o.db, "://"); ok {
+			// A mistyped postgres:// would be a SQLite file, its password
+			// in the name and in the errors that name it.
+			return fmt.Errorf("--db %s: %.20q is no scheme --db knows: give a SQLite file's path or a postgres:// URL", redactURL(o.db), scheme)
+		}
 		if keyValueDSN.MatchString(o.db) {
 			// Else a SQLite file of that name, its password in the name.
 			return fmt.Errorf("--db %s: a PostgreSQL key=value connection string; give it as a postgres:// URL, such as postgres://user:password@host:5432/dbname", redactURL(o.db))

@@ -111,6 +111,8 @@ func TestServeErrorsHideURLPasswords(t *testing.T) {
 		{[]string{"--redis", "redis://u:hunter2%zzpw@127.0.0.1:1/0"}, "--redis"},
 		{[]string{"--db", "POSTGRES://u:hunter2pw@127.0.0.1:1/db?connect_timeout=1"}, "postgres"},
 		{[]string{"--db", "user=u password=hunter2pw host=127.0.0.1"}, "key=value"},
+		{[]string{"--db", "postgress://u:hunter2pw@127.0.0.1:1/db"}, `"postgress" is no scheme --db knows`},
+		{[]string{"--db", "mysql://root:hunter2pw@127.0.0.1/db"}, `"mysql" is no scheme`},
 	} {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		var stdout, stderr syncBuffer
