@@ -206,7 +206,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	// store closes.
 	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
 	store = o.cache.wrap(life, store, dbPath, logger)
-	defer store.Close()
+	defer closeStore(store, isPostgresURL(dbPath), logger)
 	defer endLife()
 	keys, err := token.NewKeyring(ctx, keyStore, token.Options{Rotation: o.keyRotation, Prefetch: prefetcher(store)})
 	if err != nil {
@@ -413,6 +413,31 @@ const (
 	defaultMaxConns = 10000
 	maxMaxConns     = 1000000
 )
+
+// closeStore closes the store as serve returns. PostgreSQL's pool waits up
+// to 15 s for connections cut off mid-call (a database that stopped
+// answering): past what a service manager allows a stop, and after the
+// calls were answered 503 already. It gets closeWait, then serve exits
+// without it. SQLite's close, which checkpoints its WAL, is waited for.
+func closeStore(store io.Closer, postgres bool, logger *slog.Logger) {
+	if !postgres {
+		store.Close()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		store.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		logger.Warn("the database's connections did not close in time; exiting without them", "waited", closeWait)
+	}
+}
+
+// closeWait bounds closeStore for PostgreSQL. A variable, for tests.
+var closeWait = 2 * time.Second
 
 // validate checks every flag that can be checked without creating
 // anything, so that a bad value stops serve before it makes the data

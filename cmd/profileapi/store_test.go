@@ -1,8 +1,11 @@
 package main
 
 import (
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRedactURLHidesEveryPassword(t *testing.T) {
@@ -25,4 +28,47 @@ func TestRedactURLHidesEveryPassword(t *testing.T) {
 			t.Errorf("redactURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// stuckCloser is a database that stopped answering: Close returns only
+// once the test releases it.
+type stuckCloser struct{ release chan struct{} }
+
+func (c stuckCloser) Close() error { <-c.release; return nil }
+
+// TestCloseStoreBoundsPostgres: serve exits without PostgreSQL's pool when
+// it hangs in Close, saying so; SQLite's close is waited for.
+func TestCloseStoreBoundsPostgres(t *testing.T) {
+	defer func(d time.Duration) { closeWait = d }(closeWait)
+	closeWait = 10 * time.Millisecond
+	stuck := stuckCloser{release: make(chan struct{})}
+	defer close(stuck.release)
+	var logs syncBuffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		closeStore(stuck, true, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("closeStore waited for a PostgreSQL close that hangs")
+	}
+	if !strings.Contains(logs.String(), "did not close in time") {
+		t.Errorf("no log line about the close: %q", logs.String())
+	}
+
+	sqlite := stuckCloser{release: make(chan struct{})}
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		closeStore(sqlite, false, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	select {
+	case <-returned:
+		t.Fatal("closeStore returned before SQLite's close did")
+	case <-time.After(5 * closeWait):
+	}
+	close(sqlite.release)
+	<-returned
 }
