@@ -195,3 +195,44 @@ func TestReopenedStoreLacksSigningKey(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// recreated is a key store without Opening, as PostgreSQL's, whose
+// database is dropped and made again under the keyring.
+type recreated struct{ profileapi.KeyStore }
+
+// TestRecreatedStoreLacksSigningKey: a store that cannot say it changed
+// (its database dropped and made empty again) is looked at again within
+// keyRecheck, and the next token is signed with a key it holds.
+func TestRecreatedStoreLacksSigningKey(t *testing.T) {
+	ctx := context.Background()
+	store := &recreated{openKeyStore(t)}
+	k, err := NewKeyring(ctx, store, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.opening != nil {
+		t.Fatal("the store has an Opening: this tests one without")
+	}
+	empty := openKeyStore(t)
+	store.KeyStore = empty
+
+	if _, _, err := k.Issue(ctx, testClaims, 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(storedKids(t, empty)) != 0 {
+		t.Fatalf("looked at the store again at once: %v", storedKids(t, empty))
+	}
+	k.mu.Lock()
+	k.loadedAt = k.loadedAt.Add(-keyRecheck - time.Second) // as keyRecheck later
+	k.mu.Unlock()
+	tok, _, err := k.Issue(ctx, testClaims, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := kidOf(t, tok); !slices.Contains(storedKids(t, empty), kid) {
+		t.Fatalf("signed with key %s, not in the store (%v)", kid, storedKids(t, empty))
+	}
+	if _, err := k.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+}

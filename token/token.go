@@ -91,7 +91,8 @@ type Keyring struct {
 	mu       sync.RWMutex
 	keys     map[string]*liveKey
 	signing  *liveKey
-	loadedOn any // what opening returned as the keys were loaded
+	loadedOn any       // what opening returned as the keys were loaded
+	loadedAt time.Time // when they were, real clock
 
 	reloadMu   sync.Mutex
 	lastReload time.Time // start of the last reload for an unknown kid, real clock
@@ -110,6 +111,10 @@ type liveKey struct {
 	// keys are loaded, so that verifying costs a compare.
 	until time.Time
 }
+
+// keyRecheck is how often a keyring that signs looks again at the keys in
+// its store, for a database made again under it.
+const keyRecheck = 10 * time.Second
 
 // endless is the verifying window's end of the newest key, which may sign
 // a token at any time.
@@ -383,13 +388,18 @@ func (k *Keyring) retiredBefore(now time.Time) time.Time {
 // rotation period.
 func (k *Keyring) signingKey(ctx context.Context) (*liveKey, error) {
 	k.mu.RLock()
-	key, loadedOn := k.signing, k.loadedOn
+	key, loadedOn, loadedAt := k.signing, k.loadedOn, k.loadedAt
 	k.mu.RUnlock()
 	// After the store reopened, on a restored backup say, the key may be
 	// gone from it: signing with it would mint tokens that die at the next
 	// restart.
 	reopened := k.opening != nil && k.opening() != loadedOn
-	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation && !reopened {
+	// A database dropped and made again, or restored from a dump, under
+	// the running service (PostgreSQL's tables come back at the next
+	// /readyz) no longer holds the key: its tokens would die with the
+	// next reload on any node. Another look now and then bounds that.
+	stale := time.Since(loadedAt) > keyRecheck
+	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation && !reopened && !stale {
 		return key, nil
 	}
 	// Another node may have rotated already.
@@ -478,7 +488,7 @@ func (k *Keyring) reload(ctx context.Context) error {
 	if len(keys) > 0 {
 		newest = m[keys[0].ID]
 	}
-	k.keys, k.signing, k.loadedOn = m, newest, on
+	k.keys, k.signing, k.loadedOn, k.loadedAt = m, newest, on, time.Now()
 	k.forgetHeaders()
 	return nil
 }
