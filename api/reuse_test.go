@@ -220,3 +220,55 @@ func TestBatchTokenAfterStaleReimport(t *testing.T) {
 		t.Errorf("a tokens/batch token once the record is read again: %d %s", res.Status, res.Body)
 	}
 }
+
+// Another node deletes a customer, or a skill, and creates it again under
+// its id. A node whose cache holds the old one, younger than
+// --cache-max-age, reads it again for a token minted for the new one,
+// rather than refuse that token as the old one's for up to that age; a
+// token of the old one is still refused.
+func TestReusedIDOnAnotherNode(t *testing.T) {
+	for _, what := range []string{"customer", "skill"} {
+		t.Run(what, func(t *testing.T) {
+			r := newCachedReuse(t, time.Hour)
+			const id, skill = "amzn1.ask.account.NODE", "amzn1.ask.skill.node"
+			r.skill(skill)
+			r.customer(id, "old@example.com")
+			r.grant(id, skill)
+			old := r.token(id, skill)
+			if res := r.email(old); res.Status != 200 { // now held by the cache
+				t.Fatalf("before: %d %s", res.Status, res.Body)
+			}
+
+			// The other node writes the database, behind this one's cache,
+			// with its own clock (the real one, months past the test's).
+			ctx := context.Background()
+			db := r.s.Store
+			switch what {
+			case "customer":
+				if err := db.DeleteCustomer(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.CreateCustomer(ctx, &profileapi.Customer{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Email: "new@example.com"}}); err != nil {
+					t.Fatal(err)
+				}
+			case "skill":
+				if err := db.DeleteSkill(ctx, skill); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.CreateSkill(ctx, &profileapi.Skill{ID: skill, Name: "again", Permissions: profileapi.NewScopeSet(profileapi.ScopeEmail)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.PutConsent(ctx, &profileapi.Consent{CustomerID: id, SkillID: skill, Scopes: profileapi.NewScopeSet(profileapi.ScopeEmail)}); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"customer": `{"email":"new@example.com"}`, "skill": `{"email":"old@example.com"}`}[what]
+			if res := r.email(r.s.Token(t, id, skill)); res.Status != 200 || res.Body != want {
+				t.Errorf("a token for the new %s: %d %s, want 200 %s", what, res.Status, res.Body, want)
+			}
+			if res := r.email(old); res.Status != http.StatusUnauthorized || !strings.Contains(res.Error.Message, "the id was reused") {
+				t.Errorf("a token for the old %s: %d %s, want 401, the id reused", what, res.Status, res.Body)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/internal/web"
+	"github.com/profileapi/profileapi/token"
 )
 
 // handleSetting answers GET and HEAD of one profile setting, the one the
@@ -76,6 +78,13 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		}
 	}
 	access, err := s.Store.Access(ctx, claims.CustomerID, claims.SkillID)
+	if err == nil && newerThan(claims, access) {
+		// A cache that keeps entries up to an age (another node writes the
+		// database) may hold the customer or skill this one replaced.
+		if rr, ok := s.Store.(rereader); ok {
+			access, err = rr.Reread(ctx, claims.CustomerID, claims.SkillID)
+		}
+	}
 	if profileapi.IsNotFound(err) {
 		return profileapi.Errorf(profileapi.EUNAUTHORIZED, "the customer or skill this token was issued for no longer exists")
 	} else if err != nil {
@@ -97,6 +106,19 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		return err
 	}
 	return s.writeValue(w, info, field, &access.Customer.Profile)
+}
+
+// rereader is a store that may answer from a copy up to some age old (the
+// cache on a database other nodes write): Reread asks the database.
+type rereader interface {
+	Reread(ctx context.Context, customerID, skillID string) (*profileapi.Access, error)
+}
+
+// newerThan reports whether the token names a customer or skill created
+// after the one access holds, to the millisecond.
+func newerThan(c token.Claims, a *profileapi.Access) bool {
+	return c.CustomerCreatedAt.UnixMilli() > a.Customer.CreatedAt.UnixMilli() && !c.CustomerCreatedAt.IsZero() ||
+		c.SkillCreatedAt.UnixMilli() > a.SkillCreatedAt.UnixMilli() && !c.SkillCreatedAt.IsZero()
 }
 
 // sameCreation reports whether what was created at stored is what a token

@@ -326,6 +326,16 @@ func (s *Store) cached(sh *shard, k key, customerID, skillID string) *profileapi
 	return &a.Access
 }
 
+// Reread is Access from the store itself, kept as Access keeps what it
+// reads: for a call whose token names a customer or skill created after
+// the one held, on another node since this one read it (MaxAge).
+func (s *Store) Reread(ctx context.Context, customerID, skillID string) (*profileapi.Access, error) {
+	if err := s.checkHealth(); err != nil {
+		return nil, fmt.Errorf("cache: find access of customer %q for skill %q: %w", customerID, skillID, err)
+	}
+	return s.readThrough(ctx, customerID, skillID)
+}
+
 // readThrough reads the access from the store and keeps it, unless a
 // write happened since the read began.
 func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*profileapi.Access, error) {

@@ -46,8 +46,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of the keyring and of the admin API; nil is time.Now.
 	Now func() time.Time
-	// WrapStore, if set, wraps the store the servers and the keyring use,
-	// for a test that must make it fail as no real store can be made to.
+	// WrapStore, if set, wraps the store the servers and the keyring use:
+	// the cache in front of it, or a store that fails as no real one can
+	// be made to.
 	// Server.Store and the seeding helpers still use the SQLite file itself.
 	WrapStore func(profileapi.Store) profileapi.Store
 }
