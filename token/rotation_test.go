@@ -184,12 +184,20 @@ func TestReopenedStoreLacksSigningKey(t *testing.T) {
 	}
 
 	store.reopen(restored)
+	signsWithStoredKey(t, k, restored)
+}
+
+// signsWithStoredKey checks that the next token k issues is signed with a
+// key the store holds, and verifies.
+func signsWithStoredKey(t *testing.T, k *Keyring, store profileapi.KeyStore) {
+	t.Helper()
+	ctx := context.Background()
 	tok, _, err := k.Issue(ctx, testClaims, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kid := kidOf(t, tok); !slices.Contains(storedKids(t, restored), kid) {
-		t.Fatalf("signed with key %s, not in the store (%v)", kid, storedKids(t, restored))
+	if kid := kidOf(t, tok); !slices.Contains(storedKids(t, store), kid) {
+		t.Fatalf("signed with key %s, not in the store (%v)", kid, storedKids(t, store))
 	}
 	if _, err := k.Verify(ctx, tok); err != nil {
 		t.Fatal(err)
@@ -225,14 +233,5 @@ func TestRecreatedStoreLacksSigningKey(t *testing.T) {
 	k.mu.Lock()
 	k.loadedAt = k.loadedAt.Add(-keyRecheck - time.Second) // as keyRecheck later
 	k.mu.Unlock()
-	tok, _, err := k.Issue(ctx, testClaims, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if kid := kidOf(t, tok); !slices.Contains(storedKids(t, empty), kid) {
-		t.Fatalf("signed with key %s, not in the store (%v)", kid, storedKids(t, empty))
-	}
-	if _, err := k.Verify(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
+	signsWithStoredKey(t, k, empty)
 }
