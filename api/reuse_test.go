@@ -272,3 +272,39 @@ func TestReusedIDOnAnotherNode(t *testing.T) {
 		})
 	}
 }
+
+// The consents of a customer deleted and created again by another node
+// are not the new one's: once a node reads the new one (for a token
+// naming it), the grants its cache held for the old one are gone with it.
+func TestReusedIDOnAnotherNodeKeepsNoGrants(t *testing.T) {
+	r := newCachedReuse(t, time.Hour)
+	const id, s1, s2 = "amzn1.ask.account.GRANTS", "amzn1.ask.skill.one", "amzn1.ask.skill.two"
+	r.skill(s1)
+	r.skill(s2)
+	r.customer(id, "old@example.com")
+	r.grant(id, s1)
+	r.grant(id, s2)
+	for _, skill := range []string{s1, s2} { // both grants now held
+		if res := r.email(r.token(id, skill)); res.Status != 200 {
+			t.Fatalf("before, %s: %d %s", skill, res.Status, res.Body)
+		}
+	}
+
+	ctx := context.Background()
+	db := r.s.Store
+	if err := db.DeleteCustomer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateCustomer(ctx, &profileapi.Customer{ID: id, Region: profileapi.RegionNA, Profile: profileapi.Profile{Email: "new@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutConsent(ctx, &profileapi.Consent{CustomerID: id, SkillID: s1, Scopes: profileapi.NewScopeSet(profileapi.ScopeEmail)}); err != nil {
+		t.Fatal(err)
+	}
+	if res := r.email(r.s.Token(t, id, s1)); res.Status != 200 || res.Body != `{"email":"new@example.com"}` {
+		t.Fatalf("the new customer, by the skill granted: %d %s", res.Status, res.Body)
+	}
+	if res := r.email(r.s.Token(t, id, s2)); res.Status != http.StatusForbidden {
+		t.Errorf("the new customer, by the skill the old one granted: %d %s, want 403", res.Status, res.Body)
+	}
+}

@@ -365,9 +365,13 @@ func (s *Store) readThrough(ctx context.Context, customerID, skillID string) (*p
 	e := entry{customer: a.Customer, stamp: readAt}
 	if off := sh.find(k); off >= 0 {
 		_, stamp, body, _ := recordAt(sh.arena, off, sh.stamped)
-		if read := sh.epoch + int64(stamp); s.fresh(read) {
-			decode(body, &e, customerID, true, &s.dict) // keep the grants it knows
-			e.customer = a.Customer
+		var held entry
+		decode(body, &held, customerID, true, &s.dict)
+		// Keep the grants it knows, unless the record is of another
+		// customer under the id (deleted and created again by another
+		// node): those grants were that one's.
+		if read := sh.epoch + int64(stamp); s.fresh(read) && held.customer.CreatedAt.Equal(toMillis(a.Customer.CreatedAt)) {
+			e.complete, e.grants = held.complete, held.grants
 			// The grants kept are as old as their record: a new stamp
 			// would keep serving one another node has revoked past MaxAge.
 			e.stamp = min(read, readAt)
