@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -234,4 +235,50 @@ func TestRecreatedStoreLacksSigningKey(t *testing.T) {
 	k.loadedAt = k.loadedAt.Add(-keyRecheck - time.Second) // as keyRecheck later
 	k.mu.Unlock()
 	signsWithStoredKey(t, k, empty)
+}
+
+// failingKeys is a key store whose SigningKeys fails once failing is set:
+// a database that stopped answering.
+type failingKeys struct {
+	profileapi.KeyStore
+	failing bool
+}
+
+func (f *failingKeys) SigningKeys(ctx context.Context) ([]*profileapi.SigningKey, error) {
+	if f.failing {
+		return nil, profileapi.Unavailable(errors.New("the database stopped answering"), time.Second)
+	}
+	return f.KeyStore.SigningKeys(ctx)
+}
+
+// A look at the keys again that fails keeps the key in hand: a store
+// failing for a moment does not stop a token batch.
+func TestRecheckFailureKeepsSigning(t *testing.T) {
+	ctx := context.Background()
+	store := &failingKeys{KeyStore: openKeyStore(t)}
+	k, err := NewKeyring(ctx, store, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, err := k.Issue(ctx, testClaims, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.failing = true
+	k.mu.Lock()
+	k.loadedAt = k.loadedAt.Add(-keyRecheck - time.Second)
+	k.mu.Unlock()
+	tok, _, err := k.Issue(ctx, testClaims, 0)
+	if err != nil {
+		t.Fatalf("Issue after a failed recheck: %v", err)
+	}
+	if kidOf(t, tok) != kidOf(t, first) {
+		t.Errorf("signed with %s after a failed recheck, want the key in hand %s", kidOf(t, tok), kidOf(t, first))
+	}
+	k.mu.RLock()
+	next := time.Since(k.loadedAt)
+	k.mu.RUnlock()
+	if next > keyRecheck {
+		t.Errorf("the next look is due at once (%v since the last): every call would wait on the failing store", next)
+	}
 }

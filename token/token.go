@@ -94,6 +94,8 @@ type Keyring struct {
 	loadedOn any       // what opening returned as the keys were loaded
 	loadedAt time.Time // when they were, real clock
 
+	recheckMu sync.Mutex // held by the one signer looking at the keys again (keyRecheck)
+
 	reloadMu   sync.Mutex
 	lastReload time.Time // start of the last reload for an unknown kid, real clock
 
@@ -394,16 +396,25 @@ func (k *Keyring) signingKey(ctx context.Context) (*liveKey, error) {
 	// gone from it: signing with it would mint tokens that die at the next
 	// restart.
 	reopened := k.opening != nil && k.opening() != loadedOn
-	// A database dropped and made again, or restored from a dump, under
-	// the running service (PostgreSQL's tables come back at the next
-	// /readyz) no longer holds the key: its tokens would die with the
-	// next reload on any node. Another look now and then bounds that.
-	stale := time.Since(loadedAt) > keyRecheck
-	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation && !reopened && !stale {
-		return key, nil
-	}
-	// Another node may have rotated already.
-	if err := k.reload(ctx); err != nil {
+	if key != nil && k.now().Sub(key.CreatedAt) < k.rotation && !reopened {
+		// A database dropped and made again, or restored from a dump,
+		// under the running service (PostgreSQL's tables come back at the
+		// next /readyz) no longer holds the key: its tokens would die with
+		// the next reload on any node. Another look now and then bounds
+		// that; one caller looks while the others sign on.
+		if time.Since(loadedAt) <= keyRecheck || !k.recheckMu.TryLock() {
+			return key, nil
+		}
+		defer k.recheckMu.Unlock()
+		if err := k.reload(ctx); err != nil {
+			// The key in hand is the store's as far as is known: a store
+			// failing now is no reason to stop minting. Next look later.
+			k.mu.Lock()
+			k.loadedAt = time.Now()
+			k.mu.Unlock()
+			return key, nil
+		}
+	} else if err := k.reload(ctx); err != nil { // another node may have rotated already
 		return nil, err
 	}
 	k.mu.RLock()
