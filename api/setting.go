@@ -78,7 +78,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		}
 	}
 	access, err := s.Store.Access(ctx, claims.CustomerID, claims.SkillID)
-	if err == nil && newerThan(claims, access) {
+	if err == nil && newerThan(&claims, access) {
 		// A cache that keeps entries up to an age (another node writes the
 		// database) may hold the customer or skill this one replaced.
 		if rr, ok := s.Store.(rereader); ok {
@@ -116,7 +116,7 @@ type rereader interface {
 
 // newerThan reports whether the token names a customer or skill created
 // after the one access holds, to the millisecond.
-func newerThan(c token.Claims, a *profileapi.Access) bool {
+func newerThan(c *token.Claims, a *profileapi.Access) bool {
 	return c.CustomerCreatedAt.UnixMilli() > a.Customer.CreatedAt.UnixMilli() && !c.CustomerCreatedAt.IsZero() ||
 		c.SkillCreatedAt.UnixMilli() > a.SkillCreatedAt.UnixMilli() && !c.SkillCreatedAt.IsZero()
 }
