@@ -225,7 +225,7 @@ func (c *Client) get(ctx context.Context, op operation) ([]byte, error) {
 	if !validHeaderValue(c.token) {
 		return nil, fmt.Errorf("client: %s: the token has a control character, which no header can carry", op.setting)
 	}
-	if scheme, _, ok := strings.Cut(c.token, " "); ok && strings.EqualFold(scheme, "Bearer") {
+	if t := strings.TrimLeft(c.token, " \t"); len(t) > 6 && strings.EqualFold(t[:6], "Bearer") && (t[6] == ' ' || t[6] == '\t') {
 		// Sent as "Bearer Bearer …", which the server refuses as a bad
 		// token: say what is wrong instead.
 		return nil, fmt.Errorf("client: %s: give the token without its \"Bearer \" prefix: the client adds it", op.setting)

@@ -817,11 +817,13 @@ func TestUnsendableHeader(t *testing.T) {
 	// twice and come back a 401 that blames the token.
 	t.Run("Bearer prefix", func(t *testing.T) {
 		srv := replay(t, ok)
-		_, err := client.New(srv.URL, "bearer eyJ.x.y").Email(t.Context())
-		if err == nil || !strings.Contains(err.Error(), `without its "Bearer " prefix`) || strings.Contains(err.Error(), "eyJ") {
-			t.Errorf("err = %v, want one about the prefix, without the token", err)
+		for _, tok := range []string{"bearer eyJ.x.y", "Bearer\teyJ.x.y", " BEARER  eyJ.x.y"} {
+			_, err := client.New(srv.URL, tok).Email(t.Context())
+			if err == nil || !strings.Contains(err.Error(), `without its "Bearer " prefix`) || strings.Contains(err.Error(), "eyJ") {
+				t.Errorf("token %q: err = %v, want one about the prefix, without the token", tok, err)
+			}
+			checkSentinels(t, err)
 		}
-		checkSentinels(t, err)
 		if srv.count() != 0 {
 			t.Errorf("%d requests, want none", srv.count())
 		}
