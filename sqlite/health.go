@@ -224,7 +224,7 @@ func (db *DB) reopen(ctx context.Context) error {
 	}
 	opened := db.opened.Load()
 	sameDB := now.db.same(opened.db)
-	if !sameDB && (opened.wal.exists() && now.wal.same(opened.wal) || opened.shm.exists() && now.shm.same(opened.shm)) {
+	if !sameDB && (db.stillOld(now.wal, opened.wal) || db.stillOld(now.shm, opened.shm)) {
 		// SQLite would apply the old database's WAL to the new file.
 		return fmt.Errorf("sqlite: %s is another file than the database that was there, but %s-wal and %s-shm are still those of the old one: remove them to use the new file", db.path, db.path, db.path)
 	}
@@ -243,12 +243,14 @@ func (db *DB) reopen(ctx context.Context) error {
 		}
 		db.anchor.close()
 		db.anchor = nil
+		db.anchorClosed = time.Now()
 	}
 	a, err := openAnchor(ctx, db.path, false)
 	if err != nil {
 		return fmt.Errorf("sqlite: reopen %s: %w", db.path, err)
 	}
 	db.anchor = a
+	db.anchorClosed = time.Time{}
 	db.opened.Store(&a.files)
 	db.seen = nil
 	db.write.SetMaxIdleConns(1)
@@ -256,6 +258,20 @@ func (db *DB) reopen(ctx context.Context) error {
 	db.down.Store(nil)
 	db.log().Info("sqlite: the database is back", "path", db.path)
 	return nil
+}
+
+// stillOld reports whether the file at the path now is the one the store
+// had opened. Its identity is not enough once the anchor that held the old
+// file is closed: the old file's inode, freed, may number a new file (the
+// WAL a failed reopen made), which is no WAL of the old database. Nothing
+// writes the old file once the anchor is closed, and its last write came
+// a round or more (checkInterval) before: a file written since (give or
+// take the file system's coarse clock) is a new one.
+func (db *DB) stillOld(now, was fileID) bool {
+	if !was.exists() || !now.same(was) {
+		return false
+	}
+	return db.anchorClosed.IsZero() || now.info.ModTime().Before(db.anchorClosed.Add(-checkInterval/5))
 }
 
 // keepReason returns the reason the store is unavailable now, so that

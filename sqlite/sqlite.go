@@ -53,12 +53,15 @@ type DB struct {
 	logger atomic.Pointer[slog.Logger]
 
 	// The watchdog's own; Close uses them once it has stopped.
-	anchor    *anchor
-	seen      *files // the files at the path last round, while unavailable
-	wake      chan struct{}
-	stop      chan struct{}
-	watchDone chan struct{}
-	closeOnce sync.Once
+	anchor *anchor
+	seen   *files // the files at the path last round, while unavailable
+	// anchorClosed is when reopen closed the anchor, until it opens one:
+	// see stillOld.
+	anchorClosed time.Time
+	wake         chan struct{}
+	stop         chan struct{}
+	watchDone    chan struct{}
+	closeOnce    sync.Once
 }
 
 var _ profileapi.Store = (*DB)(nil)
