@@ -457,15 +457,17 @@ func TestShutdownEndsStreams(t *testing.T) {
 	}{
 		// A chunk's worth of lines, whose tokens come back, then nothing.
 		{"paused", func(w io.Writer) { _, _ = io.WriteString(w, strings.Repeat(line, 1024)) }},
-		// A chunk's worth, then a line every millisecond or so: still
-		// sending, at a pace the test can read the answers at on a busy
-		// machine (a firehose's answers can outlast the drain).
+		// A chunk's worth, then a line every 5 ms or so: still sending, at
+		// a pace the test can read the answers at on a busy machine (a
+		// firehose's answers can outlast the drain, and the last line's
+		// write gets a second: at one line a millisecond, CI once cut the
+		// stream mid-token).
 		{"sending", func(w io.Writer) {
 			if _, err := io.WriteString(w, strings.Repeat(line, 1024)); err != nil {
 				return
 			}
 			for {
-				time.Sleep(time.Millisecond)
+				time.Sleep(5 * time.Millisecond)
 				if _, err := io.WriteString(w, line); err != nil {
 					return
 				}
