@@ -267,7 +267,7 @@ func (s *Store) Close() error {
 // answer.
 func (s *Store) Access(ctx context.Context, customerID, skillID string) (*profileapi.Access, error) {
 	if err := s.checkHealth(); err != nil {
-		return nil, fmt.Errorf("cache: find access of customer %q for skill %q: %w", customerID, skillID, err)
+		return nil, fmt.Errorf("cache: find access of a customer for skill %q: %w", skillID, err)
 	}
 	k := s.key(customerID)
 	sh := s.shardOf(k)
@@ -331,7 +331,7 @@ func (s *Store) cached(sh *shard, k key, customerID, skillID string) *profileapi
 // the one held, on another node since this one read it (MaxAge).
 func (s *Store) Reread(ctx context.Context, customerID, skillID string) (*profileapi.Access, error) {
 	if err := s.checkHealth(); err != nil {
-		return nil, fmt.Errorf("cache: find access of customer %q for skill %q: %w", customerID, skillID, err)
+		return nil, fmt.Errorf("cache: find access of a customer for skill %q: %w", skillID, err)
 	}
 	return s.readThrough(ctx, customerID, skillID)
 }

@@ -18,7 +18,7 @@ func (db *DB) PutConsent(ctx context.Context, c *profileapi.Consent) error {
 	if _, err := db.pool.Exec(ctx, `INSERT INTO consents (customer_id, skill_id, scopes, updated_at) VALUES ($1, $2, $3, $4) `+onConflictConsent,
 		c.CustomerID, c.SkillID, int16(c.Scopes), updatedAt,
 	); err != nil {
-		return fmt.Errorf("postgres: put consent of customer %q to skill %q: %w", c.CustomerID, c.SkillID, formatError(err))
+		return fmt.Errorf("postgres: put consent of a customer to skill %q: %w", c.SkillID, formatError(err))
 	}
 	c.UpdatedAt = updatedAt
 	return nil
@@ -38,7 +38,7 @@ func (db *DB) Consent(ctx context.Context, customerID, skillID string) (*profile
 	if err := db.pool.QueryRow(ctx,
 		`SELECT scopes, updated_at FROM consents WHERE customer_id = $1 AND skill_id = $2`, customerID, skillID,
 	).Scan(&scopes, &updatedAt); err != nil {
-		return nil, fmt.Errorf("postgres: find consent of customer %q to skill %q: %w", customerID, skillID, formatError(err))
+		return nil, fmt.Errorf("postgres: find consent of a customer to skill %q: %w", skillID, formatError(err))
 	}
 	c.Scopes, c.UpdatedAt = profileapi.ScopeSet(scopes), updatedAt.UTC()
 	return &c, nil
@@ -52,7 +52,7 @@ func (db *DB) DeleteConsent(ctx context.Context, customerID, skillID string) err
 	if err := affectedOne(db.pool.Exec(ctx,
 		`DELETE FROM consents WHERE customer_id = $1 AND skill_id = $2`, customerID, skillID,
 	)); err != nil {
-		return fmt.Errorf("postgres: delete consent of customer %q to skill %q: %w", customerID, skillID, formatError(err))
+		return fmt.Errorf("postgres: delete consent of a customer to skill %q: %w", skillID, formatError(err))
 	}
 	return nil
 }
@@ -78,7 +78,7 @@ func (db *DB) Access(ctx context.Context, customerID, skillID string) (*profilea
 	var skillCreated time.Time
 	row := db.pool.QueryRow(ctx, accessQuery, customerID, skillID)
 	if err := scanCustomer(row, &a.Customer, &declared, &granted, &skillCreated); err != nil {
-		return nil, fmt.Errorf("postgres: find access of customer %q for skill %q: %w", customerID, skillID, formatError(err))
+		return nil, fmt.Errorf("postgres: find access of a customer for skill %q: %w", skillID, formatError(err))
 	}
 	a.Declared, a.Granted, a.SkillCreatedAt = profileapi.ScopeSet(declared), profileapi.ScopeSet(granted), skillCreated.UTC()
 	return &a, nil

@@ -30,7 +30,7 @@ func (db *DB) CreateCustomer(ctx context.Context, c *profileapi.Customer) error 
 		c.ID, string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email,
 		countryCode, phoneNumber, createdAt, updatedAt,
 	); err != nil {
-		return fmt.Errorf("postgres: create customer %q: %w", c.ID, formatError(err))
+		return fmt.Errorf("postgres: create a customer: %w", formatError(err))
 	}
 	c.CreatedAt, c.UpdatedAt = createdAt, updatedAt
 	return nil
@@ -42,7 +42,7 @@ func (db *DB) Customer(ctx context.Context, id string) (*profileapi.Customer, er
 	defer cancel()
 	c, err := findCustomer(ctx, db.pool, id, "")
 	if err != nil {
-		return nil, fmt.Errorf("postgres: find customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("postgres: find a customer: %w", formatError(err))
 	}
 	return c, nil
 }
@@ -59,12 +59,12 @@ func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*profileapi
 	defer cancel()
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: update customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("postgres: update a customer: %w", formatError(err))
 	}
 	defer tx.Rollback(ctx)
 	c, err := findCustomer(ctx, tx, id, " FOR UPDATE")
 	if err != nil {
-		return nil, fmt.Errorf("postgres: update customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("postgres: update a customer: %w", formatError(err))
 	}
 	if err := c.Update(fn, db.Now()); err != nil {
 		return nil, err
@@ -77,10 +77,10 @@ func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*profileapi
 		string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email,
 		countryCode, phoneNumber, c.CreatedAt, c.UpdatedAt, id,
 	); err != nil {
-		return nil, fmt.Errorf("postgres: update customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("postgres: update a customer: %w", formatError(err))
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("postgres: update customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("postgres: update a customer: %w", formatError(err))
 	}
 	return c, nil
 }
@@ -91,7 +91,7 @@ func (db *DB) DeleteCustomer(ctx context.Context, id string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	if err := affectedOne(db.pool.Exec(ctx, `DELETE FROM customers WHERE id = $1`, id)); err != nil {
-		return fmt.Errorf("postgres: delete customer %q: %w", id, formatError(err))
+		return fmt.Errorf("postgres: delete a customer: %w", formatError(err))
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func (db *DB) EachCustomer(ctx context.Context, fn func(c *profileapi.Customer, 
 	for {
 		customers, consents, err := db.customerPage(ctx, after)
 		if err != nil {
-			return fmt.Errorf("sqlite: list customers after %q: %w", after, formatError(err))
+			return fmt.Errorf("sqlite: list customers: %w", formatError(err))
 		}
 		for _, c := range customers {
 			if err := fn(c, consents[c.ID]); err != nil {

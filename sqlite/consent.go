@@ -15,7 +15,7 @@ func (db *DB) PutConsent(ctx context.Context, c *profileapi.Consent) error {
 	if _, err := db.write.ExecContext(ctx, putConsent,
 		c.CustomerID, c.SkillID, int64(c.Scopes), updatedAt.UnixMilli(),
 	); err != nil {
-		return fmt.Errorf("sqlite: put consent of customer %q to skill %q: %w", c.CustomerID, c.SkillID, formatError(err))
+		return fmt.Errorf("sqlite: put consent of a customer to skill %q: %w", c.SkillID, formatError(err))
 	}
 	c.UpdatedAt = updatedAt
 	return nil
@@ -32,7 +32,7 @@ func (db *DB) Consent(ctx context.Context, customerID, skillID string) (*profile
 	if err := db.read.QueryRowContext(ctx,
 		`SELECT scopes, updated_at FROM consents WHERE customer_id = ? AND skill_id = ?`, customerID, skillID,
 	).Scan(&scopes, &updatedAt); err != nil {
-		return nil, fmt.Errorf("sqlite: find consent of customer %q to skill %q: %w", customerID, skillID, formatError(err))
+		return nil, fmt.Errorf("sqlite: find consent of a customer to skill %q: %w", skillID, formatError(err))
 	}
 	c.Scopes, c.UpdatedAt = profileapi.ScopeSet(scopes), fromMillis(updatedAt)
 	return &c, nil
@@ -46,7 +46,7 @@ func (db *DB) DeleteConsent(ctx context.Context, customerID, skillID string) err
 		err = affectedOne(res)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: delete consent of customer %q to skill %q: %w", customerID, skillID, formatError(err))
+		return fmt.Errorf("sqlite: delete consent of a customer to skill %q: %w", skillID, formatError(err))
 	}
 	return nil
 }
@@ -74,13 +74,13 @@ func (db *DB) Access(ctx context.Context, customerID, skillID string) (*profilea
 		err = db.unavailable()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find access of customer %q for skill %q: %w", customerID, skillID, err)
+		return nil, fmt.Errorf("sqlite: find access of a customer for skill %q: %w", skillID, err)
 	}
 	var a profileapi.Access
 	var declared, granted, skillCreated int64
 	row := db.access.QueryRowContext(context.WithoutCancel(ctx), customerID, skillID)
 	if err := scanCustomer(row, &a.Customer, &declared, &granted, &skillCreated); err != nil {
-		return nil, fmt.Errorf("sqlite: find access of customer %q for skill %q: %w", customerID, skillID, formatError(err))
+		return nil, fmt.Errorf("sqlite: find access of a customer for skill %q: %w", skillID, formatError(err))
 	}
 	a.Declared, a.Granted, a.SkillCreatedAt = profileapi.ScopeSet(declared), profileapi.ScopeSet(granted), fromMillis(skillCreated)
 	return &a, nil

@@ -25,7 +25,7 @@ func (db *DB) CreateCustomer(ctx context.Context, c *profileapi.Customer) error 
 		c.ID, string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email,
 		countryCode, phoneNumber, createdAt.UnixMilli(), updatedAt.UnixMilli(),
 	); err != nil {
-		return fmt.Errorf("sqlite: create customer %q: %w", c.ID, formatError(err))
+		return fmt.Errorf("sqlite: create a customer: %w", formatError(err))
 	}
 	c.CreatedAt, c.UpdatedAt = createdAt, updatedAt
 	return nil
@@ -35,7 +35,7 @@ func (db *DB) CreateCustomer(ctx context.Context, c *profileapi.Customer) error 
 func (db *DB) Customer(ctx context.Context, id string) (*profileapi.Customer, error) {
 	c, err := findCustomer(ctx, db.read, id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("sqlite: find a customer: %w", formatError(err))
 	}
 	return c, nil
 }
@@ -50,12 +50,12 @@ func (db *DB) Customer(ctx context.Context, id string) (*profileapi.Customer, er
 func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*profileapi.Customer) error) (*profileapi.Customer, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: update customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("sqlite: update a customer: %w", formatError(err))
 	}
 	defer tx.Rollback()
 	c, err := findCustomer(ctx, tx, id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: update customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("sqlite: update a customer: %w", formatError(err))
 	}
 	if err := c.Update(fn, db.Now()); err != nil {
 		return nil, err
@@ -68,10 +68,10 @@ func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*profileapi
 		string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email,
 		countryCode, phoneNumber, c.CreatedAt.UnixMilli(), c.UpdatedAt.UnixMilli(), id,
 	); err != nil {
-		return nil, fmt.Errorf("sqlite: update customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("sqlite: update a customer: %w", formatError(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlite: update customer %q: %w", id, formatError(err))
+		return nil, fmt.Errorf("sqlite: update a customer: %w", formatError(err))
 	}
 	return c, nil
 }
@@ -84,7 +84,7 @@ func (db *DB) DeleteCustomer(ctx context.Context, id string) error {
 		err = affectedOne(res)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: delete customer %q: %w", id, formatError(err))
+		return fmt.Errorf("sqlite: delete a customer: %w", formatError(err))
 	}
 	return nil
 }

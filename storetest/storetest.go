@@ -73,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) profileapi.Store) {
 		{"Access/AfterRevoke", testAccessAfterRevoke},
 		{"Access/AfterUpdate", testAccessAfterUpdate},
 
+		{"Errors/NameNoCustomer", testErrorsNameNoCustomer},
+
 		{"SigningKey/AddAndList", testSigningKeyAddAndList},
 		{"SigningKey/ZeroCreatedAt", testSigningKeyZeroCreatedAt},
 		{"SigningKey/Duplicate", testSigningKeyDuplicate},
