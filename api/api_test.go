@@ -432,23 +432,36 @@ func TestMalformedRequests(t *testing.T) {
 		}
 	})
 	t.Run("Content-Length body not sent", func(t *testing.T) {
-		// The 400 comes at once, not after the read timeout that net/http
-		// would wait out reading the announced body before it answers.
-		conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-		fmt.Fprintf(conn, "GET %sProfile.email HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Length: 5\r\n\r\n",
-			settings, strings.TrimPrefix(f.url, "http://"), tok)
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatalf("no answer: %v", err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 400 || !resp.Close {
-			t.Errorf("%d, close %v; want 400 and the connection closed", resp.StatusCode, resp.Close)
+		// The answer comes at once, not after the read timeout that
+		// net/http would wait out reading the announced body before it
+		// answers: whatever the answer, a method or a path refused too.
+		for _, c := range []struct {
+			method, path string
+			want         int
+		}{
+			{"GET", settings + "Profile.email", 400},
+			{"POST", settings + "Profile.email", 405},
+			{"GET", "/nothing", 404},
+			{"PUT", settings + "Profile.nothing", 404},
+			{"GET", "/v2//accounts/~current/settings/Profile.email", 404},
+		} {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Length: 5\r\n\r\n",
+				c.method, c.path, strings.TrimPrefix(f.url, "http://"), tok)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Errorf("%s %s: no answer: %v", c.method, c.path, err)
+				continue
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.want || !resp.Close {
+				t.Errorf("%s %s: %d, close %v; want %d and the connection closed", c.method, c.path, resp.StatusCode, resp.Close, c.want)
+			}
 		}
 	})
 	t.Run("SDK headers are fine", func(t *testing.T) {

@@ -47,5 +47,17 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.handler.ServeHTTP(w, r)
 		return
 	}
+	closeIfBody(w, r)
 	s.mux.ServeHTTP(w, r)
+}
+
+// closeIfBody closes an HTTP/1 connection after the answer to a request
+// that announces a body, which no route of this API reads. net/http reads
+// an unread body before it writes the answer: one announced and never sent
+// would hold the answer until the connection's read timeout. Closing the
+// connection skips that.
+func closeIfBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 && r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
 }

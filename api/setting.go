@@ -45,6 +45,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 		info.Call = call
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		closeIfBody(w, r)
 		w.Header().Set("Allow", "GET, HEAD")
 		return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET"}
 	}

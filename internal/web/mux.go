@@ -54,9 +54,15 @@ func (m *muxErrors) WriteHeader(code int) {
 	h := m.ResponseWriter.Header()
 	allow := h.Get("Allow")
 	for k := range h { // the plain-text error's or the redirect's headers
-		if k != "Allow" && k != "X-Request-Id" {
+		if k != "Allow" && k != "X-Request-Id" && k != "Connection" {
 			delete(h, k)
 		}
+	}
+	if m.r.ContentLength != 0 && m.r.ProtoMajor == 1 {
+		// No handler read the body, which net/http would read before it
+		// answers: one announced and never sent would hold the answer
+		// until the read timeout. Closing the connection skips that.
+		h.Set("Connection", "close")
 	}
 	if code == http.StatusMethodNotAllowed {
 		WriteError(m.ResponseWriter, m.r, &profileapi.Error{Kind: EMETHOD, Message: m.r.Method + " is not allowed here; allowed: " + allow})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -156,6 +158,37 @@ func TestMuxErrorsAreJSON(t *testing.T) {
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != tc.status || e.Code != tc.code || e.Message == "" || resp.Header.Get("Allow") != tc.allow {
 			t.Errorf("%s %s: %d %+v Allow=%q (%v)", tc.method, tc.path, resp.StatusCode, e, resp.Header.Get("Allow"), err)
+		}
+	}
+}
+
+// A request to no route that announces a body and never sends it is
+// answered at once, not once the read timeout has passed: net/http reads
+// an unread body before it answers, unless the connection is to close.
+func TestMuxErrorsDoNotWaitForBody(t *testing.T) {
+	mux := NewMux()
+	mux.Handle("GET /thing", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { Encode(w, 200, "x") }))
+	srv := httptest.NewServer(Middleware(slog.New(slog.DiscardHandler), "test", mux, nil))
+	defer srv.Close()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{{"POST", "/nothing", 404}, {"POST", "/thing", 405}} {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", tc.method, tc.path)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Errorf("%s %s: no answer: %v", tc.method, tc.path, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !resp.Close {
+			t.Errorf("%s %s: %d, close %v; want %d and the connection closed", tc.method, tc.path, resp.StatusCode, resp.Close, tc.status)
 		}
 	}
 }
