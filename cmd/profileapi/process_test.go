@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,8 +45,16 @@ type process struct {
 // startProcess runs `profileapi serve` as a child process.
 func startProcess(t *testing.T, dataDir string, args ...string) *process {
 	t.Helper()
+	return startProcessUnder(t, nil, dataDir, args...)
+}
+
+// startProcessUnder is startProcess with the command run by wrapper, such
+// as nohup.
+func startProcessUnder(t *testing.T, wrapper []string, dataDir string, args ...string) *process {
+	t.Helper()
 	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dataDir, "--admin-key", processAdminKey}, args...)
-	cmd := exec.Command(os.Args[0], argv...)
+	argv = append(append(slices.Clone(wrapper), os.Args[0]), argv...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "PROFILEAPI_TEST_AS_MAIN=1")
 	p := &process{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = p.stderr
@@ -555,4 +564,30 @@ func TestSIGHUPShutsDownGracefully(t *testing.T) {
 	if !strings.Contains(p.stderr.String(), "shutting down") {
 		t.Errorf("no shutdown logged:\n%s", p.stderr.String())
 	}
+}
+
+// Under nohup, SIGHUP stays ignored: serve must not listen for a signal
+// its starter chose to ignore, as signal.Notify would have it.
+func TestNohupIgnoresSIGHUP(t *testing.T) {
+	p := startProcessUnder(t, []string{"nohup"}, t.TempDir())
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		t.Fatalf("exited at SIGHUP under nohup: %v\n%s", err, p.stderr.String())
+	case <-time.After(500 * time.Millisecond):
+	}
+	resp, err := http.Get(p.adminURL + "/healthz")
+	if err != nil {
+		t.Fatalf("no answer after SIGHUP: %v", err)
+	}
+	resp.Body.Close()
+	if strings.Contains(p.stderr.String(), "shutting down") {
+		t.Errorf("shutting down after SIGHUP under nohup:\n%s", p.stderr.String())
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.exitsZero(t, 10*time.Second, "SIGTERM still shuts down")
 }
