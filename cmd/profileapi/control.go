@@ -169,7 +169,7 @@ func customersCmd(g *globals) *cobra.Command {
 }
 
 func consentsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "consents", Short: "Grant, show and revoke what a customer shares with a skill"}
+	cmd := &cobra.Command{Use: "consents", Short: "Grant, get and revoke what a customer shares with a skill"}
 	var scopes []string
 	grant := &cobra.Command{
 		Use:     "grant CUSTOMER_ID SKILL_ID --scope SCOPE...",
@@ -212,7 +212,7 @@ func tokensCmd(g *globals) *cobra.Command {
 		},
 	}
 	mint.Flags().Int64Var(&ttl, "ttl", 3600, "lifetime in seconds (at most 86400)")
-	cmd.AddCommand(mint)
+	cmd.AddCommand(mint, tokensBatchCmd(g))
 	return cmd
 }
 

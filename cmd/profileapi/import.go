@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -66,6 +67,83 @@ command again.`,
 			return nil
 		},
 	}
+}
+
+func tokensBatchCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "batch FILE|-",
+		Short: "Mint a token for each line of an NDJSON file of customer and skill ids",
+		Long: `batch streams a file of {"customerId","skillId","ttlSeconds"?} lines, one JSON
+object each, to POST /admin/v1/tokens/batch (FILE - reads standard input),
+and writes the tokens as they come, a line each and in order:
+
+  {"customerId":"...","skillId":"...","apiAccessToken":"...","apiEndpoint":"...","expiresAt":"..."}
+
+A bad line ends the batch: the tokens of the lines before it are written,
+and the error names the line.`,
+		Example: `  profileapi tokens batch pairs.ndjson > tokens.ndjson
+  echo '{"customerId":"amzn1.ask.account.DEMO","skillId":"amzn1.ask.skill.demo"}' | profileapi tokens batch -`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in := g.stdin
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if st, err := f.Stat(); err == nil && st.IsDir() {
+					return fmt.Errorf("tokens batch %s: a directory, not a file of ids", args[0])
+				}
+				in = f
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			return c.tokensBatch(cmd.Context(), in, cmd.OutOrStdout())
+		},
+	}
+}
+
+// tokensBatch streams body to the batch call and copies the tokens to out
+// as they come. The answer's status is sent before the lines are read, so
+// a line the server refuses later ends the stream with an error line,
+// which this returns as the error.
+func (c *adminClient) tokensBatch(ctx context.Context, body io.Reader, out io.Writer) error {
+	resp, err := c.post(ctx, "/admin/v1/tokens/batch", body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
+			return e
+		}
+		return answerError(resp.StatusCode, b)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return fmt.Errorf("tokens batch: the answer's line is not JSON: %w", err)
+		}
+		if line.Code != "" {
+			return fmt.Errorf("%s: %s", line.Code, line.Message)
+		}
+		if _, err := fmt.Fprintf(out, "%s\n", sc.Bytes()); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return c.sendError(err)
+	}
+	return nil
 }
 
 // stream POSTs an NDJSON body of any length and decodes the JSON answer

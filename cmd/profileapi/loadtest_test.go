@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -171,6 +172,70 @@ func TestImportCommand(t *testing.T) {
 	_, err = in.cli(t, "import", file)
 	if err == nil || !strings.Contains(err.Error(), "line 3: region") || !strings.Contains(err.Error(), "2 customers from the lines before line 3 were imported") {
 		t.Fatalf("import of a bad line: %v", err)
+	}
+}
+
+func TestTokensBatchCommand(t *testing.T) {
+	in := start(t, t.TempDir(), "--demo")
+	pair := `{"customerId":"` + demoCustomerID + `","skillId":"` + demoSkillID + `"}` + "\n"
+	file := filepath.Join(t.TempDir(), "pairs.ndjson")
+	if err := os.WriteFile(file, []byte(pair+`{"customerId":"`+demoCustomerID+`","skillId":"`+demoSkillID+`","ttlSeconds":60}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := in.cli(t, "tokens", "batch", file)
+	if err != nil {
+		t.Fatalf("tokens batch: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2:\n%s", len(lines), out)
+	}
+	type token struct {
+		APIAccessToken string    `json:"apiAccessToken"`
+		APIEndpoint    string    `json:"apiEndpoint"`
+		ExpiresAt      time.Time `json:"expiresAt"`
+	}
+	var minted []token
+	for _, l := range lines {
+		var m token
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m.APIAccessToken == "" {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		minted = append(minted, m)
+	}
+	if d := time.Until(minted[1].ExpiresAt); d > 61*time.Second || d < 50*time.Second { // exp is to the second
+		t.Errorf("the second token expires in %s, want the 60 s asked for", d)
+	}
+	req, _ := http.NewRequest(http.MethodGet, minted[0].APIEndpoint+"/v2/accounts/~current/settings/Profile.name", nil)
+	req.Header.Set("Authorization", "Bearer "+minted[0].APIAccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("a batch token: %d at %s", resp.StatusCode, req.URL)
+	}
+
+	// From standard input; a bad line ends the batch with an error that
+	// names it, once the tokens before it are written.
+	bad := `{"customerId":"amzn1.ask.account.NOBODY","skillId":"` + demoSkillID + `"}` + "\n"
+	for _, tc := range []struct {
+		good, written int // written: the answer's status waits for the first lines
+		want          string
+	}{{1, 0, "line 2"}, {3000, 3000, "line 3001"}} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"tokens", "batch", "-", "--admin-url", in.adminURL, "--data-dir", in.dataDir},
+			func(string) string { return "" }, strings.NewReader(strings.Repeat(pair, tc.good)+bad), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%d good lines, then a bad one: %v, want an error naming %s", tc.good, err, tc.want)
+		}
+		if n := strings.Count(stdout.String(), "apiAccessToken"); n != tc.written {
+			t.Errorf("%d good lines, then a bad one: %d tokens written, want %d", tc.good, n, tc.written)
+		}
+	}
+	if _, err := in.cli(t, "tokens", "batch", t.TempDir()); err == nil || !strings.Contains(err.Error(), "a directory") {
+		t.Errorf("a directory: %v", err)
 	}
 }
 

@@ -83,7 +83,7 @@ them, reproducibly with --seed) with --status, and/or adds --latency.`,
 	fl.IntVar(&retryAfter, "retry-after", 0, "Retry-After seconds on a 429 or 503")
 	fl.Float64Var(&fraction, "fraction", 0, "answer this fraction (0-1] of matching calls")
 	fl.Int64Var(&seed, "seed", 0, "seed for --fraction, for a reproducible sequence")
-	fl.StringVar(&latency, "latency", "", "add this delay, e.g. 250ms")
+	fl.StringVar(&latency, "latency", "", "add this delay, e.g. 250ms (at most 25s)")
 	cmd.AddCommand(add,
 		&cobra.Command{Use: "list", Short: "List active faults", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 			return call(g, cmd, http.MethodGet, "/admin/v1/faults", nil)

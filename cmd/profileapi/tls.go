@@ -123,17 +123,29 @@ func tlsCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "ca-path",
 		Short: "Print the path of the CA certificate clients must trust, and how to trust it",
-		Args:  cobra.NoArgs,
+		Long: `ca-path prints the path of the local CA's certificate, and on a terminal how
+each SDK's runtime is made to trust it. In $(profileapi tls ca-path) it prints
+the path alone.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ca := filepath.Join(tlsDir(g.dataDir), "ca.pem")
 			if _, err := os.Stat(ca); err != nil {
 				return fmt.Errorf("no local CA in %s yet: run `profileapi serve --tls auto` once (%w)", tlsDir(g.dataDir), err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), ca)
-			fmt.Fprintln(cmd.ErrOrStderr())
-			fmt.Fprint(cmd.ErrOrStderr(), tlsconf.TrustInstructions(ca))
+			if out, ok := cmd.OutOrStdout().(*os.File); ok && isTerminal(out) {
+				fmt.Fprintln(cmd.ErrOrStderr())
+				fmt.Fprint(cmd.ErrOrStderr(), tlsconf.TrustInstructions(ca))
+			}
 			return nil
 		},
 	})
 	return cmd
+}
+
+// isTerminal reports whether f is a terminal (a character device), as
+// standard output is when a person reads it, not a command substitution.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
