@@ -48,9 +48,16 @@ func formatError(err error) error {
 	case sqlite3.SQLITE_READONLY:
 		// The logged cause says what to check.
 		return profileapi.Unavailable(fmt.Errorf("%s: %w", readOnly, err), time.Second)
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		// Not a bug of this program's, and no answer: an outage its
+		// operator ends, as the logged cause says.
+		return profileapi.Unavailable(fmt.Errorf("%s: %w", Corrupt, err), time.Second)
 	}
 	return err
 }
+
+// Corrupt says what SQLITE_CORRUPT and SQLITE_NOTADB mean here.
+const Corrupt = "the database file is damaged (a disk fault, or a backup restored next to the old -wal file): stop serve and restore a backup, without the old -wal and -shm files"
 
 // readOnly says what SQLITE_READONLY means here.
 const readOnly = "the database file is read-only for this process (check the owner and mode of the file, of its -wal and -shm files and of its directory)"

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -61,6 +62,7 @@ func TestFormatError(t *testing.T) {
 		{"busy", busyError(t), profileapi.EUNAVAILABLE},
 		{"read-only", readOnlyError(t), profileapi.EUNAVAILABLE},
 		{"moved", movedError(t), profileapi.EUNAVAILABLE},
+		{"corrupt", corruptError(t), profileapi.EUNAVAILABLE},
 		{"domain", domain, profileapi.EINVALID},
 		{"other", other, ""},
 	} {
@@ -138,6 +140,43 @@ func movedError(t *testing.T) error {
 	_, err = db.ExecContext(t.Context(), `INSERT INTO t VALUES (1)`)
 	if err == nil {
 		t.Fatal("a write to a removed file succeeded")
+	}
+	return err
+}
+
+// corruptError is the error of a read of a database whose pages were
+// overwritten, as a disk fault would.
+func corruptError(t *testing.T) error {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "corrupt.db")
+	db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(DELETE)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+		INSERT INTO t SELECT i, hex(randomblob(100)) FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xa5}, 16<<10), 8<<10); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	db, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow(`SELECT count(v) FROM t`).Scan(&n)
+	if err == nil {
+		t.Fatal("a damaged database read without error")
 	}
 	return err
 }

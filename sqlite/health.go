@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/profileapi/profileapi"
@@ -317,6 +318,9 @@ func openAnchorWaiting(ctx context.Context, path string) (*anchor, error) {
 // else refusing a file without profileapi's schema), brings its schema up
 // to date, and returns a connection that holds it open.
 func openAnchor(ctx context.Context, path string, create bool) (*anchor, error) {
+	if err := checkOwn(ctx, path); err != nil {
+		return nil, openError(err)
+	}
 	mode := "rw"
 	if create {
 		mode = "rwc"
@@ -358,6 +362,56 @@ func (a *anchor) open(ctx context.Context, path string, create bool) error {
 	// exist now, and stay until it closes.
 	a.files, err = statFiles(path)
 	return err
+}
+
+// checkOwn refuses a database that holds tables but not profileapi's
+// schema_migrations: another program's, which migrating would add tables
+// to, and the connections' pragmas switch to WAL for good. It reads the
+// file on a connection without those pragmas, so that it changes nothing.
+// An empty file is an empty database, and one that is only being set up
+// (its schema_migrations and nothing else) is profileapi's.
+func checkOwn(ctx context.Context, path string) error {
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return nil // opening says what is wrong with it, or makes it
+	}
+	c, err := sqlitedriver.NewConnector("file:" + escapePath(path) + "?mode=rw&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, name)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	if len(tables) == 0 {
+		return nil
+	}
+	// Ours has applied_at; golang-migrate's, for one, has dirty instead.
+	var ours int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name = 'applied_at'`).Scan(&ours); err != nil {
+		return err
+	}
+	if ours == 0 {
+		if len(tables) > 5 {
+			tables = append(tables[:5], "…")
+		}
+		return &setupError{fmt.Sprintf("not a profileapi database: it holds another program's tables (%s); give profileapi a file of its own", strings.Join(tables, ", ")), nil}
+	}
+	return nil
 }
 
 // checkWritable fails if the database cannot be written on the connection.

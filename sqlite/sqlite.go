@@ -90,9 +90,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // open opens the store with a watchdog that runs every interval; with none
 // if interval is 0, for tests that run its rounds themselves.
 func open(ctx context.Context, path string, interval time.Duration) (*DB, error) {
-	if path == "" || path == ":memory:" || strings.Contains(path, "?") {
-		// Each pool connection would get its own in-memory database, and a
-		// '?' would be taken for the start of the DSN's parameters.
+	if path == "" || path == ":memory:" {
+		// Each pool connection would get its own in-memory database.
 		return nil, profileapi.Errorf(profileapi.EINVALID, "sqlite: %q is not a database file path", path)
 	}
 	abs, err := filepath.Abs(path)
@@ -178,10 +177,14 @@ func dsn(path string, params ...string) string {
 	for i := 0; i+1 < len(params); i += 2 {
 		q.Add(params[i], params[i+1])
 	}
-	// In a URI '%' escapes and '#' starts a fragment; path is absolute,
-	// so it cannot be taken for an authority.
-	escaped := strings.NewReplacer("%", "%25", "#", "%23").Replace(filepath.ToSlash(path))
-	return "file:" + escaped + "?" + q.Encode()
+	return "file:" + escapePath(path) + "?" + q.Encode()
+}
+
+// escapePath writes an absolute file path for a file: URI. In a URI '%'
+// escapes, '?' starts the query and '#' a fragment; an absolute path
+// cannot be taken for an authority.
+func escapePath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.ToSlash(path))
 }
 
 // Close closes the database. Writes already acknowledged are on disk.

@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -161,7 +163,7 @@ func TestPragmas(t *testing.T) {
 }
 
 func TestOpenBadPath(t *testing.T) {
-	for _, path := range []string{"", ":memory:", filepath.Join(t.TempDir(), "a?b.db")} {
+	for _, path := range []string{"", ":memory:"} { // a '?': TestOpenPathWithURICharacters
 		if db, err := Open(t.Context(), path); profileapi.ErrorKind(err) != profileapi.EINVALID {
 			if err == nil {
 				db.Close()
@@ -231,5 +233,75 @@ func TestOpenedTogether(t *testing.T) {
 			}
 			dbs[i].Close()
 		}
+	}
+}
+
+// Open refuses another program's database, and leaves it as it was: no
+// tables of its own added, the journal mode not switched to WAL.
+func TestOpenRefusesForeignDatabase(t *testing.T) {
+	for name, schema := range map[string]string{
+		"other tables": `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes VALUES (1, 'x')`,
+		// golang-migrate's, with a table that profileapi's schema has too.
+		"golang-migrate": `CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, dirty INTEGER NOT NULL);
+			CREATE TABLE customers (id TEXT PRIMARY KEY)`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.db")
+			other, err := sql.Open("sqlite", path+"?_pragma=journal_mode(DELETE)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := other.Exec(schema); err != nil {
+				t.Fatal(err)
+			}
+			other.Close()
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := Open(t.Context(), path)
+			if err == nil {
+				db.Close()
+				t.Fatal("Open took another program's database")
+			}
+			if !strings.Contains(err.Error(), "not a profileapi database") {
+				t.Errorf("Open: %v, want it to say whose it is not", err)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+				t.Error("the file was changed")
+			}
+			for _, suffix := range []string{"-wal", "-shm"} {
+				if _, err := os.Stat(path + suffix); err == nil {
+					t.Errorf("a %s file was left", suffix)
+				}
+			}
+		})
+	}
+	// An empty database (a file of no tables) is profileapi's to set up.
+	path := filepath.Join(t.TempDir(), "empty.db")
+	empty, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := empty.Exec(`PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	empty.Close()
+	openPath(t, path)
+}
+
+// A path may hold the characters a file: URI gives a meaning.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a?b#c%d")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "profileapi.db")
+	db := openPath(t, path)
+	if err := db.CreateSkill(t.Context(), &profileapi.Skill{ID: profileapi.NewSkillID(), Name: "S", Permissions: profileapi.AllScopes}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Fatalf("the database is not at %s: %v", path, err)
 	}
 }
