@@ -329,24 +329,35 @@ func (iw *importWriter) fail(n int, err error) error {
 // which lines were stored.
 func (iw *importWriter) storeError(err error) error {
 	var e *profileapi.Error
-	if !errors.As(err, &e) || e.Kind == profileapi.EINTERNAL || e.Kind == profileapi.EUNAVAILABLE {
-		return err // 5xx: the message is not shown, the cause is logged
+	if !errors.As(err, &e) || e.Kind == profileapi.EINTERNAL {
+		return err // 500: the message is not shown, the cause is logged
+	}
+	b := iw.failedAt
+	if e.Kind == profileapi.EUNAVAILABLE {
+		// A full disk, a database away: the cause is logged, and the
+		// operator who imports learns what is stored.
+		return &profileapi.Error{Kind: profileapi.EUNAVAILABLE, RetryAfter: e.RetryAfter, Err: err,
+			Message: fmt.Sprintf("lines %d to %d: the database is unavailable, the server's log says why (%s)", b.first, b.last, iw.progressThen(b.first, "import the file again once it is back"))}
 	}
 	out := *e
 	if out.Kind == profileapi.ENOTFOUND {
 		out.Kind = profileapi.EINVALID // a skill deleted while the import ran
 	}
-	b := iw.failedAt
 	out.Message = fmt.Sprintf("lines %d to %d: %s (%s)", b.first, b.last, e.Message, iw.progress(b.first))
 	return &out
 }
 
 // progress says what was stored before line n.
 func (iw *importWriter) progress(n int) string {
+	return iw.progressThen(n, "fix the file and import it again")
+}
+
+// progressThen is progress, saying what to do next.
+func (iw *importWriter) progressThen(n int, next string) string {
 	if iw.imported == 0 {
-		return "nothing was imported; importing is idempotent: fix the file and import it again"
+		return "nothing was imported; importing is idempotent: " + next
 	}
-	return fmt.Sprintf("%s from the lines before line %d %s imported, nothing after; importing is idempotent: fix the file and import it again", customerCount(iw.imported), n, were(iw.imported))
+	return fmt.Sprintf("%s from the lines before line %d %s imported, nothing after; importing is idempotent: %s", customerCount(iw.imported), n, were(iw.imported), next)
 }
 
 // checkLinesContentType accepts NDJSON and, as its lines are JSON,

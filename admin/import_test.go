@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -151,6 +152,39 @@ func TestImportStopsAtBadLine(t *testing.T) {
 	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP5002", "", 200)
 	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP5003", "", 404)
 	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP5004", "", 404)
+}
+
+// fullAfter is a store whose disk fills after its first n imports: the
+// fault a full disk gives, which a test cannot make without mounting one.
+type fullAfter struct {
+	*sqlite.DB
+	n int
+}
+
+func (f *fullAfter) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
+	if f.n == 0 {
+		return profileapi.Unavailable(errors.New("sqlite: database or disk is full (13)"), time.Second)
+	}
+	f.n--
+	return f.DB.ImportCustomers(ctx, customers, consents)
+}
+
+// An import the database cannot finish (503) says what it stored.
+func TestImportStoreUnavailable(t *testing.T) {
+	st := newImportStack(t, func(s profileapi.Store) profileapi.Store { return &fullAfter{DB: s.(*sqlite.DB), n: 1} })
+	rec := st.send("POST", "/admin/v1/import", "application/x-ndjson", customerLines(1, 12000))
+	code, msg := errorOf(t, rec)
+	if rec.Code != 503 || code != "SERVICE_UNAVAILABLE" || rec.Header().Get("Retry-After") == "" ||
+		!strings.HasPrefix(msg, "lines 5001 to 10000: the database is unavailable") ||
+		!strings.Contains(msg, "5000 customers from the lines before line 5001 were imported") ||
+		!strings.Contains(msg, "import the file again once it is back") {
+		t.Fatalf("%d %s %q", rec.Code, code, msg)
+	}
+	if strings.Contains(msg, "disk is full") {
+		t.Errorf("the cause is for the log, not the answer: %q", msg)
+	}
+	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP5000", "", 200)
+	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP5001", "", 404)
 }
 
 func TestImportRefuses(t *testing.T) {

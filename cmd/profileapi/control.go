@@ -81,7 +81,9 @@ func (p *profileFlags) register(cmd *cobra.Command) {
 }
 
 // changed returns the profile members whose flags were given; for update,
-// an empty value given explicitly removes the member (null in the patch).
+// an empty value given explicitly removes the member (null in the patch):
+// an empty --country-code or --phone-number the whole mobile number, which
+// is nothing without either.
 func (p *profileFlags) changed(cmd *cobra.Command, removeEmpty bool) map[string]any {
 	out := map[string]any{}
 	f := cmd.Flags()
@@ -139,7 +141,8 @@ func customersCmd(g *globals) *cobra.Command {
 	update := &cobra.Command{
 		Use:     "update CUSTOMER_ID [profile flags]",
 		Short:   "Change a customer's profile or region; an empty value removes it",
-		Example: `  profileapi customers update amzn1.ask.account.DEMO --email new@example.com --given-name ""`,
+		Example: `  profileapi customers update amzn1.ask.account.DEMO --email new@example.com --given-name ""
+  profileapi customers update amzn1.ask.account.DEMO --phone-number ""   # removes the whole mobile number`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
