@@ -20,15 +20,16 @@ const adminTimeout = 30 * time.Second
 
 // adminClient calls the admin API for the control-plane commands.
 type adminClient struct {
-	base string
-	key  string
-	http *http.Client
+	base    string
+	key     string
+	keyFrom string // where key came from, for a 401
+	http    *http.Client
 }
 
 func (g *globals) client() (*adminClient, error) {
 	// A given key is trimmed and checked as serve does, so the key sent is
 	// the one it holds.
-	key, _, err := readAdminKey(g)
+	key, file, err := readAdminKey(g)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: pass --admin-key or set PROFILEAPI_ADMIN_KEY, or give the --data-dir of the server, where it keeps its key", err)
 	} else if err != nil {
@@ -42,7 +43,11 @@ func (g *globals) client() (*adminClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &adminClient{base: base, key: key, http: hc}, nil
+	keyFrom := "--admin-key (or PROFILEAPI_ADMIN_KEY)"
+	if file != "" {
+		keyFrom = "the one in " + file
+	}
+	return &adminClient{base: base, key: key, keyFrom: keyFrom, http: hc}, nil
 }
 
 // adminBase checks --admin-url: an http or https URL with a host, as serve
@@ -64,10 +69,29 @@ type apiError struct {
 	Status  int
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	hint    string // what the CLI knows of the cause
 }
 
 func (e *apiError) Error() string {
+	if e.hint != "" {
+		return fmt.Sprintf("%d %s: %s (%s)", e.Status, e.Code, e.Message, e.hint)
+	}
 	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// answerError is the error of an error answer, with what the CLI can tell
+// of its cause: which key it sent, or that the URL is the public API's.
+func (c *adminClient) answerError(status int, body []byte) error {
+	err := answerError(status, body)
+	e, ok := err.(*apiError)
+	switch {
+	case !ok:
+	case status == http.StatusUnauthorized:
+		e.hint = "the key sent is " + c.keyFrom + ": is it the key this server runs with?"
+	case e.Code == "INVALID_KEY" && strings.Contains(e.Message, "the settings are read at"):
+		e.hint = "--admin-url " + c.base + " is the public API's listener: give the admin API's, which serve prints (http://127.0.0.1:8081 by default)"
+	}
+	return err
 }
 
 // do sends body as JSON (if not nil) and decodes the answer into out (if not nil).
@@ -101,11 +125,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 		return e
 	}
 	if resp.StatusCode >= 400 {
-		e := &apiError{Status: resp.StatusCode}
-		if json.Unmarshal(b, e) != nil || e.Code == "" {
-			e.Code, e.Message = http.StatusText(resp.StatusCode), strings.TrimSpace(string(b))
-		}
-		return e
+		return c.answerError(resp.StatusCode, b)
 	}
 	if out != nil && len(b) > 0 {
 		if raw, ok := out.(*json.RawMessage); ok {

@@ -262,3 +262,27 @@ func TestBannerNamesTheDataDir(t *testing.T) {
 		t.Errorf("admin-key again: %v, stderr %q: want the key alone", err, stderr.String())
 	}
 }
+
+// A refused key or a public URL given for the admin API's: the error says
+// which key was sent, or which listener was reached.
+func TestCLIErrorsSayWhy(t *testing.T) {
+	in := start(t, t.TempDir())
+	stale := t.TempDir()
+	if err := os.WriteFile(filepath.Join(stale, "admin.key"), []byte("a-key-of-another-server-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"skills", "list", "--admin-url", in.adminURL, "--data-dir", stale}, "the key sent is the one in " + filepath.Join(stale, "admin.key")},
+		{[]string{"skills", "list", "--admin-url", in.adminURL, "--admin-key", "a-key-of-another-server-0123456789"}, "the key sent is --admin-key"},
+		{[]string{"import", "-", "--admin-url", in.adminURL, "--admin-key", "a-key-of-another-server-0123456789"}, "the key sent is --admin-key"},
+		{[]string{"skills", "list", "--admin-url", in.publicURL, "--data-dir", in.dataDir}, "is the public API's listener"},
+	} {
+		_, err := cliWith(nil, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want it to say %q", c.args, err, c.want)
+		}
+	}
+}

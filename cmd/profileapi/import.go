@@ -121,7 +121,7 @@ func (c *adminClient) tokensBatch(ctx context.Context, body io.Reader, out io.Wr
 		if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
 			return e
 		}
-		return answerError(resp.StatusCode, b)
+		return c.answerError(resp.StatusCode, b)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -162,7 +162,7 @@ func (c *adminClient) stream(ctx context.Context, path string, body io.Reader, o
 		return e
 	}
 	if resp.StatusCode >= 400 {
-		return answerError(resp.StatusCode, b)
+		return c.answerError(resp.StatusCode, b)
 	}
 	return json.Unmarshal(b, out)
 }
