@@ -139,11 +139,11 @@ func customersCmd(g *globals) *cobra.Command {
 	var upf profileFlags
 	var uregion string
 	update := &cobra.Command{
-		Use:     "update CUSTOMER_ID [profile flags]",
-		Short:   "Change a customer's profile or region; an empty value removes it",
+		Use:   "update CUSTOMER_ID [profile flags]",
+		Short: "Change a customer's profile or region; an empty value removes it",
 		Example: `  profileapi customers update amzn1.ask.account.DEMO --email new@example.com --given-name ""
   profileapi customers update amzn1.ask.account.DEMO --phone-number ""   # removes the whole mobile number`,
-		Args:    cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
 			if p := upf.changed(cmd, true); len(p) > 0 {
