@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,6 +59,9 @@ command again.`,
 				Imported int `json:"imported"`
 			}
 			if err := c.stream(cmd.Context(), "/admin/v1/import", in, &out); err != nil {
+				if cutOff(err) && cmd.Context().Err() == nil {
+					return fmt.Errorf("%w: the import was cut off, and some of the lines sent may have been imported; importing is idempotent: import the file again", err)
+				}
 				return err
 			}
 			d := time.Since(start)
@@ -144,6 +150,13 @@ func (c *adminClient) tokensBatch(ctx context.Context, body io.Reader, out io.Wr
 		return c.sendError(err)
 	}
 	return nil
+}
+
+// cutOff reports whether err is a connection that ended while a body was
+// sent or its answer awaited: the server died or was stopped.
+func cutOff(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
 }
 
 // stream POSTs an NDJSON body of any length and decodes the JSON answer

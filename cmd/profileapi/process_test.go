@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -590,4 +591,42 @@ func TestNohupIgnoresSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.exitsZero(t, 10*time.Second, "SIGTERM still shuts down")
+}
+
+// An import whose server dies midway says it was cut off and what to do,
+// not only the socket's error.
+func TestImportCutOff(t *testing.T) {
+	p := startProcess(t, t.TempDir())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		errc <- run(context.Background(), []string{"import", "-", "--admin-url", p.adminURL, "--admin-key", processAdminKey},
+			func(string) string { return "" }, pr, &stdout, &stderr)
+	}()
+	for i := range 3000 {
+		if _, err := fmt.Fprintf(pw, `{"id":"amzn1.ask.account.CUT%d","region":"NA","profile":{"name":"N"}}`+"\n", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	go func() { // until the CLI notices
+		for {
+			if _, err := fmt.Fprintf(pw, `{"id":"amzn1.ask.account.LATE","region":"NA","profile":{"name":"N"}}`+"\n"); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "the import was cut off") {
+			t.Errorf("import cut off by the server's death: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the CLI did not notice the server's death")
+	}
+	pr.Close()
 }
