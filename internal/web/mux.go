@@ -54,7 +54,7 @@ func (m *muxErrors) WriteHeader(code int) {
 	h := m.ResponseWriter.Header()
 	allow := h.Get("Allow")
 	for k := range h { // the plain-text error's or the redirect's headers
-		if k != "Allow" && k != "X-Request-Id" && k != "Connection" {
+		if k != "Allow" && k != "X-Request-Id" {
 			delete(h, k)
 		}
 	}
