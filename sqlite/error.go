@@ -51,13 +51,14 @@ func formatError(err error) error {
 	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
 		// Not a bug of this program's, and no answer: an outage its
 		// operator ends, as the logged cause says.
-		return profileapi.Unavailable(fmt.Errorf("%s: %w", Corrupt, err), time.Second)
+		return profileapi.Unavailable(fmt.Errorf("%s: %w", damaged, err), time.Second)
 	}
 	return err
 }
 
-// Corrupt says what SQLITE_CORRUPT and SQLITE_NOTADB mean here.
-const Corrupt = "the database file is damaged (a disk fault, or a backup restored next to the old -wal file): stop serve and restore a backup, without the old -wal and -shm files"
+// damaged says what SQLITE_CORRUPT and SQLITE_NOTADB mean once the
+// database has opened.
+const damaged = "the database file is damaged (a disk fault, or a backup restored next to the old -wal file): stop serve and restore a backup, without the old -wal and -shm files"
 
 // readOnly says what SQLITE_READONLY means here.
 const readOnly = "the database file is read-only for this process (check the owner and mode of the file, of its -wal and -shm files and of its directory)"
@@ -94,6 +95,10 @@ func openError(err error) error {
 		return &setupError{readOnly + ": " + err.Error(), err}
 	case e.Code()&0xff == sqlite3.SQLITE_CANTOPEN:
 		return &setupError{"cannot open the database file (is it a file, does its directory exist, and may this process read and write them?): " + err.Error(), err}
+	case e.Code()&0xff == sqlite3.SQLITE_NOTADB:
+		return &setupError{"not a SQLite database (is --db the right file?): " + err.Error(), err}
+	case e.Code()&0xff == sqlite3.SQLITE_CORRUPT:
+		return &setupError{"the database file is damaged: restore a backup, without the old -wal and -shm files: " + err.Error(), err}
 	}
 	return formatError(err)
 }

@@ -305,3 +305,20 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 		t.Fatalf("the database is not at %s: %v", path, err)
 	}
 }
+
+// A file that is not a SQLite database is a wrong path, which waiting does
+// not fix: not EUNAVAILABLE.
+func TestOpenNotADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not a database, only some notes\n"), 20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(t.Context(), path)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open took a text file")
+	}
+	if profileapi.ErrorKind(err) == profileapi.EUNAVAILABLE || !strings.Contains(err.Error(), "not a SQLite database") {
+		t.Errorf("Open: %v (kind %q), want it to say the file is not a database", err, profileapi.ErrorKind(err))
+	}
+}
