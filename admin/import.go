@@ -337,7 +337,7 @@ func (iw *importWriter) storeError(err error) error {
 		// A full disk, a database away: the cause is logged, and the
 		// operator who imports learns what is stored.
 		return &profileapi.Error{Kind: profileapi.EUNAVAILABLE, RetryAfter: e.RetryAfter, Err: err,
-			Message: fmt.Sprintf("lines %d to %d: the database is unavailable, the server's log says why (%s)", b.first, b.last, iw.progressThen(b.first, "import the file again once it is back"))}
+			Message: fmt.Sprintf("lines %d to %d: the database is unavailable, the server's log says why (%s)", b.first, b.last, iw.storedAtLeast(b.first))}
 	}
 	out := *e
 	if out.Kind == profileapi.ENOTFOUND {
@@ -347,17 +347,22 @@ func (iw *importWriter) storeError(err error) error {
 	return &out
 }
 
-// progress says what was stored before line n.
-func (iw *importWriter) progress(n int) string {
-	return iw.progressThen(n, "fix the file and import it again")
+// storedAtLeast says what was stored before line n, when a commit of the
+// lines from n may have failed and stored all the same (PostgreSQL can).
+func (iw *importWriter) storedAtLeast(n int) string {
+	stored := "no customer is known to have been imported"
+	if iw.imported > 0 {
+		stored = fmt.Sprintf("at least %s, from the lines before line %d, %s imported", customerCount(iw.imported), n, were(iw.imported))
+	}
+	return stored + "; importing is idempotent: import the file again once the database is back"
 }
 
-// progressThen is progress, saying what to do next.
-func (iw *importWriter) progressThen(n int, next string) string {
+// progress says what was stored before line n.
+func (iw *importWriter) progress(n int) string {
 	if iw.imported == 0 {
-		return "nothing was imported; importing is idempotent: " + next
+		return "nothing was imported; importing is idempotent: fix the file and import it again"
 	}
-	return fmt.Sprintf("%s from the lines before line %d %s imported, nothing after; importing is idempotent: %s", customerCount(iw.imported), n, were(iw.imported), next)
+	return fmt.Sprintf("%s from the lines before line %d %s imported, nothing after; importing is idempotent: fix the file and import it again", customerCount(iw.imported), n, were(iw.imported))
 }
 
 // checkLinesContentType accepts NDJSON and, as its lines are JSON,

@@ -176,8 +176,8 @@ func TestImportStoreUnavailable(t *testing.T) {
 	code, msg := errorOf(t, rec)
 	if rec.Code != 503 || code != "SERVICE_UNAVAILABLE" || rec.Header().Get("Retry-After") == "" ||
 		!strings.HasPrefix(msg, "lines 5001 to 10000: the database is unavailable") ||
-		!strings.Contains(msg, "5000 customers from the lines before line 5001 were imported") ||
-		!strings.Contains(msg, "import the file again once it is back") {
+		!strings.Contains(msg, "at least 5000 customers, from the lines before line 5001, were imported") ||
+		!strings.Contains(msg, "import the file again once the database is back") {
 		t.Fatalf("%d %s %q", rec.Code, code, msg)
 	}
 	if strings.Contains(msg, "disk is full") {
