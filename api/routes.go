@@ -47,7 +47,6 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.handler.ServeHTTP(w, r)
 		return
 	}
-	closeIfBody(w, r)
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -33,6 +33,7 @@ func (s *server) handleField(regions []profileapi.Region, name string) web.Handl
 func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []profileapi.Region, name string) error {
 	field, ok := profileapi.ParseField(name)
 	if !ok {
+		closeIfBody(w, r)
 		return &profileapi.Error{Kind: profileapi.ENOTFOUND, Code: "INVALID_KEY",
 			Message: fmt.Sprintf("%q is not a setting of this API; use Profile.name, Profile.givenName, Profile.email or Profile.mobileNumber", name)}
 	}
