@@ -85,8 +85,10 @@ and writes the tokens as they come, a line each and in order:
 
   {"customerId":"...","skillId":"...","apiAccessToken":"...","apiEndpoint":"...","expiresAt":"..."}
 
-A bad line ends the batch: the tokens of the lines before it are written,
-and the error names the line.`,
+A bad line ends the batch, and the error names it. The tokens of the lines
+before it are written if the answer had begun: the server answers once it
+has minted the first lines (up to about a thousand), so a bad line among
+those writes no token at all.`,
 		Example: `  profileapi tokens batch pairs.ndjson > tokens.ndjson
   echo '{"customerId":"amzn1.ask.account.DEMO","skillId":"amzn1.ask.skill.demo"}' | profileapi tokens batch -`,
 		Args: cobra.ExactArgs(1),
@@ -147,7 +149,7 @@ func (c *adminClient) tokensBatch(ctx context.Context, body io.Reader, out io.Wr
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return c.sendError(err)
+		return fmt.Errorf("%w: the batch was cut off: the tokens written are good, the lines after them were not minted", c.sendError(err))
 	}
 	return nil
 }

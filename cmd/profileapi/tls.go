@@ -122,7 +122,7 @@ func tlsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "tls", Short: "The local certificate authority of --tls auto"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "ca-path",
-		Short: "Print the path of the CA certificate clients must trust, and how to trust it",
+		Short: "Print the path of the CA certificate clients must trust (on a terminal, how to trust it)",
 		Long: `ca-path prints the path of the local CA's certificate, and on a terminal how
 each SDK's runtime is made to trust it. In $(profileapi tls ca-path) it prints
 the path alone.`,
