@@ -24,6 +24,16 @@ func testErrorsNameNoCustomer(t *testing.T, s profileapi.Store) {
 			_, err := s.UpdateCustomer(ctx, c.ID, func(*profileapi.Customer) error { return nil })
 			return err
 		},
+		"UpdateCustomer midway": func() error {
+			// Canceled once the customer is read: the write fails.
+			ctx, cancel := context.WithCancel(context.Background())
+			_, err := s.UpdateCustomer(ctx, c.ID, func(c *profileapi.Customer) error {
+				cancel()
+				c.Profile.GivenName = "Changed"
+				return nil
+			})
+			return err
+		},
 		"DeleteCustomer": func() error { return s.DeleteCustomer(ctx, c.ID) },
 		"PutConsent": func() error {
 			return s.PutConsent(ctx, &profileapi.Consent{CustomerID: c.ID, SkillID: sk.ID, Scopes: profileapi.AllScopes})
