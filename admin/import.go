@@ -45,7 +45,7 @@ type importLine struct {
 	ID       string                         `json:"id"`
 	Region   profileapi.Region              `json:"region"`
 	Profile  profileapi.Profile             `json:"profile"`
-	Consents map[string]profileapi.ScopeSet `json:"consents"`
+	Consents map[string]profileapi.ScopeSet `json:"consents,omitempty"`
 }
 
 // importCustomers creates or updates the customers of an NDJSON body, one

@@ -19,6 +19,7 @@ func (s *server) routes(mux *web.Mux) {
 	mux.Handle("PATCH /admin/v1/customers/{id}", key(web.HandlerFunc(s.patchCustomer)))
 	mux.Handle("DELETE /admin/v1/customers/{id}", key(web.HandlerFunc(s.deleteCustomer)))
 	mux.Handle("POST /admin/v1/import", key(web.HandlerFunc(s.importCustomers)))
+	mux.Handle("GET /admin/v1/export", key(web.HandlerFunc(s.exportCustomers)))
 
 	mux.Handle("PUT /admin/v1/customers/{id}/consents/{skillId}", key(web.HandlerFunc(s.putConsent)))
 	mux.Handle("GET /admin/v1/customers/{id}/consents/{skillId}", key(web.HandlerFunc(s.getConsent)))

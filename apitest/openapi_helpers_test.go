@@ -179,6 +179,13 @@ func (s *testStore) CreateCustomer(ctx context.Context, c *profileapi.Customer) 
 	return s.Store.CreateCustomer(ctx, c)
 }
 
+func (s *testStore) EachCustomer(ctx context.Context, fn func(*profileapi.Customer, []*profileapi.Consent) error) error {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	return s.Store.(admin.Lister).EachCustomer(ctx, fn)
+}
+
 func (s *testStore) Customer(ctx context.Context, id string) (*profileapi.Customer, error) {
 	if err := s.failure(); err != nil {
 		return nil, err

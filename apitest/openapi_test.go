@@ -667,6 +667,23 @@ func adminScript(s *session) {
 		t.Errorf("a batch failing at line 1101 ended with %.200s", last)
 	}
 
+	// The export: every customer as an import line, the bulk one with its
+	// consent; HEAD reads none.
+	exported := s.admin("GET", "/admin/v1/export", "", 200)
+	var want, got any
+	_ = json.Unmarshal([]byte(jsonOf(map[string]any{"id": bulkID, "region": "EU", "profile": map[string]any{"name": "Bulk One", "email": "bulk1@example.com"}, "consents": map[string][]string{skillID: {scopeEmail}}})), &want)
+	for line := range strings.Lines(string(exported.body)) {
+		if strings.Contains(line, `"`+bulkID+`"`) {
+			if err := json.Unmarshal([]byte(line), &got); err != nil {
+				t.Errorf("export line %q: %v", line, err)
+			}
+		}
+	}
+	if !reflect.DeepEqual(got, want) || exported.header.Get("Content-Type") != "application/x-ndjson" {
+		t.Errorf("the export (%s) has %v for %s, want %v", exported.header.Get("Content-Type"), got, bulkID, want)
+	}
+	s.admin("HEAD", "/admin/v1/export", "", 200)
+
 	// Request envelopes.
 	var env envelope
 	s.admin("POST", "/admin/v1/requests", jsonOf(map[string]any{"type": "LaunchRequest", "customerId": cust.ID, "skillId": skillID}), 200).decode(t, &env)

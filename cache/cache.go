@@ -760,6 +760,16 @@ func (s *Store) skillForWrite(ctx context.Context, id string) (skillEntry, bool)
 	return e, true
 }
 
+// EachCustomer lists the store's customers with their consents, from the
+// store: what an export reads is what the database holds, not a copy.
+func (s *Store) EachCustomer(ctx context.Context, fn func(c *profileapi.Customer, consents []*profileapi.Consent) error) error {
+	lister, ok := s.Store.(Lister)
+	if !ok {
+		return profileapi.Errorf(profileapi.EINVALID, "this store cannot list its customers")
+	}
+	return lister.EachCustomer(ctx, fn)
+}
+
 // Warm caches every skill and every customer of the store, if it can list
 // them, and notes that the cache is complete if all fitted. Run it once,
 // at start; requests are answered meanwhile, and writes may happen: a

@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) profileapi.Store) {
 
 		{"Errors/NameNoCustomer", testErrorsNameNoCustomer},
 
+		{"List/EachCustomer", testEachCustomer},
+
 		{"SigningKey/AddAndList", testSigningKeyAddAndList},
 		{"SigningKey/ZeroCreatedAt", testSigningKeyZeroCreatedAt},
 		{"SigningKey/Duplicate", testSigningKeyDuplicate},

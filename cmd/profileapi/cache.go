@@ -70,6 +70,11 @@ func (c *cacheOptions) wrap(ctx context.Context, store profileapi.Store, db stri
 		maxAge = time.Second // other nodes' writes show within a second
 	}
 	cached := cache.New(store, cache.Options{MaxBytes: c.sizeMB << 20, MaxAge: maxAge})
+	if postgres {
+		// Other nodes write the database: a warm-up would hold entries
+		// that age out within a second, and take the cache for complete.
+		return cached
+	}
 	go func() {
 		start := time.Now()
 		if err := cached.Warm(ctx); err != nil {

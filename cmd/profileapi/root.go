@@ -81,7 +81,7 @@ PROFILEAPI_ADMIN_KEY, --wire is PROFILEAPI_WIRE, and so on.`,
 		journalCmd(g),
 		evaluateCmd(g),
 		rateLimitCmd(g),
-		importCmd(g), loadtestCmd(g), loadtestCeilingCmd(),
+		importCmd(g), exportCmd(g), loadtestCmd(g), loadtestCeilingCmd(),
 		versionCmd(),
 	)
 	for _, c := range root.Commands() {

@@ -1,0 +1,87 @@
+package admin
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/web"
+)
+
+// Lister lists every customer with the consents it gave, in id order;
+// *sqlite.DB, *postgres.DB and the cache in front of either are ones.
+type Lister interface {
+	EachCustomer(ctx context.Context, fn func(c *profileapi.Customer, consents []*profileapi.Consent) error) error
+}
+
+// exportCustomers streams every customer as NDJSON, a line each in the
+// import's shape, so that an export imports again: into another database
+// (SQLite to PostgreSQL), or as a backup that outlives the schema. The
+// store reads a page of customers at a time, each page a snapshot: a
+// write during the export shows in the pages read after it only.
+//
+// An error before the first line is the answer; one after it ends the
+// stream with an error line, as a token batch's does, which the CLI
+// reports.
+func (s *server) exportCustomers(w http.ResponseWriter, r *http.Request) error {
+	lister, ok := s.Store.(Lister)
+	if !ok {
+		return profileapi.Errorf(profileapi.EINTERNAL, "the store cannot list its customers")
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	if r.Method == http.MethodHead {
+		// Whether the export would begin, without a million customers
+		// read for nothing.
+		return s.Store.Ping(r.Context())
+	}
+	defer s.bulk()()
+	rc := http.NewResponseController(w)
+	sent := &sentWriter{w: w, rc: rc}
+	out := bufio.NewWriterSize(sent, 64<<10)
+	enc := json.NewEncoder(out)
+	err := lister.EachCustomer(r.Context(), func(c *profileapi.Customer, consents []*profileapi.Consent) error {
+		line := importLine{ID: c.ID, Region: c.Region, Profile: c.Profile}
+		for _, g := range consents {
+			if g.Scopes == 0 {
+				continue // a grant narrowed to nothing: none to import
+			}
+			if line.Consents == nil {
+				line.Consents = make(map[string]profileapi.ScopeSet, len(consents))
+			}
+			line.Consents[g.SkillID] = g.Scopes
+		}
+		return enc.Encode(&line)
+	})
+	if err != nil && !sent.any {
+		w.Header().Del("Content-Type")
+		return err
+	}
+	if err != nil {
+		err = web.ShutdownError(r, err)
+		status, body := web.StatusOf(err)
+		web.NoteError(w, status, body.Code, err)
+		b, _ := json.Marshal(body)
+		_, _ = out.Write(append(b, '\n'))
+	}
+	_ = out.Flush()
+	return nil
+}
+
+// sentWriter passes a buffered stream's writes on, noting that some were
+// sent, and gives each write the time a stream gets: the listener's write
+// timeout is for one answer, not for a million customers.
+type sentWriter struct {
+	w   io.Writer
+	rc  *http.ResponseController
+	any bool
+}
+
+func (s *sentWriter) Write(b []byte) (int, error) {
+	s.any = true
+	_ = s.rc.SetWriteDeadline(time.Now().Add(streamDeadline))
+	return s.w.Write(b)
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func exportCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "export [FILE|-]",
+		Short: "Write every customer and its consents as NDJSON, which import reads back",
+		Long: `export writes every customer, in id order, with the consents it gave, one
+JSON object per line in the shape "import" reads (GET /admin/v1/export), to
+FILE, or to standard output without one or with -. A FILE is written whole
+or not at all: the export goes to a temporary file beside it, renamed into
+place once complete, with mode 0600 (it holds personal data).
+
+Skills are not exported: create them in the other database before importing
+(profileapi skills list shows them). The database is read a page at a time:
+a change made while the export runs shows in the pages read after it only.`,
+		Example: `  profileapi export customers.ndjson
+  profileapi export | gzip > customers.ndjson.gz
+  # from one server's database to another's, once its skills exist:
+  profileapi export --admin-url http://old:8081 | profileapi import - --admin-url http://new:8081`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 || args[0] == "-" {
+				_, err := c.export(cmd.Context(), cmd.OutOrStdout())
+				return err
+			}
+			start := time.Now()
+			n, err := exportFile(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "exported %d %s to %s in %s\n", n, plural(n, "customer", "customers"), args[0], time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+}
+
+// exportFile writes the export to a temporary file beside path and renames
+// it into place once the export is complete.
+func exportFile(ctx context.Context, c *adminClient, path string) (int, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name()) // once renamed, there is none
+	out := bufio.NewWriterSize(f, 256<<10)
+	n, err := c.export(ctx, out)
+	if err == nil {
+		err = out.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	return n, err
+}
+
+// export copies the export's lines to out as they come and counts them.
+// The answer's status is sent with the first lines, so an error after them
+// comes as a last, error line, which this returns as the error.
+func (c *adminClient) export(ctx context.Context, out io.Writer) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/admin/v1/export", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	hc := *c.http
+	hc.Timeout = 0 // a million customers take a while
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, c.sendError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
+			return 0, e
+		}
+		return 0, c.answerError(resp.StatusCode, b)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		line := sc.Bytes()
+		var e struct {
+			ID      string `json:"id"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(line, &e); err != nil {
+			return n, fmt.Errorf("export: line %d of the answer is not JSON: %w", n+1, err)
+		}
+		if e.ID == "" && e.Code != "" {
+			return n, fmt.Errorf("export stopped after %d %s: %s: %s", n, plural(n, "customer", "customers"), e.Code, e.Message)
+		}
+		if _, err := out.Write(line); err != nil {
+			return n, err
+		}
+		if _, err := io.WriteString(out, "\n"); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return n, fmt.Errorf("%w: the export was cut off after %d %s", c.sendError(err), n, plural(n, "customer", "customers"))
+	}
+	return n, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

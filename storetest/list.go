@@ -1,0 +1,82 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/profileapi/profileapi"
+)
+
+// Lister is a store that lists every customer with its consents, as an
+// export (and the cache's warm-up) reads it.
+type Lister interface {
+	EachCustomer(ctx context.Context, fn func(c *profileapi.Customer, consents []*profileapi.Consent) error) error
+}
+
+// testEachCustomer: a store that lists its customers lists each once, in
+// id order, with its profile and the consents it gave, across the pages
+// it reads them in.
+func testEachCustomer(t *testing.T, s profileapi.Store) {
+	l, ok := s.(Lister)
+	if !ok {
+		t.Fatal("the store does not list its customers: an export needs it")
+	}
+	ctx := t.Context()
+	sk := newSkill(profileapi.NewSkillID(), profileapi.AllScopes)
+	createSkill(t, s, sk)
+	// More than a page (2000) where the store imports in bulk; a few else.
+	customers, consents := Generate(2500, sk.ID)
+	if im, ok := s.(Importer); ok {
+		if err := im.ImportCustomers(ctx, customers, consents); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		customers, consents = customers[:5], consents[:5]
+		for i, c := range customers {
+			createCustomer(t, s, c)
+			if err := s.PutConsent(ctx, consents[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// One customer with no consent.
+	lone := newCustomer(profileapi.NewCustomerID())
+	createCustomer(t, s, lone)
+	want := map[string]*profileapi.Customer{lone.ID: lone}
+	granted := map[string]profileapi.ScopeSet{}
+	for i, c := range customers {
+		want[c.ID] = c
+		granted[c.ID] = consents[i].Scopes
+	}
+
+	var ids []string
+	err := l.EachCustomer(ctx, func(c *profileapi.Customer, gs []*profileapi.Consent) error {
+		ids = append(ids, c.ID)
+		w := want[c.ID]
+		switch {
+		case w == nil:
+			t.Errorf("listed %s, which was not stored", c.ID)
+			return nil
+		case c.Region != w.Region || !c.Profile.Equal(w.Profile):
+			t.Errorf("%s: listed %+v, stored %+v", c.ID, c, w)
+		}
+		var got profileapi.ScopeSet
+		for _, g := range gs {
+			if g.CustomerID != c.ID || g.SkillID != sk.ID {
+				t.Errorf("%s: listed a consent of %s to %s", c.ID, g.CustomerID, g.SkillID)
+			}
+			got |= g.Scopes
+		}
+		if got != granted[c.ID] {
+			t.Errorf("%s: listed grants %v, stored %v", c.ID, got, granted[c.ID])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != len(want) || !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
+		t.Errorf("listed %d customers (sorted: %v), want each of %d once, in id order", len(ids), slices.IsSorted(ids), len(want))
+	}
+}
