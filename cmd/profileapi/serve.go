@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -541,8 +542,27 @@ func newHTTPServer(h http.Handler, logger *slog.Logger, readHeaderTimeout time.D
 		// net/http reads 4 KiB beyond MaxHeaderBytes before it answers
 		// 431: this makes the cap on the request line and headers 16 KiB.
 		MaxHeaderBytes: 16<<10 - 4<<10,
-		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:       log.New(serverErrorLog{logger.Handler()}, "", 0),
 	}
+}
+
+// serverErrorLog writes net/http's own lines to the log at Warn, but a
+// failed TLS handshake at Debug: a plain-HTTP request to a TLS listener, a
+// port scanner or a load balancer's TCP check makes one for every
+// connection, and they would bury the warnings that matter.
+type serverErrorLog struct{ h slog.Handler }
+
+func (l serverErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level := slog.LevelWarn
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	ctx := context.Background()
+	if l.h.Enabled(ctx, level) {
+		_ = l.h.Handle(ctx, slog.NewRecord(time.Now(), level, msg, 0))
+	}
+	return len(p), nil
 }
 
 // endpointFlags names the --endpoint-* flags of the regions msg names, or

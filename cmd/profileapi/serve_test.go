@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -372,5 +373,19 @@ func TestServeMaxConns(t *testing.T) {
 	// above does.
 	if log := in.stderr.String(); !strings.Contains(log, "--max-conns") {
 		t.Errorf("no log line about the cap:\n%s", log)
+	}
+}
+
+// net/http's lines reach the log at Warn, but a failed TLS handshake,
+// which any plain-HTTP request or TCP check makes, at Debug.
+func TestServerErrorLog(t *testing.T) {
+	var buf bytes.Buffer
+	l := newHTTPServer(http.NotFoundHandler(), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), time.Second).ErrorLog
+	l.Printf("http: TLS handshake error from 10.0.0.1:5555: client sent an HTTP request to an HTTPS server")
+	l.Printf("http: panic serving 10.0.0.1:5555: boom")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "level=DEBUG") || !strings.Contains(lines[0], "TLS handshake error") ||
+		!strings.Contains(lines[1], "level=WARN") || !strings.Contains(lines[1], "panic serving") {
+		t.Errorf("logged:\n%s", buf.String())
 	}
 }
