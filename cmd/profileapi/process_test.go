@@ -630,3 +630,19 @@ func TestImportCutOff(t *testing.T) {
 	}
 	pr.Close()
 }
+
+// With fewer open files allowed than --max-conns needs, serve lowers the
+// cap, saying so, rather than fail to accept at the limit.
+func TestMaxConnsBelowOpenFilesLimit(t *testing.T) {
+	p := startProcessUnder(t, []string{"sh", "-c", `ulimit -n 1024 && exec "$0" "$@"`}, t.TempDir())
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.stderr.String(), "lowered_to=768"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no lowered --max-conns logged:\n%s", p.stderr.String())
+		}
+	}
+	resp, err := http.Get(p.adminURL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}

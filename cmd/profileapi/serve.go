@@ -319,10 +319,18 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	// A client that opens thousands of connections and keeps each alive
 	// would otherwise take every file descriptor, which the admin listener
 	// and the database need too.
+	maxConns := o.maxConns
+	if limit := openFilesLimit(); limit > 0 && uint64(maxConns)+fdReserve > limit && maxConns > 0 {
+		// More than the process may open: at the limit, accepting would
+		// fail and retry, and the database and admin listener get none.
+		maxConns = int(max(limit, 2*fdReserve) - fdReserve)
+		logger.Warn("--max-conns is more than this process may open files: lowered (raise the open-files limit, ulimit -n, to keep it)",
+			"max_conns", o.maxConns, "lowered_to", maxConns, "open_files_limit", limit)
+	}
 	var lastFull atomic.Int64
-	publicLn = connlimit.Apply(servers[0], publicLn, o.maxConns, func() {
+	publicLn = connlimit.Apply(servers[0], publicLn, maxConns, func() {
 		if now := time.Now().Unix(); lastFull.Load() < now-60 && lastFull.Swap(now) < now-60 { // a minute apart
-			logger.Warn("the public API holds --max-conns connections: new ones wait for one to close", "max_conns", o.maxConns)
+			logger.Warn("the public API holds --max-conns connections: new ones wait for one to close", "max_conns", maxConns)
 		}
 	})
 	errc := make(chan error, 2)
@@ -413,6 +421,10 @@ const (
 	// (the hard limit, often 524288 or more).
 	defaultMaxConns = 10000
 	maxMaxConns     = 1000000
+	// fdReserve is the file descriptors --max-conns leaves to everything
+	// else: the listeners, the admin API's connections, the database's
+	// files and pool, the log.
+	fdReserve = 256
 )
 
 // closeStore closes the store as serve returns. PostgreSQL's pool waits up
