@@ -45,22 +45,23 @@ func (s *server) exportCustomers(w http.ResponseWriter, r *http.Request) error {
 	enc := json.NewEncoder(out)
 	err := lister.EachCustomer(r.Context(), func(c *profileapi.Customer, consents []*profileapi.Consent) error {
 		line := importLine{ID: c.ID, Region: c.Region, Profile: c.Profile}
-		for _, g := range consents {
-			if g.Scopes == 0 {
-				continue // a grant narrowed to nothing: none to import
+		if len(consents) > 0 {
+			// A grant of no scope too: it is a consent, which import
+			// stores as one.
+			line.Consents = make(map[string]profileapi.ScopeSet, len(consents))
+			for _, g := range consents {
+				line.Consents[g.SkillID] = g.Scopes
 			}
-			if line.Consents == nil {
-				line.Consents = make(map[string]profileapi.ScopeSet, len(consents))
-			}
-			line.Consents[g.SkillID] = g.Scopes
 		}
 		return enc.Encode(&line)
 	})
-	if err != nil && !sent.any {
+	switch {
+	case err != nil && sent.err != nil:
+		return nil // the client is gone: nobody to tell
+	case err != nil && !sent.any:
 		w.Header().Del("Content-Type")
 		return err
-	}
-	if err != nil {
+	case err != nil:
 		err = web.ShutdownError(r, err)
 		status, body := web.StatusOf(err)
 		web.NoteError(w, status, body.Code, err)
@@ -72,16 +73,22 @@ func (s *server) exportCustomers(w http.ResponseWriter, r *http.Request) error {
 }
 
 // sentWriter passes a buffered stream's writes on, noting that some were
-// sent, and gives each write the time a stream gets: the listener's write
-// timeout is for one answer, not for a million customers.
+// sent and whether one failed, and gives each write the time a stream
+// gets: the listener's write timeout is for one answer, not for a million
+// customers.
 type sentWriter struct {
 	w   io.Writer
 	rc  *http.ResponseController
 	any bool
+	err error // of a write: the client went away
 }
 
 func (s *sentWriter) Write(b []byte) (int, error) {
 	s.any = true
 	_ = s.rc.SetWriteDeadline(time.Now().Add(streamDeadline))
-	return s.w.Write(b)
+	n, err := s.w.Write(b)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }

@@ -3,11 +3,17 @@ package admin_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/sqlite"
 )
 
@@ -57,4 +63,71 @@ func TestExportFails(t *testing.T) {
 			}
 		}
 	}
+}
+
+// What one server exports another imports as it is, and exports the same:
+// consents to several skills, one of no scope, customers with none.
+func TestExportImportsAgain(t *testing.T) {
+	stacks := [2]*importStack{newImportStack(t, nil), newImportStack(t, nil)}
+	for _, st := range stacks {
+		st.mustSend(t, "POST", "/admin/v1/skills", `{"id":"amzn1.ask.skill.Other-1_x","name":"Other","permissions":["alexa::profile:name:read"]}`, 201)
+	}
+	from := stacks[0]
+	if rec := from.send("POST", "/admin/v1/import", "", customerLines(1, 3000)); rec.Code != 200 {
+		t.Fatalf("import: %d %s", rec.Code, rec.Body)
+	}
+	from.mustSend(t, "POST", "/admin/v1/customers", `{"id":"amzn1.ask.account.lone-Mixed_case.1","region":"FE","profile":{"givenName":"Ōno"}}`, 201)
+	from.mustSend(t, "PUT", "/admin/v1/customers/amzn1.ask.account.IMP7/consents/amzn1.ask.skill.Other-1_x", `{"scopes":["alexa::profile:name:read"]}`, 200)
+	from.mustSend(t, "PUT", "/admin/v1/customers/amzn1.ask.account.IMP8/consents/amzn1.ask.skill.Other-1_x", `{"scopes":[]}`, 200)
+
+	exported := from.mustSend(t, "GET", "/admin/v1/export", "", 200).Body.String()
+	if n := strings.Count(exported, "\n"); n != 3001 {
+		t.Fatalf("exported %d lines, want 3001", n)
+	}
+	to := stacks[1]
+	if rec := to.send("POST", "/admin/v1/import", "", exported); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"imported":3001`) {
+		t.Fatalf("import of the export: %d %s", rec.Code, rec.Body)
+	}
+	if again := to.mustSend(t, "GET", "/admin/v1/export", "", 200).Body.String(); again != exported {
+		t.Error("the second server exports otherwise than the first")
+	}
+	if got := to.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP8/consents/amzn1.ask.skill.Other-1_x", "", 200).Body.String(); !strings.Contains(got, `"scopes":[]`) {
+		t.Errorf("a consent of no scope, exported and imported: %s", got)
+	}
+}
+
+// A client that goes away mid-export is no server error.
+func TestExportClientGone(t *testing.T) {
+	var log strings.Builder
+	st := newImportStackWith(t, nil, func(c *admin.Config) { c.Logger = slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil)) })
+	if rec := st.send("POST", "/admin/v1/import", "", customerLines(1, 30000)); rec.Code != 200 {
+		t.Fatalf("import: %d %s", rec.Code, rec.Body)
+	}
+	srv := httptest.NewServer(st.h)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/admin/v1/export", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // before the rest: the connection closes
+	srv.Close()       // waits for the handler
+	if l := log.String(); !strings.Contains(l, "status=200") || strings.Contains(l, "UNKNOWN_ERROR") || strings.Contains(l, "level=WARN") {
+		t.Errorf("a client gone mid-export is logged:\n%s", l)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
 }

@@ -27,11 +27,17 @@ type Importer interface {
 
 const (
 	// maxLine caps one line of an NDJSON body; the body itself has no cap.
-	maxLine = 64 << 10
+	// An export's line is a customer with all its consents: a customer
+	// granting a thousand skills with long ids takes a few hundred KiB.
+	maxLine = 1 << 20
 	// importBatch is how many customers one ImportCustomers call stores:
 	// a transaction's fixed cost, a sync to disk, is paid once per batch,
 	// and a batch is sorted by id before it is written.
 	importBatch = 5000
+	// importBatchConsents ends a batch early that gives this many
+	// consents, so that lines of thousands of consents each take tens of
+	// MB, not gigabytes.
+	importBatchConsents = 100_000
 )
 
 // streamDeadline is how long a streamed body may go without a line; the
@@ -100,11 +106,11 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) (err er
 				}
 				return out.fail(numbers[i], err)
 			}
-			if len(b.customers) == importBatch {
+			if len(b.customers) == importBatch || len(b.consents) >= importBatchConsents {
 				if err := out.write(b); err != nil {
 					return err
 				}
-				b = &importBatchOf{prev: b.ids}
+				b = b.next()
 				lines.extendDeadlines()
 			}
 		}
@@ -134,9 +140,24 @@ type importBatchOf struct {
 	customers   []*profileapi.Customer
 	consents    []*profileapi.Consent
 	ids         map[string]int // the line of each customer
-	// prev is the batch before's ids: a customer named twice is caught
-	// within importBatch lines at least, wherever the batches split.
+	// prev is the ids of the importBatch lines before the batch: a
+	// customer named twice is caught within importBatch lines at least,
+	// wherever the batches split.
 	prev map[string]int
+}
+
+// next is the batch after b, which b's lines and those before them, up to
+// importBatch lines back, are prev of.
+func (b *importBatchOf) next() *importBatchOf {
+	prev := make(map[string]int, len(b.ids))
+	for _, ids := range []map[string]int{b.ids, b.prev} {
+		for id, n := range ids {
+			if n > b.last-importBatch {
+				prev[id] = n
+			}
+		}
+	}
+	return &importBatchOf{prev: prev}
 }
 
 // parsedLine is a line's customer and consents, or why it is refused.

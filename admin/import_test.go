@@ -209,7 +209,7 @@ func TestImportRefuses(t *testing.T) {
 		{"twice, across batches", "", customerLines(1, 5000) + customerLine(5000), 400, "INVALID_REQUEST", "line 5001: customer amzn1.ask.account.IMP5000 appears on lines 5000 and 5001"},
 		{"twice, a batch apart", "", customerLines(1, 5001) + customerLine(1), 400, "INVALID_REQUEST", "line 5002: customer amzn1.ask.account.IMP1 appears on lines 1 and 5002"},
 		{"bad phone", "", strings.Replace(customerLine(1), "7799-82-77-11", "12", 1), 400, "INVALID_REQUEST", "line 1: mobileNumber.phoneNumber"},
-		{"long line", "", `{"id":"amzn1.ask.account.X","region":"NA","profile":{"name":"` + strings.Repeat("a", 70000) + `"}}`, 413, "REQUEST_TOO_LARGE", "line 1: the line is longer than 65536 bytes (nothing was imported"},
+		{"long line", "", `{"id":"amzn1.ask.account.X","region":"NA","profile":{"name":"` + strings.Repeat("a", 1<<20) + `"}}`, 413, "REQUEST_TOO_LARGE", "line 1: the line is longer than 1048576 bytes (nothing was imported"},
 		{"content type", "text/csv", customerLine(1), 400, "INVALID_REQUEST", "Content-Type must be application/x-ndjson"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -312,7 +312,7 @@ func TestTokensBatch(t *testing.T) {
 		t.Fatalf("unknown customer: %d %s %q", rec.Code, code, msg)
 	}
 	// Through the listener: a line too long is an error like any other.
-	hreq, _ = http.NewRequest("POST", srv.URL+"/admin/v1/tokens/batch", strings.NewReader(`{"customerId":"amzn1.ask.account.IMP1","skillId":"amzn1.ask.skill.imp"}`+"\n"+`{"customerId":"`+strings.Repeat("A", 70000)+`"}`))
+	hreq, _ = http.NewRequest("POST", srv.URL+"/admin/v1/tokens/batch", strings.NewReader(`{"customerId":"amzn1.ask.account.IMP1","skillId":"amzn1.ask.skill.imp"}`+"\n"+`{"customerId":"`+strings.Repeat("A", 1<<20)+`"}`))
 	hreq.Header.Set("Authorization", "Bearer "+testKey)
 	long, err := srv.Client().Do(hreq)
 	if err != nil {
@@ -320,7 +320,7 @@ func TestTokensBatch(t *testing.T) {
 	}
 	body, _ := io.ReadAll(long.Body)
 	long.Body.Close()
-	if e := (struct{ Code, Message string }{}); long.StatusCode != 413 || json.Unmarshal(body, &e) != nil || e.Code != "REQUEST_TOO_LARGE" || e.Message != "line 2: the line is longer than 65536 bytes" {
+	if e := (struct{ Code, Message string }{}); long.StatusCode != 413 || json.Unmarshal(body, &e) != nil || e.Code != "REQUEST_TOO_LARGE" || e.Message != "line 2: the line is longer than 1048576 bytes" {
 		t.Fatalf("a long line 2: %d %s", long.StatusCode, body)
 	}
 	rec = st.send("POST", "/admin/v1/tokens/batch", "", `{"customerId":"amzn1.ask.account.IMP1","skillId":"amzn1.ask.skill.nope"}`)
@@ -397,5 +397,43 @@ func TestBulkHook(t *testing.T) {
 	}
 	if started != 2 || ended != 2 {
 		t.Fatalf("after a token batch: %d started, %d ended, want 2 and 2", started, ended)
+	}
+}
+
+// Lines of a thousand consents each (an export's line for a customer who
+// granted that many skills) import, over 64 KiB each; the batches they
+// make are cut early by their consents, and a customer named twice across
+// such a cut is still caught.
+func TestImportManyConsents(t *testing.T) {
+	st := newImportStack(t, nil)
+	ctx := t.Context()
+	const skills = 1200
+	scopes := make(map[string][]string, skills)
+	for i := range skills {
+		id := fmt.Sprintf("amzn1.ask.skill.many-%04d-%s", i, strings.Repeat("x", 20))
+		if err := st.store.CreateSkill(ctx, &profileapi.Skill{ID: id, Name: "Many", Permissions: profileapi.AllScopes}); err != nil {
+			t.Fatal(err)
+		}
+		scopes[id] = []string{"alexa::profile:email:read"}
+	}
+	line := func(i int) string {
+		b, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("amzn1.ask.account.MANY%d", i), "region": "NA", "profile": map[string]any{"name": "Many"}, "consents": scopes})
+		return string(b) + "\n"
+	}
+	if n := len(line(1)); n <= 64<<10 {
+		t.Fatalf("a line of %d bytes: want one over 64 KiB", n)
+	}
+	var body strings.Builder
+	for i := 1; i <= 200; i++ { // 240,000 consents: three batches
+		body.WriteString(line(i))
+	}
+	if rec := st.send("POST", "/admin/v1/import", "", body.String()); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"imported":200`) {
+		t.Fatalf("import: %d %s", rec.Code, rec.Body)
+	}
+	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.MANY200/consents/amzn1.ask.skill.many-1199-"+strings.Repeat("x", 20), "", 200)
+	body.WriteString(line(1))
+	rec := st.send("POST", "/admin/v1/import", "", body.String())
+	if _, msg := errorOf(t, rec); rec.Code != 400 || !strings.Contains(msg, "line 201: customer amzn1.ask.account.MANY1 appears on lines 1 and 201") {
+		t.Fatalf("a customer twice, across a batch cut by its consents: %d %s", rec.Code, msg)
 	}
 }

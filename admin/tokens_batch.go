@@ -18,8 +18,12 @@ import (
 )
 
 // chunkLines is how many lines of an NDJSON body are handled at once, by
-// every core, before their results are taken in order.
-const chunkLines = 1024
+// every core, before their results are taken in order; chunkBytes ends a
+// chunk of long lines early.
+const (
+	chunkLines = 1024
+	chunkBytes = 4 << 20
+)
 
 // batchToken is one line of the tokens/batch answer.
 type batchToken struct {
@@ -120,13 +124,15 @@ func (s *server) createTokens(w http.ResponseWriter, r *http.Request) error {
 func readChunk(lines *lineReader, n int) ([][]byte, []int, error) {
 	var chunk [][]byte
 	var numbers []int
-	for len(chunk) < n {
+	size := 0
+	for len(chunk) < n && size < chunkBytes {
 		line, err := lines.next()
 		if err != nil {
 			return chunk, numbers, err
 		}
 		chunk = append(chunk, append([]byte(nil), line...))
 		numbers = append(numbers, lines.n)
+		size += len(line)
 	}
 	return chunk, numbers, nil
 }

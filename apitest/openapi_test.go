@@ -371,7 +371,7 @@ func operationsScript(s *session) {
 
 	// A body over the cap, an unknown member, and the store failing, for
 	// every admin operation.
-	padding := jsonOf(map[string]string{"padding": strings.Repeat("x", 70<<10)})
+	padding := jsonOf(map[string]string{"padding": strings.Repeat("x", 1<<20)}) // over a JSON body's 64 KiB and an NDJSON line's 1 MiB
 	for _, op := range s.spec.operations() {
 		method, path, _ := strings.Cut(op, " ")
 		if !strings.HasPrefix(path, "/admin/v1/") {
@@ -683,6 +683,8 @@ func adminScript(s *session) {
 		t.Errorf("the export (%s) has %v for %s, want %v", exported.header.Get("Content-Type"), got, bulkID, want)
 	}
 	s.admin("HEAD", "/admin/v1/export", "", 200)
+	s.wantError(s.adminBad("GET", "/admin/v1/export", `{}`, 400), "INVALID_REQUEST", "must not have a body")
+	s.adminBad("HEAD", "/admin/v1/export", `{}`, 400)
 
 	// Request envelopes.
 	var env envelope

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 
@@ -15,8 +16,8 @@ type Lister interface {
 }
 
 // testEachCustomer: a store that lists its customers lists each once, in
-// id order, with its profile and the consents it gave, across the pages
-// it reads them in.
+// the ids' byte order, with its profile and the consents it gave, across
+// the pages it reads them in.
 func testEachCustomer(t *testing.T, s profileapi.Store) {
 	l, ok := s.(Lister)
 	if !ok {
@@ -40,14 +41,28 @@ func testEachCustomer(t *testing.T, s profileapi.Store) {
 			}
 		}
 	}
-	// One customer with no consent.
-	lone := newCustomer(profileapi.NewCustomerID())
-	createCustomer(t, s, lone)
-	want := map[string]*profileapi.Customer{lone.ID: lone}
-	granted := map[string]profileapi.ScopeSet{}
+	want := map[string]*profileapi.Customer{}
+	granted := map[string]map[string]profileapi.ScopeSet{}
 	for i, c := range customers {
 		want[c.ID] = c
-		granted[c.ID] = consents[i].Scopes
+		granted[c.ID] = map[string]profileapi.ScopeSet{sk.ID: consents[i].Scopes}
+	}
+	// Ids that sort differently by byte and by a language's collation, one
+	// with no consent; consents to a second skill, one of no scope.
+	for _, id := range []string{"amzn1.ask.account.a-B_c.1", "amzn1.ask.account.A-b_C.2", "amzn1.ask.account.Zz", "amzn1.ask.account.aa", "amzn1.ask.account._x"} {
+		c := newCustomer(id)
+		createCustomer(t, s, c)
+		want[id] = c
+		granted[id] = map[string]profileapi.ScopeSet{}
+	}
+	other := newSkill(profileapi.NewSkillID(), profileapi.AllScopes)
+	createSkill(t, s, other)
+	for i, id := range []string{customers[0].ID, customers[len(customers)-1].ID, "amzn1.ask.account.aa"} {
+		g := &profileapi.Consent{CustomerID: id, SkillID: other.ID, Scopes: profileapi.ScopeSet(i)}
+		if err := s.PutConsent(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		granted[id][other.ID] = g.Scopes
 	}
 
 	var ids []string
@@ -61,14 +76,14 @@ func testEachCustomer(t *testing.T, s profileapi.Store) {
 		case c.Region != w.Region || !c.Profile.Equal(w.Profile):
 			t.Errorf("%s: listed %+v, stored %+v", c.ID, c, w)
 		}
-		var got profileapi.ScopeSet
+		got := map[string]profileapi.ScopeSet{}
 		for _, g := range gs {
-			if g.CustomerID != c.ID || g.SkillID != sk.ID {
-				t.Errorf("%s: listed a consent of %s to %s", c.ID, g.CustomerID, g.SkillID)
+			if g.CustomerID != c.ID {
+				t.Errorf("%s: listed a consent of %s", c.ID, g.CustomerID)
 			}
-			got |= g.Scopes
+			got[g.SkillID] = g.Scopes
 		}
-		if got != granted[c.ID] {
+		if !maps.Equal(got, granted[c.ID]) {
 			t.Errorf("%s: listed grants %v, stored %v", c.ID, got, granted[c.ID])
 		}
 		return nil

@@ -2,13 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,7 +42,14 @@ a change made while the export runs shows in the pages read after it only.`,
 				return err
 			}
 			if len(args) == 0 || args[0] == "-" {
-				_, err := c.export(cmd.Context(), cmd.OutOrStdout())
+				out := bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10)
+				_, err := c.export(cmd.Context(), out)
+				if ferr := out.Flush(); err == nil {
+					err = ferr
+				}
+				return err
+			}
+			if err := checkExportPath(args[0]); err != nil {
 				return err
 			}
 			start := time.Now()
@@ -52,12 +63,31 @@ a change made while the export runs shows in the pages read after it only.`,
 	}
 }
 
+// checkExportPath refuses, before the export runs, a FILE it could not
+// be renamed to.
+func checkExportPath(path string) error {
+	if path == "" || strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator)) {
+		return fmt.Errorf("export to %q: want a file's path", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("export to %s: a directory, not a file", path)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return fmt.Errorf("export to %s: its directory %s does not exist", path, filepath.Dir(path))
+	}
+	return nil
+}
+
 // exportFile writes the export to a temporary file beside path and renames
 // it into place once the export is complete.
 func exportFile(ctx context.Context, c *adminClient, path string) (int, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return 0, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary file's name says nothing
+		}
+		return 0, fmt.Errorf("export to %s: cannot create a file beside it: %w", path, err)
 	}
 	defer os.Remove(f.Name()) // once renamed, there is none
 	out := bufio.NewWriterSize(f, 256<<10)
@@ -100,8 +130,7 @@ func (c *adminClient) export(ctx context.Context, out io.Writer) (int, error) {
 		}
 		return 0, c.answerError(resp.StatusCode, b)
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc := ndjsonScanner(resp.Body)
 	n := 0
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -129,6 +158,27 @@ func (c *adminClient) export(ctx context.Context, out io.Writer) (int, error) {
 	}
 	return n, nil
 }
+
+// ndjsonScanner reads a streamed NDJSON answer a line at a time. Every
+// line the server sends ends with a newline: a last line without one is
+// what a connection cut mid-line left, which Err reports as errCutLine
+// (or as the read's error) rather than as a line that is not JSON.
+func ndjsonScanner(r io.Reader) *bufio.Scanner {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 2<<20) // the server's lines go to 1 MiB
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			return i + 1, data[:i], nil
+		}
+		if atEOF && len(data) > 0 {
+			return 0, nil, errCutLine
+		}
+		return 0, nil, nil
+	})
+	return sc
+}
+
+var errCutLine = errors.New("the answer ended mid-line")
 
 func plural(n int, one, many string) string {
 	if n == 1 {

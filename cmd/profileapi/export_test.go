@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -74,5 +77,63 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(none)); len(entries) != 0 {
 		t.Errorf("a refused export left %d files", len(entries))
+	}
+}
+
+// The CLI's side of an export that fails midway, against a stand-in for
+// the server: a store failing after some customers (an error line), a
+// connection cut mid-line. A real server cannot be made to do either on
+// cue.
+func TestExportCLIFailures(t *testing.T) {
+	const good = `{"id":"amzn1.ask.account.A","region":"NA","profile":{"name":"A"}}` + "\n"
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		fmt.Fprint(w, good+good+`{"code":"SERVICE_UNAVAILABLE","message":"the service is temporarily unavailable, retry later"}`+"\n")
+	}))
+	defer srv.Close()
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		fmt.Fprint(w, good+`{"id":"amzn1.ask.acc`)
+		w.(http.Flusher).Flush()
+		conn, _, _ := http.NewResponseController(w).Hijack()
+		conn.Close()
+	}))
+	defer cut.Close()
+	export := func(url string, args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"export", "--admin-url", url, "--admin-key", "a-key-of-a-stand-in-0123456789"}, args...),
+			func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		return stdout.String(), err
+	}
+	out, err := export(srv.URL)
+	if err == nil || !strings.Contains(err.Error(), "export stopped after 2 customers: SERVICE_UNAVAILABLE") || out != good+good {
+		t.Errorf("an error line: %q, %v", out, err)
+	}
+	file := filepath.Join(t.TempDir(), "x.ndjson")
+	if _, err := export(srv.URL, file); err == nil {
+		t.Error("an error line: no error, exporting to a file")
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Error("an export that failed left its file")
+	}
+	if _, err = export(cut.URL); err == nil || !strings.Contains(err.Error(), "the export was cut off after 1 customer") {
+		t.Errorf("a connection cut mid-line: %v", err)
+	}
+
+	dir := t.TempDir()
+	before := calls.Load()
+	for _, c := range []struct{ path, want string }{
+		{dir, "a directory, not a file"},
+		{dir + "/", "want a file's path"},
+		{filepath.Join(dir, "missing", "x.ndjson"), "does not exist"},
+	} {
+		if _, err := export(srv.URL, c.path); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), strings.TrimSuffix(c.path, "/")) {
+			t.Errorf("export to %q: %v, want it to say %q", c.path, err, c.want)
+		}
+	}
+	if calls.Load() != before {
+		t.Error("a path refused only after the export ran")
 	}
 }

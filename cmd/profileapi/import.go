@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -131,8 +130,7 @@ func (c *adminClient) tokensBatch(ctx context.Context, body io.Reader, out io.Wr
 		}
 		return c.answerError(resp.StatusCode, b)
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc := ndjsonScanner(resp.Body)
 	for sc.Scan() {
 		var line struct {
 			Code    string `json:"code"`
