@@ -36,19 +36,11 @@ command again.`,
   gzip -dc customers.ndjson.gz | profileapi import -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in := g.stdin
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				// Found now, not as a failure to send mid-way.
-				if st, err := f.Stat(); err == nil && st.IsDir() {
-					return fmt.Errorf("import %s: a directory, not a file of customers", args[0])
-				}
-				in = f
+			in, closeIn, err := g.input(args[0], "import", "customers")
+			if err != nil {
+				return err
 			}
+			defer closeIn()
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -92,18 +84,11 @@ those writes no token at all.`,
   echo '{"customerId":"amzn1.ask.account.DEMO","skillId":"amzn1.ask.skill.demo"}' | profileapi tokens batch -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in := g.stdin
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if st, err := f.Stat(); err == nil && st.IsDir() {
-					return fmt.Errorf("tokens batch %s: a directory, not a file of ids", args[0])
-				}
-				in = f
+			in, closeIn, err := g.input(args[0], "tokens batch", "ids")
+			if err != nil {
+				return err
 			}
+			defer closeIn()
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -150,6 +135,24 @@ func (c *adminClient) tokensBatch(ctx context.Context, body io.Reader, out io.Wr
 		return fmt.Errorf("%w: the batch was cut off: the tokens written are good, the lines after them were not minted", c.sendError(err))
 	}
 	return nil
+}
+
+// input opens the NDJSON a bulk command reads: the file named, or
+// standard input for "-". A directory is refused now, not as a failure to
+// send midway.
+func (g *globals) input(name, command, what string) (io.Reader, func(), error) {
+	if name == "-" {
+		return g.stdin, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s %s: a directory, not a file of %s", command, name, what)
+	}
+	return f, func() { f.Close() }, nil
 }
 
 // cutOff reports whether err is a connection that ended while a body was
