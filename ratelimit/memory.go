@@ -68,11 +68,11 @@ func (m *Memory) Allow(_ context.Context, key string, l Limit) (bool, time.Durat
 		tat = now
 	case tat > now+tolerance:
 		// Counted under a stricter limit than l: what was spent then
-		// counts only up to l's whole burst, or loosening a limit would
-		// leave the key refused for as long as the old one said. Kept
-		// even if this call is refused, so that the wait runs from now.
-		tat = now + tolerance
-		s.tat[key] = tat
+		// counts only up to all of l's burst but this call, or loosening
+		// a limit would leave the key refused for as long as the old one
+		// said. Loosening thus takes effect at once, as with Redis, where
+		// the limit is in the key. Under l itself a TAT never gets here.
+		tat = now + tolerance - interval
 	}
 	next := tat + interval
 	if allowAt := next - tolerance; now < allowAt {

@@ -78,8 +78,9 @@ func TestMemoryGCRA(t *testing.T) {
 }
 
 // A key counted under one limit and then another (an override set at run
-// time) owes the new limit at most its whole burst: loosening a limit of a
-// call in 1000 s to one in 2 s refuses for 2 s, not for the old 1000.
+// time) owes the new limit at most its whole burst but one call: loosening
+// a limit of a call in 1000 s to one in 2 s takes effect at once, as with
+// Redis, and the next call waits 2 s, not the old 1000.
 func TestMemoryLimitChanged(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
@@ -92,6 +93,7 @@ func TestMemoryLimitChanged(t *testing.T) {
 	}{
 		{strict, true, 0},
 		{strict, false, 1000 * time.Second},
+		{loose, true, 0},
 		{loose, false, 2 * time.Second},
 		{loose, false, 2 * time.Second}, // at a standstill, still 2 s away
 	}
