@@ -111,7 +111,8 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 		if slots == nil {
 			slots = map[string]json.RawMessage{}
 		}
-		request["dialogState"] = "STARTED"
+		// No dialogState: Alexa sends one only to a skill with a dialog
+		// model, and its presence sends the request to auto-delegation.
 		request["intent"] = map[string]any{"name": req.Intent.Name, "confirmationStatus": req.Intent.ConfirmationStatus, "slots": slots}
 	} else {
 		request["shouldLinkResultBeReturned"] = false
@@ -119,7 +120,7 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 	web.Encode(w, http.StatusOK, map[string]any{
 		"version": "1.0",
 		"session": map[string]any{
-			"new":         req.Type == "LaunchRequest",
+			"new":         true, // a fresh session: a launch, or a one-shot intent
 			"sessionId":   "amzn1.echo-api.session." + uuid.NewString(),
 			"application": application,
 			"attributes":  map[string]any{},

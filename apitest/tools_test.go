@@ -126,8 +126,13 @@ func toolsScript(s *session, sp *spec) {
 	var fLatency, f500, fAny injectedFault
 	s.admin("POST", "/admin/v1/faults", `{"latencyMs":1,"count":1,"customerId":"`+john+`"}`, 201).decode(t, &fLatency)
 	s.admin("POST", "/admin/v1/faults", `{"status":500,"count":1,"skillId":"`+other+`"}`, 201).decode(t, &f500)
-	// Empty matchers match any, and are left out of the answer.
-	s.admin("POST", "/admin/v1/faults", `{"skillId":"","customerId":"","operation":"","status":503,"fraction":0.5,"seed":7}`, 201).decode(t, &fAny)
+	// An empty matcher is refused, as a script's unset variable: taken for
+	// any, it would fail every job's calls. Absent ones match any, and are
+	// left out of the answer.
+	for _, m := range []string{"skillId", "customerId", "operation"} {
+		s.wantError(s.adminBad("POST", "/admin/v1/faults", `{"`+m+`":"","status":503}`, 400), "INVALID_REQUEST", m+" is empty")
+	}
+	s.admin("POST", "/admin/v1/faults", `{"status":503,"fraction":0.5,"seed":7}`, 201).decode(t, &fAny)
 	if fAny.SkillID != "" || fAny.Operation != "" || fAny.Status != 503 {
 		t.Fatalf("created fault %+v", fAny)
 	}
@@ -190,6 +195,8 @@ func toolsScript(s *session, sp *spec) {
 		}
 	}
 	s.wantError(s.admin("POST", "/admin/v1/faults", `{"status":503}`, 400), "INVALID_REQUEST", "there are already 1000 faults")
+	// A filter on the clear-all is refused, not taken for "clear it all".
+	s.wantError(s.admin("DELETE", "/admin/v1/faults?skillId="+other, "", 400), "INVALID_REQUEST", "takes no filter")
 	s.admin("DELETE", "/admin/v1/faults", "", 204)
 	s.admin("DELETE", "/admin/v1/faults", "", 204) // none left: still done
 	s.admin("GET", "/admin/v1/faults", "", 200).decode(t, &list)
@@ -198,6 +205,7 @@ func toolsScript(s *session, sp *spec) {
 	}
 
 	// The journal: every public call, refused ones too, newest first.
+	s.wantError(s.admin("DELETE", "/admin/v1/journal?skillId="+other, "", 400), "INVALID_REQUEST", "takes no filter")
 	s.admin("DELETE", "/admin/v1/journal", "", 204)
 	var journal struct{ Entries []journalEntry }
 	s.admin("GET", "/admin/v1/journal", "", 200).decode(t, &journal)

@@ -3,6 +3,7 @@ package fault
 import (
 	"net/http"
 
+	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/internal/web"
 )
 
@@ -23,9 +24,9 @@ func (i *Injector) Routes(mux *web.Mux, auth func(http.Handler) http.Handler) {
 // integers are web.Int, so that 503.0 is 503, as the document's "integer"
 // says.
 type faultRequest struct {
-	SkillID           string    `json:"skillId"`
-	CustomerID        string    `json:"customerId"`
-	Operation         string    `json:"operation"`
+	SkillID           *string   `json:"skillId"`
+	CustomerID        *string   `json:"customerId"`
+	Operation         *string   `json:"operation"`
 	Status            web.Int   `json:"status"`
 	RetryAfterSeconds web.Int   `json:"retryAfterSeconds"`
 	LatencyMS         web.Int   `json:"latencyMs"`
@@ -39,10 +40,17 @@ func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// An empty scope is most likely a script's unset variable: taken for
+	// "every", it would fail every call of every job sharing the server.
+	for name, v := range map[string]*string{"skillId": req.SkillID, "customerId": req.CustomerID, "operation": req.Operation} {
+		if v != nil && *v == "" {
+			return profileapi.Errorf(profileapi.EINVALID, "%s is empty: leave it out for a fault on every one", name)
+		}
+	}
 	f, err := i.Add(Fault{
-		SkillID:           req.SkillID,
-		CustomerID:        req.CustomerID,
-		Field:             req.Operation,
+		SkillID:           deref(req.SkillID),
+		CustomerID:        deref(req.CustomerID),
+		Field:             deref(req.Operation),
 		Status:            req.Status.Int(),
 		RetryAfterSeconds: req.RetryAfterSeconds.Int(),
 		LatencyMS:         req.LatencyMS.Int(),
@@ -70,7 +78,17 @@ func (i *Injector) deleteFault(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 func (i *Injector) clearFaults(w http.ResponseWriter, r *http.Request) error {
+	if r.URL.RawQuery != "" {
+		return profileapi.Errorf(profileapi.EINVALID, "DELETE /admin/v1/faults takes no filter: it clears every fault (DELETE /admin/v1/faults/{id} clears one)")
+	}
 	i.Clear()
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -47,6 +47,10 @@ func (j *Journal) listEntries(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (j *Journal) clearEntries(w http.ResponseWriter, r *http.Request) error {
+	if r.URL.RawQuery != "" {
+		// Taken for a filter, it would clear other jobs' entries too.
+		return profileapi.Errorf(profileapi.EINVALID, "DELETE /admin/v1/journal takes no filter: it clears every entry")
+	}
 	j.Clear()
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/profileapi/profileapi/ratelimit"
 )
@@ -40,6 +41,9 @@ them, reproducibly with --seed) with --status, and/or adds --latency.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			body := map[string]any{}
 			f := cmd.Flags()
+			if err := givenEmpty(f, "skill", "customer", "operation"); err != nil {
+				return err
+			}
 			if skill != "" {
 				body["skillId"] = skill
 			}
@@ -124,6 +128,9 @@ func journalCmd(g *globals) *cobra.Command {
 			if limit < 0 {
 				return fmt.Errorf("--limit %d: want 1 or more (0 or no --limit: every entry kept)", limit)
 			}
+			if err := givenEmpty(cmd.Flags(), "skill", "customer"); err != nil {
+				return err
+			}
 			q := url.Values{}
 			if skill != "" {
 				q.Set("skillId", skill)
@@ -198,4 +205,15 @@ func rateLimitCmd(g *globals) *cobra.Command {
 		}},
 	)
 	return cmd
+}
+
+// givenEmpty refuses a scoping flag given with no value, as a script's
+// unset variable gives it: left out, it would mean every skill or customer.
+func givenEmpty(f *pflag.FlagSet, names ...string) error {
+	for _, name := range names {
+		if v, _ := f.GetString(name); f.Changed(name) && v == "" {
+			return fmt.Errorf("--%s is empty (an unset variable?): leave it out to mean every one", name)
+		}
+	}
+	return nil
 }

@@ -292,3 +292,23 @@ func TestDefaultDataDir(t *testing.T) {
 		}
 	}
 }
+
+// A scoping flag given empty, as a script's unset variable gives it, is
+// refused: left out, it would mean every skill or customer.
+func TestToolsRefuseEmptyScopes(t *testing.T) {
+	in := start(t, t.TempDir())
+	for _, args := range [][]string{
+		{"faults", "add", "--status", "503", "--skill", ""},
+		{"faults", "add", "--status", "503", "--customer", ""},
+		{"faults", "add", "--status", "503", "--operation", ""},
+		{"journal", "--skill", ""},
+		{"journal", "--customer", ""},
+	} {
+		if _, err := in.cli(t, args...); err == nil || !strings.Contains(err.Error(), "is empty (an unset variable?)") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if out, err := in.cli(t, "faults", "list"); err != nil || strings.Contains(out, `"id"`) {
+		t.Errorf("a fault was made: %s %v", out, err)
+	}
+}
