@@ -632,17 +632,36 @@ func TestImportCutOff(t *testing.T) {
 }
 
 // With fewer open files allowed than --max-conns needs, serve lowers the
-// cap, saying so, rather than fail to accept at the limit.
+// cap, saying so, rather than fail to accept at the limit; it never raises
+// one that fits.
 func TestMaxConnsBelowOpenFilesLimit(t *testing.T) {
-	p := startProcessUnder(t, []string{"sh", "-c", `ulimit -n 1024 && exec "$0" "$@"`}, t.TempDir())
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.stderr.String(), "lowered_to=768"); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no lowered --max-conns logged:\n%s", p.stderr.String())
+	for _, c := range []struct {
+		limit   int
+		args    []string
+		lowered string // "" if not lowered
+	}{
+		{1024, nil, "lowered_to=768"},
+		{300, nil, "lowered_to=150"},
+		{300, []string{"--max-conns", "100"}, ""},
+	} {
+		ulimit := fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, c.limit)
+		p := startProcessUnder(t, []string{"sh", "-c", ulimit}, t.TempDir(), c.args...)
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.stderr.String(), "msg=serving"); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("limit %d: no serving line:\n%s", c.limit, p.stderr.String())
+			}
 		}
+		logs := p.stderr.String()
+		switch {
+		case c.lowered != "" && !strings.Contains(logs, c.lowered):
+			t.Errorf("limit %d %v: want %s logged:\n%s", c.limit, c.args, c.lowered, logs)
+		case c.lowered == "" && strings.Contains(logs, "lowered"):
+			t.Errorf("limit %d %v: lowered a cap that fits:\n%s", c.limit, c.args, logs)
+		}
+		resp, err := http.Get(p.adminURL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
 	}
-	resp, err := http.Get(p.adminURL + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
 }

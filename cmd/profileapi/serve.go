@@ -120,7 +120,7 @@ an official SDK.`,
 	f.StringVar(&o.fixtures, "fixtures", "", "YAML file of skills, customers, consents and tokens to create at start (idempotent); prints the tokens")
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM; those still running then answer 503 (0: do not wait, cut them)")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
-	f.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "connections the public API holds open at once; more wait for one to close (0: no cap; at most 1000000)")
+	f.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "connections the public API holds open at once; more wait for one to close (0: no cap; at most 1000000; lowered to fit the open-files limit)")
 	o.cache.register(f)
 	f.Int64Var(&o.gcMinHeap, "gc-min-heap", 20, "MiB the heap may reach before a garbage collection however little is live (0: GOGC alone decides; at most 1048576): fewer collections under load for that much memory")
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
@@ -320,12 +320,16 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	// would otherwise take every file descriptor, which the admin listener
 	// and the database need too.
 	maxConns := o.maxConns
-	if limit := openFilesLimit(); limit > 0 && uint64(maxConns)+fdReserve > limit && maxConns > 0 {
+	if limit := openFilesLimit(); limit > 0 && maxConns > 0 {
 		// More than the process may open: at the limit, accepting would
 		// fail and retry, and the database and admin listener get none.
-		maxConns = int(max(limit, 2*fdReserve) - fdReserve)
-		logger.Warn("--max-conns is more than this process may open files: lowered (raise the open-files limit, ulimit -n, to keep it)",
-			"max_conns", o.maxConns, "lowered_to", maxConns, "open_files_limit", limit)
+		// fdReserve is left to them, or half of a limit too small for it.
+		room := max(int64(limit)-fdReserve, int64(limit)/2, 1)
+		if int64(maxConns) > room {
+			maxConns = int(room)
+			logger.Warn("--max-conns is more than this process may open files: lowered (raise the open-files limit, ulimit -n, to keep it)",
+				"max_conns", o.maxConns, "lowered_to", maxConns, "open_files_limit", limit)
+		}
 	}
 	var lastFull atomic.Int64
 	publicLn = connlimit.Apply(servers[0], publicLn, maxConns, func() {
