@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -563,15 +564,19 @@ func newHTTPServer(h http.Handler, logger *slog.Logger, readHeaderTimeout time.D
 }
 
 // serverErrorLog writes net/http's own lines to the log at Warn, but a
-// failed TLS handshake at Debug: a plain-HTTP request to a TLS listener, a
-// port scanner or a load balancer's TCP check makes one for every
-// connection, and they would bury the warnings that matter.
+// TLS handshake that a plain-HTTP request, a port scanner or a load
+// balancer's TCP check broke off at Debug: each connection makes one, and
+// they would bury the warnings that matter. A handshake a client refused
+// (an expired or untrusted certificate) stays a warning.
 type serverErrorLog struct{ h slog.Handler }
+
+// idleHandshake are the causes of handshakes that were never a TLS client's.
+var idleHandshake = []string{"client sent an HTTP request to an HTTPS server", "does not look like a TLS handshake", ": EOF", "connection reset by peer", "i/o timeout"}
 
 func (l serverErrorLog) Write(p []byte) (int, error) {
 	msg := strings.TrimSuffix(string(p), "\n")
 	level := slog.LevelWarn
-	if strings.HasPrefix(msg, "http: TLS handshake error") {
+	if strings.HasPrefix(msg, "http: TLS handshake error") && slices.ContainsFunc(idleHandshake, func(s string) bool { return strings.Contains(msg, s) }) {
 		level = slog.LevelDebug
 	}
 	ctx := context.Background()
