@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -42,21 +43,32 @@ func (s *server) exportCustomers(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	sent := &sentWriter{w: w, rc: rc}
 	out := bufio.NewWriterSize(sent, 64<<10)
-	enc := json.NewEncoder(out)
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
 	err := lister.EachCustomer(r.Context(), func(c *profileapi.Customer, consents []*profileapi.Consent) error {
-		line := importLine{ID: c.ID, Region: c.Region, Profile: c.Profile}
+		l := importLine{ID: c.ID, Region: c.Region, Profile: c.Profile}
 		if len(consents) > 0 {
 			// A grant of no scope too: it is a consent, which import
 			// stores as one.
-			line.Consents = make(map[string]profileapi.ScopeSet, len(consents))
+			l.Consents = make(map[string]profileapi.ScopeSet, len(consents))
 			for _, g := range consents {
-				line.Consents[g.SkillID] = g.Scopes
+				l.Consents[g.SkillID] = g.Scopes
 			}
 		}
-		return enc.Encode(&line)
+		line.Reset()
+		if err := enc.Encode(&l); err != nil {
+			return err
+		}
+		if line.Len() > maxLine+1 {
+			// Import would refuse it: say so here, not at the import.
+			return profileapi.Errorf(profileapi.EINVALID, "customer %s gives so many consents that its line is %d bytes, more than import takes (%d)", c.ID, line.Len()-1, maxLine)
+		}
+		_, err := out.Write(line.Bytes())
+		return err
 	})
+	gone := r.Context().Err() != nil && context.Cause(r.Context()) != web.ErrShuttingDown
 	switch {
-	case err != nil && sent.err != nil:
+	case err != nil && (sent.err != nil || gone):
 		return nil // the client is gone: nobody to tell
 	case err != nil && !sent.any:
 		w.Header().Del("Content-Type")

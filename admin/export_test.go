@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -96,28 +97,56 @@ func TestExportImportsAgain(t *testing.T) {
 	}
 }
 
-// A client that goes away mid-export is no server error.
+// blockingList is a store whose listing, after its first n customers,
+// waits for its context to end: a slow page read that the client does not
+// wait out.
+type blockingList struct {
+	*sqlite.DB
+	n int
+}
+
+func (b *blockingList) EachCustomer(ctx context.Context, fn func(*profileapi.Customer, []*profileapi.Consent) error) error {
+	sent := 0
+	return b.DB.EachCustomer(ctx, func(c *profileapi.Customer, g []*profileapi.Consent) error {
+		if sent == b.n {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		sent++
+		return fn(c, g)
+	})
+}
+
+// A client that goes away mid-export is no server error: whether a write
+// to it fails, or the store was still reading.
 func TestExportClientGone(t *testing.T) {
-	var log strings.Builder
-	st := newImportStackWith(t, nil, func(c *admin.Config) { c.Logger = slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil)) })
-	if rec := st.send("POST", "/admin/v1/import", "", customerLines(1, 30000)); rec.Code != 200 {
-		t.Fatalf("import: %d %s", rec.Code, rec.Body)
-	}
-	srv := httptest.NewServer(st.h)
-	defer srv.Close()
-	req, _ := http.NewRequest("GET", srv.URL+"/admin/v1/export", nil)
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(resp.Body, make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close() // before the rest: the connection closes
-	srv.Close()       // waits for the handler
-	if l := log.String(); !strings.Contains(l, "status=200") || strings.Contains(l, "UNKNOWN_ERROR") || strings.Contains(l, "level=WARN") {
-		t.Errorf("a client gone mid-export is logged:\n%s", l)
+	for name, wrap := range map[string]func(profileapi.Store) profileapi.Store{
+		"writing": nil,
+		"reading": func(s profileapi.Store) profileapi.Store { return &blockingList{DB: s.(*sqlite.DB), n: 300} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var log strings.Builder
+			st := newImportStackWith(t, wrap, func(c *admin.Config) { c.Logger = slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil)) })
+			if rec := st.send("POST", "/admin/v1/import", "", customerLines(1, 30000)); rec.Code != 200 {
+				t.Fatalf("import: %d %s", rec.Code, rec.Body)
+			}
+			srv := httptest.NewServer(st.h)
+			defer srv.Close()
+			req, _ := http.NewRequest("GET", srv.URL+"/admin/v1/export", nil)
+			req.Header.Set("Authorization", "Bearer "+testKey)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(resp.Body, make([]byte, 100)); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close() // before the rest: the connection closes
+			srv.Close()       // waits for the handler
+			if l := log.String(); !strings.Contains(l, "status=200") || strings.Contains(l, "UNKNOWN_ERROR") || strings.Contains(l, "level=WARN") {
+				t.Errorf("a client gone mid-export is logged:\n%s", l)
+			}
+		})
 	}
 }
 
@@ -130,4 +159,28 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
+}
+
+// A customer whose line would be longer than import takes ends the export
+// with an error naming it, rather than a line the import then refuses.
+func TestExportLineTooLong(t *testing.T) {
+	st := newImportStack(t, nil)
+	ctx := t.Context()
+	c := &profileapi.Customer{ID: "amzn1.ask.account.MANY", Region: profileapi.RegionNA, Profile: profileapi.Profile{Name: "Many"}}
+	var consents []*profileapi.Consent
+	for i := range 2800 { // 2,800 skills of 255-character ids, every scope: over 1 MiB
+		id := fmt.Sprintf("amzn1.ask.skill.%04d-", i)
+		id += strings.Repeat("x", 255-len(id))
+		if err := st.store.CreateSkill(ctx, &profileapi.Skill{ID: id, Name: "Many", Permissions: profileapi.AllScopes}); err != nil {
+			t.Fatal(err)
+		}
+		consents = append(consents, &profileapi.Consent{CustomerID: c.ID, SkillID: id, Scopes: profileapi.AllScopes})
+	}
+	if err := st.store.ImportCustomers(ctx, []*profileapi.Customer{c}, consents); err != nil {
+		t.Fatal(err)
+	}
+	rec := st.send("GET", "/admin/v1/export", "", "")
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "customer amzn1.ask.account.MANY gives so many consents") {
+		t.Errorf("%d %.300s", rec.Code, rec.Body)
+	}
 }

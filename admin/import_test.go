@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -405,7 +406,8 @@ func TestBulkHook(t *testing.T) {
 // make are cut early by their consents, and a customer named twice across
 // such a cut is still caught.
 func TestImportManyConsents(t *testing.T) {
-	st := newImportStack(t, nil)
+	var batches recordBatches
+	st := newImportStack(t, func(s profileapi.Store) profileapi.Store { batches.DB = s.(*sqlite.DB); return &batches })
 	ctx := t.Context()
 	const skills = 1200
 	scopes := make(map[string][]string, skills)
@@ -430,10 +432,26 @@ func TestImportManyConsents(t *testing.T) {
 	if rec := st.send("POST", "/admin/v1/import", "", body.String()); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"imported":200`) {
 		t.Fatalf("import: %d %s", rec.Code, rec.Body)
 	}
+	// 240,000 consents, in batches of at most 100,000 and one line's.
+	if len(batches.consents) < 3 || slices.Max(batches.consents) > 100_000+skills {
+		t.Errorf("batches of %v consents, want three or more of at most %d", batches.consents, 100_000+skills)
+	}
 	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.MANY200/consents/amzn1.ask.skill.many-1199-"+strings.Repeat("x", 20), "", 200)
 	body.WriteString(line(1))
 	rec := st.send("POST", "/admin/v1/import", "", body.String())
 	if _, msg := errorOf(t, rec); rec.Code != 400 || !strings.Contains(msg, "line 201: customer amzn1.ask.account.MANY1 appears on lines 1 and 201") {
 		t.Fatalf("a customer twice, across a batch cut by its consents: %d %s", rec.Code, msg)
 	}
+}
+
+// recordBatches is a store that notes how many consents each import batch
+// gives.
+type recordBatches struct {
+	*sqlite.DB
+	consents []int
+}
+
+func (r *recordBatches) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
+	r.consents = append(r.consents, len(consents))
+	return r.DB.ImportCustomers(ctx, customers, consents)
 }

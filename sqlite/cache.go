@@ -28,9 +28,9 @@ func (db *DB) Opening() any { return db.opened.Load() }
 const scanPage = 2000
 
 // EachCustomer calls fn with every customer and the consents it has given,
-// in id order, reading a page at a time, each page a consistent snapshot.
-// It is for filling a cache at start: a write between two pages shows in
-// the pages after it only.
+// in id order, reading a page at a time, each page a consistent snapshot:
+// a write between two pages shows in the pages after it only. A cache
+// fills itself from it at start, and an export reads it.
 func (db *DB) EachCustomer(ctx context.Context, fn func(c *profileapi.Customer, consents []*profileapi.Consent) error) error {
 	after := ""
 	for {

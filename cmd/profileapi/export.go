@@ -33,8 +33,10 @@ Skills are not exported: create them in the other database before importing
 a change made while the export runs shows in the pages read after it only.`,
 		Example: `  profileapi export customers.ndjson
   profileapi export | gzip > customers.ndjson.gz
-  # from one server's database to another's, once its skills exist:
-  profileapi export --admin-url http://old:8081 | profileapi import - --admin-url http://new:8081`,
+  # from one server's database to another's, once its skills exist (a file,
+  # not a pipe: import would take a failed export's end for the file's):
+  profileapi export customers.ndjson --admin-url http://old:8081
+  profileapi import customers.ndjson --admin-url http://new:8081`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
@@ -72,8 +74,10 @@ func checkExportPath(path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("export to %s: a directory, not a file", path)
 	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
-		return fmt.Errorf("export to %s: its directory %s does not exist", path, filepath.Dir(path))
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("export to %s: %w", path, err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("export to %s: %s is not a directory", path, filepath.Dir(path))
 	}
 	return nil
 }

@@ -127,7 +127,7 @@ func TestExportCLIFailures(t *testing.T) {
 	for _, c := range []struct{ path, want string }{
 		{dir, "a directory, not a file"},
 		{dir + "/", "want a file's path"},
-		{filepath.Join(dir, "missing", "x.ndjson"), "does not exist"},
+		{filepath.Join(dir, "missing", "x.ndjson"), "no such file or directory"},
 	} {
 		if _, err := export(srv.URL, c.path); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), strings.TrimSuffix(c.path, "/")) {
 			t.Errorf("export to %q: %v, want it to say %q", c.path, err, c.want)
