@@ -47,6 +47,7 @@ type journalEntry struct {
 	Operation  string
 	Status     int
 	Code       string
+	Fault      string
 }
 
 // rateLimit is what the tests read of a skill's rate limit.
@@ -216,14 +217,15 @@ func toolsScript(s *session, sp *spec) {
 	s.do(exchange{on: onPublic, method: "GET", path: settingsPath + "Profile.email", status: 401, invalid: true})
 	s.do(exchange{on: onPublic, method: "GET", path: settingsPath + "Profile.address", header: http.Header{"Authorization": {"Bearer " + johnTok}}, status: 404, invalid: true})
 	s.get("/eu", "Profile.email", janeTok, 401) // the NA token at the EU endpoint
-	s.admin("POST", "/admin/v1/faults", `{"status":503,"count":1}`, 201)
+	var fJournal injectedFault
+	s.admin("POST", "/admin/v1/faults", `{"status":503,"count":1}`, 201).decode(t, &fJournal)
 	s.get("", "Profile.email", janeTok, 503)
 	s.do(exchange{on: onPublic, method: "HEAD", path: settingsPath + "Profile.email", header: http.Header{"Authorization": {"Bearer " + otherTok}}, status: 200})
 
 	s.admin("GET", "/admin/v1/journal", "", 200).decode(t, &journal)
 	want := []journalEntry{
 		{Region: "NA", SkillID: other, CustomerID: john, Operation: "Profile.email", Status: 200},
-		{Region: "NA", SkillID: skill, CustomerID: jane, Operation: "Profile.email", Status: 503, Code: "SERVICE_UNAVAILABLE"},
+		{Region: "NA", SkillID: skill, CustomerID: jane, Operation: "Profile.email", Status: 503, Code: "SERVICE_UNAVAILABLE", Fault: fJournal.ID},
 		{Operation: "Profile.email", Status: 401, Code: "INVALID_TOKEN"},
 		{Operation: "Profile.address", Status: 404, Code: "INVALID_KEY"},
 		{Operation: "Profile.email", Status: 401, Code: "INVALID_TOKEN"},

@@ -43,6 +43,10 @@ type Entry struct {
 	// Code is the error code of an error answer.
 	Code      string  `json:"code,omitempty"`
 	LatencyMS float64 `json:"latencyMs"`
+	// Fault is the id of the injected fault that answered or delayed the
+	// call: an injected 429 or 503 from one the rate limit or the store
+	// gave.
+	Fault string `json:"fault,omitempty"`
 }
 
 // Filter selects entries. Empty fields select all.
@@ -172,6 +176,11 @@ func (j *Journal) Done(r *http.Request, c api.Call, info *web.Info, d time.Durat
 		e.Operation = c.Field.String()
 	} else {
 		e.Operation = operation(r)
+	}
+	for _, a := range info.Attrs { // where the fault guard notes its id
+		if a.Key == "fault" {
+			e.Fault = a.Value.String()
+		}
 	}
 	j.Record(e)
 }
