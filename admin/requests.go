@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"regexp"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,15 +69,19 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 		if req.Intent == nil || req.Intent.Name == "" {
 			return profileapi.Errorf(profileapi.EINVALID, `an IntentRequest needs an intent: "intent": "MyIntent" or {"name": "MyIntent", "slots": {...}}`)
 		}
-		switch req.Intent.ConfirmationStatus {
-		case "":
-			req.Intent.ConfirmationStatus = "NONE"
-		case "NONE", "CONFIRMED", "DENIED":
-		default:
-			return profileapi.Errorf(profileapi.EINVALID, "intent.confirmationStatus %q: want NONE, CONFIRMED or DENIED", req.Intent.ConfirmationStatus)
+		if req.Intent.ConfirmationStatus, err = confirmation("intent.confirmationStatus", req.Intent.ConfirmationStatus); err != nil {
+			return err
+		}
+		for name, raw := range req.Intent.Slots {
+			if req.Intent.Slots[name], err = slot(name, raw); err != nil {
+				return err
+			}
 		}
 	default:
 		return profileapi.Errorf(profileapi.EINVALID, "type must be LaunchRequest or IntentRequest, not %q", req.Type)
+	}
+	if req.Locale != "" && !localePattern.MatchString(req.Locale) {
+		return profileapi.Errorf(profileapi.EINVALID, "locale %.40q: want a language and region, such as en-US or de-DE", req.Locale)
 	}
 	tok, err := s.mint(r, req.CustomerID, req.SkillID, token.DefaultTTL)
 	if err != nil {
@@ -141,4 +146,52 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 		"request": request,
 	})
 	return nil
+}
+
+// localePattern is the shape of Alexa's locales: en-US, de-DE, es-419.
+var localePattern = regexp.MustCompile(`^[a-z]{2,3}-([A-Z]{2}|[0-9]{3})$`)
+
+// confirmation checks a confirmationStatus, NONE if empty.
+func confirmation(what, status string) (string, error) {
+	switch status {
+	case "":
+		return "NONE", nil
+	case "NONE", "CONFIRMED", "DENIED":
+		return status, nil
+	}
+	return "", profileapi.Errorf(profileapi.EINVALID, "%s %q: want NONE, CONFIRMED or DENIED", what, status)
+}
+
+// slot is the slot named name as Alexa sends it, {"name", "value"?,
+// "confirmationStatus", ...}, from the object given or from its value
+// alone ("size": "large"). Members beyond those three, such as
+// resolutions, pass as given.
+func slot(name string, raw json.RawMessage) (json.RawMessage, error) {
+	var value string
+	if string(raw) != "null" && json.Unmarshal(raw, &value) == nil {
+		raw, _ = json.Marshal(map[string]string{"value": value})
+	}
+	var s map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &s); err != nil || s == nil {
+		return nil, profileapi.Errorf(profileapi.EINVALID, "intent.slots.%s: want its value, or an object such as {\"name\": %q, \"value\": \"...\"}", name, name)
+	}
+	var got struct {
+		Name, Value        *string
+		ConfirmationStatus string
+	}
+	for member, dest := range map[string]any{"name": &got.Name, "value": &got.Value, "confirmationStatus": &got.ConfirmationStatus} {
+		if v, ok := s[member]; ok && json.Unmarshal(v, dest) != nil {
+			return nil, profileapi.Errorf(profileapi.EINVALID, "intent.slots.%s.%s must be a string", name, member)
+		}
+	}
+	if got.Name != nil && *got.Name != name {
+		return nil, profileapi.Errorf(profileapi.EINVALID, "intent.slots.%s.name is %q: a slot's name is its key", name, *got.Name)
+	}
+	status, err := confirmation("intent.slots."+name+".confirmationStatus", got.ConfirmationStatus)
+	if err != nil {
+		return nil, err
+	}
+	s["name"], _ = json.Marshal(name)
+	s["confirmationStatus"], _ = json.Marshal(status)
+	return json.Marshal(s)
 }

@@ -55,3 +55,64 @@ func TestRequestIntentConfirmation(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestSlotsAndLocale: a slot may be given by its value alone and is
+// written as Alexa sends one, {"name", "value", "confirmationStatus"};
+// a slot or locale no Alexa request could hold is refused. The envelope
+// starts a session and, as for a skill without a dialog model, carries no
+// dialogState.
+func TestRequestSlotsAndLocale(t *testing.T) {
+	adm := newAdmin(t)
+	seed(t, adm, "/admin/v1/skills", `{"id":"amzn1.ask.skill.req","name":"Req","permissions":[]}`)
+	seed(t, adm, "/admin/v1/customers", `{"id":"amzn1.ask.account.REQ","region":"NA","profile":{}}`)
+	const who = `"type":"IntentRequest","customerId":"amzn1.ask.account.REQ","skillId":"amzn1.ask.skill.req"`
+	rec := send(t, adm, "POST", "/admin/v1/requests", `{`+who+`,"locale":"es-419","intent":{"name":"OrderIntent","slots":{
+		"size":"large",
+		"drink":{"value":"tea","confirmationStatus":"CONFIRMED","resolutions":{"resolutionsPerAuthority":[]}},
+		"extra":{"name":"extra"}}}}`)
+	if rec.Status != 200 {
+		t.Fatalf("%d %s", rec.Status, rec.Body)
+	}
+	var env struct {
+		Session struct{ New bool }
+		Request map[string]json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(rec.Body), &env); err != nil {
+		t.Fatal(err)
+	}
+	var intent struct{ Slots map[string]map[string]any }
+	_ = json.Unmarshal(env.Request["intent"], &intent)
+	want := map[string]map[string]any{
+		"size":  {"name": "size", "value": "large", "confirmationStatus": "NONE"},
+		"drink": {"name": "drink", "value": "tea", "confirmationStatus": "CONFIRMED", "resolutions": map[string]any{"resolutionsPerAuthority": []any{}}},
+		"extra": {"name": "extra", "confirmationStatus": "NONE"},
+	}
+	if got, _ := json.Marshal(intent.Slots); string(got) != string(mustJSON(t, want)) {
+		t.Errorf("slots %s, want %s", got, mustJSON(t, want))
+	}
+	if _, ok := env.Request["dialogState"]; ok || !env.Session.New || string(env.Request["locale"]) != `"es-419"` {
+		t.Errorf("session.new %v, request %s", env.Session.New, rec.Body)
+	}
+	for _, bad := range []string{
+		`"intent":{"name":"OrderIntent","slots":{"size":null}}`,
+		`"intent":{"name":"OrderIntent","slots":{"size":7}}`,
+		`"intent":{"name":"OrderIntent","slots":{"size":{"name":"color"}}}`,
+		`"intent":{"name":"OrderIntent","slots":{"size":{"value":7}}}`,
+		`"intent":{"name":"OrderIntent","slots":{"size":{"confirmationStatus":"MAYBE"}}}`,
+		`"intent":"OrderIntent","locale":"klingon"`,
+		`"intent":"OrderIntent","locale":"en_US"`,
+	} {
+		if rec := send(t, adm, "POST", "/admin/v1/requests", `{`+who+`,`+bad+`}`); rec.Status != 400 || rec.Error.Code != "INVALID_REQUEST" {
+			t.Errorf("%s: %d %s, want 400", bad, rec.Status, rec.Body)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
