@@ -132,6 +132,7 @@ func toolsScript(s *session, sp *spec) {
 	// left out of the answer.
 	for _, m := range []string{"skillId", "customerId", "operation"} {
 		s.wantError(s.adminBad("POST", "/admin/v1/faults", `{"`+m+`":"","status":503}`, 400), "INVALID_REQUEST", m+" is empty")
+		s.wantError(s.adminBad("POST", "/admin/v1/faults", `{"`+m+`":null,"status":503}`, 400), "INVALID_REQUEST", m+" is null")
 	}
 	s.admin("POST", "/admin/v1/faults", `{"status":503,"fraction":0.5,"seed":7}`, 201).decode(t, &fAny)
 	if fAny.SkillID != "" || fAny.Operation != "" || fAny.Status != 503 {

@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/profileapi/profileapi"
@@ -24,15 +25,15 @@ func (i *Injector) Routes(mux *web.Mux, auth func(http.Handler) http.Handler) {
 // integers are web.Int, so that 503.0 is 503, as the document's "integer"
 // says.
 type faultRequest struct {
-	SkillID           *string   `json:"skillId"`
-	CustomerID        *string   `json:"customerId"`
-	Operation         *string   `json:"operation"`
-	Status            web.Int   `json:"status"`
-	RetryAfterSeconds web.Int   `json:"retryAfterSeconds"`
-	LatencyMS         web.Int   `json:"latencyMs"`
-	Count             web.Int   `json:"count"`
-	Fraction          web.Float `json:"fraction"`
-	Seed              *web.Int  `json:"seed"`
+	SkillID           json.RawMessage `json:"skillId"`
+	CustomerID        json.RawMessage `json:"customerId"`
+	Operation         json.RawMessage `json:"operation"`
+	Status            web.Int         `json:"status"`
+	RetryAfterSeconds web.Int         `json:"retryAfterSeconds"`
+	LatencyMS         web.Int         `json:"latencyMs"`
+	Count             web.Int         `json:"count"`
+	Fraction          web.Float       `json:"fraction"`
+	Seed              *web.Int        `json:"seed"`
 }
 
 func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
@@ -40,17 +41,19 @@ func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// An empty scope is most likely a script's unset variable: taken for
-	// "every", it would fail every call of every job sharing the server.
-	for name, v := range map[string]*string{"skillId": req.SkillID, "customerId": req.CustomerID, "operation": req.Operation} {
-		if v != nil && *v == "" {
-			return profileapi.Errorf(profileapi.EINVALID, "%s is empty: leave it out for a fault on every one", name)
+	var scope [3]string
+	for k, m := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"skillId", req.SkillID}, {"customerId", req.CustomerID}, {"operation", req.Operation}} {
+		if scope[k], err = scopeOf(m.name, m.raw); err != nil {
+			return err
 		}
 	}
 	f, err := i.Add(Fault{
-		SkillID:           deref(req.SkillID),
-		CustomerID:        deref(req.CustomerID),
-		Field:             deref(req.Operation),
+		SkillID:           scope[0],
+		CustomerID:        scope[1],
+		Field:             scope[2],
 		Status:            req.Status.Int(),
 		RetryAfterSeconds: req.RetryAfterSeconds.Int(),
 		LatencyMS:         req.LatencyMS.Int(),
@@ -78,11 +81,23 @@ func (i *Injector) deleteFault(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// scopeOf reads a fault's scope member: absent, any; else a string. An
+// empty or null one is most likely a script's unset variable: taken for
+// any, it would fail every call of every job sharing the server.
+func scopeOf(name string, raw json.RawMessage) (string, error) {
+	if raw == nil {
+		return "", nil
 	}
-	return *s
+	var v string
+	switch {
+	case string(raw) == "null":
+		return "", profileapi.Errorf(profileapi.EINVALID, "%s is null: give a value, or leave it out for a fault on every one", name)
+	case json.Unmarshal(raw, &v) != nil:
+		return "", profileapi.Errorf(profileapi.EINVALID, "%s must be a string", name)
+	case v == "":
+		return "", profileapi.Errorf(profileapi.EINVALID, "%s is empty: give a value, or leave it out for a fault on every one", name)
+	}
+	return v, nil
 }
 
 func (i *Injector) clearFaults(w http.ResponseWriter, r *http.Request) error {
