@@ -67,11 +67,14 @@ func (m *Memory) Allow(_ context.Context, key string, l Limit) (bool, time.Durat
 	case !ok || tat < now:
 		tat = now
 	case tat > now+tolerance:
-		// Counted under a stricter limit than l: what was spent then
-		// counts only up to all of l's burst but this call, or loosening
-		// a limit would leave the key refused for as long as the old one
-		// said. Loosening thus takes effect at once, as with Redis, where
-		// the limit is in the key. Under l itself a TAT never gets here.
+		// Counted under a limit of more tolerance than l's (a slower rate
+		// before it was loosened, or a bigger burst before it was
+		// tightened): what was spent then counts only up to all of l's
+		// burst but this call, or loosening a limit would leave the key
+		// refused for as long as the old one said. A change of limit thus
+		// lets the next call through at once, as with Redis, where the
+		// limit is in the key; under an unchanged limit a TAT never gets
+		// past now+tolerance, so no more than a burst goes through.
 		tat = now + tolerance - interval
 	}
 	next := tat + interval

@@ -106,8 +106,9 @@ func TestMemoryLimitChanged(t *testing.T) {
 	if ok, _, _ := m.Allow(ctx, "k", loose); !ok {
 		t.Fatal("refused 2 s after the limit was loosened to one call in 2 s")
 	}
-	// Tightening keeps what was spent: 10 calls of a burst of 10 leave a
-	// limit of one a second refusing for that second.
+	// Tightening keeps what was spent, up to the new limit's burst: 10
+	// calls of a burst of 10 in a second leave a limit of one a second
+	// (a burst of one, as much tolerance) refusing for that second.
 	clk.Add(time.Hour)
 	for range 10 {
 		if ok, _, _ := m.Allow(ctx, "t", Limit{Rate: 10, Burst: 10}); !ok {
