@@ -3,9 +3,11 @@ package admin
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,8 +74,8 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 		if req.Intent.ConfirmationStatus, err = confirmation("intent.confirmationStatus", req.Intent.ConfirmationStatus); err != nil {
 			return err
 		}
-		for name, raw := range req.Intent.Slots {
-			if req.Intent.Slots[name], err = slot(name, raw); err != nil {
+		for _, name := range slices.Sorted(maps.Keys(req.Intent.Slots)) { // the first bad one, always the same
+			if req.Intent.Slots[name], err = slot(name, req.Intent.Slots[name]); err != nil {
 				return err
 			}
 		}
@@ -148,7 +150,8 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// localePattern is the shape of Alexa's locales: en-US, de-DE, es-419.
+// localePattern is the shape of Alexa's locales (en-US, de-DE, es-MX): a
+// language and a region. Only the shape is checked.
 var localePattern = regexp.MustCompile(`^[a-z]{2,3}-([A-Z]{2}|[0-9]{3})$`)
 
 // confirmation checks a confirmationStatus, NONE if empty.
@@ -179,9 +182,12 @@ func slot(name string, raw json.RawMessage) (json.RawMessage, error) {
 		Name, Value        *string
 		ConfirmationStatus string
 	}
-	for member, dest := range map[string]any{"name": &got.Name, "value": &got.Value, "confirmationStatus": &got.ConfirmationStatus} {
-		if v, ok := s[member]; ok && json.Unmarshal(v, dest) != nil {
-			return nil, profileapi.Errorf(profileapi.EINVALID, "intent.slots.%s.%s must be a string", name, member)
+	for _, m := range []struct {
+		name string
+		dest any
+	}{{"name", &got.Name}, {"value", &got.Value}, {"confirmationStatus", &got.ConfirmationStatus}} {
+		if v, ok := s[m.name]; ok && json.Unmarshal(v, m.dest) != nil {
+			return nil, profileapi.Errorf(profileapi.EINVALID, "intent.slots.%s.%s must be a string", name, m.name)
 		}
 	}
 	if got.Name != nil && *got.Name != name {

@@ -66,7 +66,7 @@ func TestRequestSlotsAndLocale(t *testing.T) {
 	seed(t, adm, "/admin/v1/skills", `{"id":"amzn1.ask.skill.req","name":"Req","permissions":[]}`)
 	seed(t, adm, "/admin/v1/customers", `{"id":"amzn1.ask.account.REQ","region":"NA","profile":{}}`)
 	const who = `"type":"IntentRequest","customerId":"amzn1.ask.account.REQ","skillId":"amzn1.ask.skill.req"`
-	rec := send(t, adm, "POST", "/admin/v1/requests", `{`+who+`,"locale":"es-419","intent":{"name":"OrderIntent","slots":{
+	rec := send(t, adm, "POST", "/admin/v1/requests", `{`+who+`,"locale":"es-MX","intent":{"name":"OrderIntent","slots":{
 		"size":"large",
 		"drink":{"value":"tea","confirmationStatus":"CONFIRMED","resolutions":{"resolutionsPerAuthority":[]}},
 		"extra":{"name":"extra"}}}}`)
@@ -90,7 +90,7 @@ func TestRequestSlotsAndLocale(t *testing.T) {
 	if got, _ := json.Marshal(intent.Slots); string(got) != string(mustJSON(t, want)) {
 		t.Errorf("slots %s, want %s", got, mustJSON(t, want))
 	}
-	if _, ok := env.Request["dialogState"]; ok || !env.Session.New || string(env.Request["locale"]) != `"es-419"` {
+	if _, ok := env.Request["dialogState"]; ok || !env.Session.New || string(env.Request["locale"]) != `"es-MX"` {
 		t.Errorf("session.new %v, request %s", env.Session.New, rec.Body)
 	}
 	for _, bad := range []string{
