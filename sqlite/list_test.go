@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/profileapi/profileapi"
@@ -41,6 +42,27 @@ func TestEachCustomerPagesByConsents(t *testing.T) {
 	}
 	if err := db.ImportCustomers(ctx, customers, consents); err != nil {
 		t.Fatal(err)
+	}
+	// Pages of customers 5 consents each, but PAGE04's 20: cut before the
+	// customer that brings a page past 12, one customer at least.
+	var pages [][]string
+	for after, more := "", true; more; {
+		customers, consents, m, err := db.customerPage(ctx, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page []string
+		for _, c := range customers {
+			page = append(page, strings.TrimPrefix(c.ID, "amzn1.ask.account.PAGE"))
+			if len(consents[c.ID]) != want[c.ID] {
+				t.Errorf("%s: %d consents, want %d", c.ID, len(consents[c.ID]), want[c.ID])
+			}
+		}
+		pages = append(pages, page)
+		after, more = customers[len(customers)-1].ID, m
+	}
+	if got, want := fmt.Sprint(pages), "[[00 01] [02 03] [04] [05 06] [07 08] [09]]"; got != want {
+		t.Errorf("pages %s, want %s", got, want)
 	}
 	var got []string
 	err := db.EachCustomer(ctx, func(c *profileapi.Customer, gs []*profileapi.Consent) error {
