@@ -33,16 +33,22 @@ func DeviceID(customerID string) string {
 }
 
 // Update applies fn to c as every Store's UpdateCustomer does: fn may not
-// change the id, and UpdatedAt becomes now unless fn set it.
+// change the id, and UpdatedAt becomes now if fn changed the region or the
+// profile, unless fn set it. A change that changes nothing (a PATCH of {},
+// or of the values already stored) is not a change a client should see.
 func (c *Customer) Update(fn func(*Customer) error, now time.Time) error {
-	id, before := c.ID, c.UpdatedAt
+	id, region, profile, before := c.ID, c.Region, c.Profile, c.UpdatedAt
+	if profile.MobileNumber != nil { // fn may change it in place
+		n := *profile.MobileNumber
+		profile.MobileNumber = &n
+	}
 	if err := fn(c); err != nil {
 		return err
 	}
 	if c.ID != id {
 		return Errorf(EINVALID, "a customer's id cannot change")
 	}
-	if c.UpdatedAt.Equal(before) {
+	if c.UpdatedAt.Equal(before) && (c.Region != region || !c.Profile.Equal(profile)) {
 		c.UpdatedAt = now
 	}
 	return nil

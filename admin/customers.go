@@ -134,7 +134,6 @@ func (s *server) patchCustomer(w http.ResponseWriter, r *http.Request) error {
 			mergeString(&n.PhoneNumber, p.MobileNumber.Value.PhoneNumber)
 			c.Profile.MobileNumber = &n
 		}
-		c.UpdatedAt = s.Now().UTC()
 		return c.Validate() // the merged whole: a number must suit its country code
 	})
 	if err != nil {

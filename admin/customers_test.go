@@ -5,8 +5,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/profileapi/profileapi"
+	"github.com/profileapi/profileapi/internal/servertest"
 )
 
 // TestPatchCustomerMergesMobileNumber: a PATCH is a JSON merge patch (RFC
@@ -102,5 +104,32 @@ func TestPatchMemberTwice(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.Body), &got); err != nil || string(got.Profile) != c.want {
 			t.Errorf("PATCH %s: profile %s, want %s", c.patch, got.Profile, c.want)
 		}
+	}
+}
+
+// TestPatchUpdatedAt: updatedAt says when the customer last changed, so a
+// PATCH that changes nothing (an empty one, or one of the values stored)
+// leaves it, and one that changes a value moves it.
+func TestPatchUpdatedAt(t *testing.T) {
+	adm := newAdmin(t)
+	const path = "/admin/v1/customers/amzn1.ask.account.STAMP"
+	seed(t, adm, "/admin/v1/customers", `{"id":"amzn1.ask.account.STAMP","region":"NA","profile":{"name":"Ann Lee","email":"ann@example.com"}}`)
+	updatedAt := func(r servertest.Response) string {
+		t.Helper()
+		var c struct{ UpdatedAt string }
+		if err := json.Unmarshal([]byte(r.Body), &c); err != nil || r.Status != 200 || c.UpdatedAt == "" {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		return c.UpdatedAt
+	}
+	created := updatedAt(send(t, adm, "GET", path, ""))
+	time.Sleep(5 * time.Millisecond) // the times are to the millisecond
+	for _, patch := range []string{`{}`, `{"profile":{}}`, `{"region":"NA","profile":{"name":"Ann Lee"}}`, `{"profile":{"givenName":null}}`} {
+		if got := updatedAt(send(t, adm, "PATCH", path, patch)); got != created {
+			t.Errorf("PATCH %s: updatedAt %s, want %s as before", patch, got, created)
+		}
+	}
+	if got := updatedAt(send(t, adm, "PATCH", path, `{"profile":{"givenName":"Ann"}}`)); got == created {
+		t.Errorf("a PATCH that changed the given name left updatedAt at %s", got)
 	}
 }

@@ -181,6 +181,19 @@ func testCustomerUpdateUpdatedAt(t *testing.T, s profileapi.Store) {
 	got = update(t, s, c.ID, func(c *profileapi.Customer) { c.UpdatedAt = t1 })
 	checkTime(t, "UpdatedAt set by fn", got.UpdatedAt, t1)
 	checkTime(t, "CreatedAt", got.CreatedAt, t0)
+
+	t.Log("an update that writes the values stored leaves UpdatedAt")
+	got = update(t, s, c.ID, func(c *profileapi.Customer) { c.Profile.Name = "Renée" })
+	checkTime(t, "UpdatedAt after no change", got.UpdatedAt, t1)
+
+	t.Log("one that changes the mobile number in place is a change")
+	got = update(t, s, c.ID, func(c *profileapi.Customer) {
+		c.Profile.MobileNumber.CountryCode = "+44"
+		c.Profile.MobileNumber.PhoneNumber = "07911 123456"
+	})
+	if !got.UpdatedAt.After(t1) {
+		t.Errorf("UpdatedAt = %v after the mobile number changed in place, want it set to now", got.UpdatedAt)
+	}
 }
 
 func testCustomerUpdateAborted(t *testing.T, s profileapi.Store) {
