@@ -114,11 +114,24 @@ func NewServer(cfg Config) http.Handler {
 	}
 	s := &server{Config: cfg, keyHash: sha256.Sum256([]byte(cfg.Key))}
 	mux := web.NewMux()
+	mux.NotFound = notFoundHere
 	s.routes(mux)
 	if cfg.Extra != nil {
 		cfg.Extra(mux, s.requireKey)
 	}
 	return web.Middleware(cfg.Logger, "admin", mux, nil)
+}
+
+// notFoundHere answers a path no admin route matches. A public API path
+// here is a client given the admin address for the public one: it is told
+// so, with the public API's INVALID_KEY rather than NOT_FOUND, which a
+// client of the public API reads as "the customer has no value".
+func notFoundHere(r *http.Request) error {
+	if path := web.PathOf(r); strings.Contains(path, "/v2/accounts/") {
+		return &profileapi.Error{Kind: profileapi.ENOTFOUND, Code: "INVALID_KEY",
+			Message: "no such resource: " + path + ": this is the admin API's address; the public API listens at serve's --addr (port 8080 by default)"}
+	}
+	return profileapi.Errorf(profileapi.ENOTFOUND, "no such resource: %s", web.PathOf(r))
 }
 
 // requireKey lets through only requests bearing the admin key, once, and

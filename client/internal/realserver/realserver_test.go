@@ -115,9 +115,10 @@ func TestContractRealServer(t *testing.T) {
 	})
 }
 
-// A wrong endpoint (a path prefix too many) must not read as a customer
-// without a value in either mode: the server's 404 for a path that names
-// no setting is INVALID_KEY, which the client reports as an *APIError.
+// A wrong endpoint (a path prefix too many, or the admin API's address)
+// must not read as a customer without a value in either mode: the
+// server's 404 for a path that names no setting is INVALID_KEY, which the
+// client reports as an *APIError.
 func TestWrongPrefixIsNoAnswer(t *testing.T) {
 	for _, wire := range []api.Wire{api.WireDocumented, api.WireAlexa} {
 		t.Run(string(wire), func(t *testing.T) {
@@ -131,6 +132,11 @@ func TestWrongPrefixIsNoAnswer(t *testing.T) {
 			clienttest.CheckSentinels(t, err)
 			if e, ok := errors.AsType[*client.APIError](err); !ok || e.StatusCode != 404 || e.Code != "INVALID_KEY" {
 				t.Errorf("err = %v, want a 404 INVALID_KEY *APIError", err)
+			}
+			_, err = client.New(rs.admin, sys.APIAccessToken, client.WithMaxAttempts(1)).Email(t.Context())
+			clienttest.CheckSentinels(t, err)
+			if e, ok := errors.AsType[*client.APIError](err); !ok || e.StatusCode != 404 || e.Code != "INVALID_KEY" || !strings.Contains(e.Message, "admin API") {
+				t.Errorf("at the admin address: err = %v, want a 404 INVALID_KEY *APIError that says it is the admin API", err)
 			}
 		})
 	}
