@@ -98,6 +98,9 @@ func New(endpoint, token string, opts ...Option) *Client {
 // has a 10-second timeout per attempt and shares http.DefaultTransport.
 // Whatever hc's CheckRedirect, the Client follows no redirect: the API
 // answers none, and following one could hand the token to another server.
+// The Client keeps a copy of hc, made when New applies the option: it
+// shares hc's Transport and Jar, but later changes to hc's fields (its
+// Timeout, say) do not reach it.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc == nil || hc == defaultHTTPClient {
