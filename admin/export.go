@@ -61,7 +61,8 @@ func (s *server) exportCustomers(w http.ResponseWriter, r *http.Request) error {
 		}
 		if line.Len() > maxLine+1 {
 			// Import would refuse it: say so here, not at the import.
-			return profileapi.Errorf(profileapi.EINVALID, "customer %s gives so many consents that its line is %d bytes, more than import takes (%d)", c.ID, line.Len()-1, maxLine)
+			// 409: the data stored, not the request, stands in the way.
+			return profileapi.Errorf(profileapi.ECONFLICT, "customer %s gives so many consents that its line is %d bytes, more than import takes (%d)", c.ID, line.Len()-1, maxLine)
 		}
 		_, err := out.Write(line.Bytes())
 		return err

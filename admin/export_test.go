@@ -180,7 +180,7 @@ func TestExportLineTooLong(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := st.send("GET", "/admin/v1/export", "", "")
-	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "customer amzn1.ask.account.MANY gives so many consents") {
+	if rec.Code != 409 || !strings.Contains(rec.Body.String(), `"code":"CONFLICT"`) || !strings.Contains(rec.Body.String(), "customer amzn1.ask.account.MANY gives so many consents") {
 		t.Errorf("%d %.300s", rec.Code, rec.Body)
 	}
 }

@@ -393,6 +393,9 @@ type exchange struct {
 	// an enum, a pattern, a missing security credential, an undocumented
 	// path or method); otherwise the document must accept it.
 	invalid bool
+	// getOnly sends a GET without the HEAD that do sends after it: for an
+	// answer that only reading the resource finds, which a HEAD does not.
+	getOnly bool
 }
 
 func (x exchange) String() string {
@@ -447,7 +450,7 @@ func (s *session) do(x exchange) *reply {
 	t := s.t
 	t.Helper()
 	r := s.send(x)
-	if x.on != onAdmin || x.method != http.MethodGet || !s.spec.routes(t.Context(), x, http.MethodGet) {
+	if x.on != onAdmin || x.method != http.MethodGet || x.getOnly || !s.spec.routes(t.Context(), x, http.MethodGet) {
 		return r
 	}
 	head := x

@@ -9,6 +9,7 @@ package apitest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	gotoken "go/token"
@@ -66,10 +67,16 @@ func TestOpenAPIDocument(t *testing.T) {
 		// its body: the document says so with a HEAD operation.
 		if get := item.Get; get != nil {
 			head := item.Head
+			getStatuses := sortedKeys(get.Responses.Map())
+			if path == "/admin/v1/export" {
+				// Only reading the customers finds one too large to
+				// export, and a HEAD of the export reads none.
+				getStatuses = slices.DeleteFunc(getStatuses, func(s string) bool { return s == "409" })
+			}
 			switch {
 			case head == nil:
 				t.Errorf("%s has GET but no HEAD, which the server answers", path)
-			case !slices.Equal(sortedKeys(head.Responses.Map()), sortedKeys(get.Responses.Map())):
+			case !slices.Equal(sortedKeys(head.Responses.Map()), getStatuses):
 				t.Errorf("HEAD %s documents %v, GET %v: a HEAD answers as the GET does", path, sortedKeys(head.Responses.Map()), sortedKeys(get.Responses.Map()))
 			case securityOf(head) != securityOf(get) || len(head.Parameters) != len(get.Parameters):
 				t.Errorf("HEAD %s does not take the GET's credential and parameters", path)
@@ -685,6 +692,25 @@ func adminScript(s *session) {
 	s.admin("HEAD", "/admin/v1/export", "", 200)
 	s.wantError(s.adminBad("GET", "/admin/v1/export", `{}`, 400), "INVALID_REQUEST", "must not have a body")
 	s.adminBad("HEAD", "/admin/v1/export", `{}`, 400)
+	// A customer whose line would pass what import takes is the stored
+	// data's fault: 409, naming it. The consents are imported straight
+	// into the store, as thousands of grants over HTTP would be slow.
+	many := &profileapi.Customer{ID: "amzn1.ask.account.MANYGRANTS", Region: profileapi.RegionNA}
+	var grants []*profileapi.Consent
+	for i := range 2800 { // of 255-character ids, every scope: over 1 MiB
+		id := fmt.Sprintf("amzn1.ask.skill.many%04d-", i)
+		id += strings.Repeat("x", 255-len(id))
+		if err := s.st.store.CreateSkill(s.t.Context(), &profileapi.Skill{ID: id, Name: "Many", Permissions: profileapi.AllScopes}); err != nil {
+			s.t.Fatal(err)
+		}
+		grants = append(grants, &profileapi.Consent{CustomerID: many.ID, SkillID: id, Scopes: profileapi.AllScopes})
+	}
+	if err := s.st.store.ImportCustomers(s.t.Context(), []*profileapi.Customer{many}, grants); err != nil {
+		s.t.Fatal(err)
+	}
+	s.wantError(s.do(exchange{on: onAdmin, method: "GET", path: "/admin/v1/export", status: 409, getOnly: true}), "CONFLICT", "customer "+many.ID+" gives so many consents")
+	s.admin("HEAD", "/admin/v1/export", "", 200) // reads no customer
+	s.admin("DELETE", "/admin/v1/customers/"+many.ID, "", 204)
 
 	// Request envelopes.
 	var env envelope
