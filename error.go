@@ -65,3 +65,13 @@ func ErrorKind(err error) string {
 
 // IsNotFound reports whether err is of kind ENOTFOUND.
 func IsNotFound(err error) bool { return err != nil && ErrorKind(err) == ENOTFOUND }
+
+// Absent names what a store's ENOTFOUND was about, "skill ID does not
+// exist", which the store's message cannot: only the caller knows what it
+// looked up. Any other error is returned as it is.
+func Absent(err error, what, id string) error {
+	if !IsNotFound(err) {
+		return err
+	}
+	return &Error{Kind: ENOTFOUND, Message: what + " " + id + " does not exist", Err: err}
+}

@@ -28,11 +28,11 @@ func (s *server) putConsent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	if _, err := s.Store.Customer(ctx, customerID); err != nil {
-		return notFound(err, "customer", customerID)
+		return profileapi.Absent(err, "customer", customerID)
 	}
 	skill, err := s.Store.Skill(ctx, skillID)
 	if err != nil {
-		return notFound(err, "skill", skillID)
+		return profileapi.Absent(err, "skill", skillID)
 	}
 	if undeclared := *req.Scopes &^ skill.Permissions; undeclared != 0 {
 		return profileapi.Errorf(profileapi.EINVALID, "skill %s does not declare %s; it declares [%s]", skillID, undeclared, skill.Permissions)
@@ -72,10 +72,10 @@ func (s *server) deleteConsent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	if _, err := s.Store.Customer(ctx, customerID); err != nil {
-		return notFound(err, "customer", customerID)
+		return profileapi.Absent(err, "customer", customerID)
 	}
 	if _, err := s.Store.Skill(ctx, skillID); err != nil {
-		return notFound(err, "skill", skillID)
+		return profileapi.Absent(err, "skill", skillID)
 	}
 	if err := s.Store.DeleteConsent(ctx, customerID, skillID); err != nil && !profileapi.IsNotFound(err) {
 		return err

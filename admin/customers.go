@@ -46,7 +46,7 @@ func (s *server) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := s.Store.Customer(r.Context(), id)
 	if err != nil {
-		return notFound(err, "customer", id)
+		return profileapi.Absent(err, "customer", id)
 	}
 	web.Encode(w, http.StatusOK, c)
 	return nil
@@ -137,7 +137,7 @@ func (s *server) patchCustomer(w http.ResponseWriter, r *http.Request) error {
 		return c.Validate() // the merged whole: a number must suit its country code
 	})
 	if err != nil {
-		return notFound(err, "customer", id)
+		return profileapi.Absent(err, "customer", id)
 	}
 	web.Encode(w, http.StatusOK, c)
 	return nil
@@ -155,7 +155,7 @@ func (s *server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.Store.DeleteCustomer(r.Context(), id); err != nil {
-		return notFound(err, "customer", id)
+		return profileapi.Absent(err, "customer", id)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -92,7 +92,7 @@ func (s *server) createRequest(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	customer, err := s.Store.Customer(ctx, req.CustomerID)
 	if err != nil {
-		return notFound(err, "customer", req.CustomerID)
+		return profileapi.Absent(err, "customer", req.CustomerID)
 	}
 	consent, err := s.Store.Consent(ctx, req.CustomerID, req.SkillID)
 	if err != nil && !profileapi.IsNotFound(err) {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -79,24 +78,15 @@ func (s *server) bulk() (done func()) {
 	return s.Bulk()
 }
 
-// notFound names what is missing in a store's ENOTFOUND, whose message
-// cannot: only the caller knows what it looked up. Other errors pass as is.
-func notFound(err error, what, id string) error {
-	if !profileapi.IsNotFound(err) {
-		return err
-	}
-	return &profileapi.Error{Kind: profileapi.ENOTFOUND, Message: fmt.Sprintf("%s %s does not exist", what, id), Err: err}
-}
-
 // missing answers a store's ENOTFOUND for a customer and a skill together
 // (Consent, Access), which cannot say which one is missing: it looks. If
 // both exist, what was missing is the row itself, and err is the answer.
 func (s *server) missing(ctx context.Context, customerID, skillID string, err error) error {
 	if _, cerr := s.Store.Customer(ctx, customerID); cerr != nil {
-		return notFound(cerr, "customer", customerID)
+		return profileapi.Absent(cerr, "customer", customerID)
 	}
 	if _, serr := s.Store.Skill(ctx, skillID); serr != nil {
-		return notFound(serr, "skill", skillID)
+		return profileapi.Absent(serr, "skill", skillID)
 	}
 	return err
 }

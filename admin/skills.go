@@ -55,7 +55,7 @@ func (s *server) getSkill(w http.ResponseWriter, r *http.Request) error {
 	}
 	skill, err := s.Store.Skill(r.Context(), id)
 	if err != nil {
-		return notFound(err, "skill", id)
+		return profileapi.Absent(err, "skill", id)
 	}
 	web.Encode(w, http.StatusOK, skill)
 	return nil
@@ -67,7 +67,7 @@ func (s *server) deleteSkill(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.Store.DeleteSkill(r.Context(), id); err != nil {
-		return notFound(err, "skill", id)
+		return profileapi.Absent(err, "skill", id)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

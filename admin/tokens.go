@@ -81,11 +81,11 @@ func (s *server) mint(r *http.Request, customerID, skillID string, ttl time.Dura
 	ctx := r.Context()
 	c, err := s.Store.Customer(ctx, customerID)
 	if err != nil {
-		return nil, notFound(err, "customer", customerID)
+		return nil, profileapi.Absent(err, "customer", customerID)
 	}
 	sk, err := s.Store.Skill(ctx, skillID)
 	if err != nil {
-		return nil, notFound(err, "skill", skillID)
+		return nil, profileapi.Absent(err, "skill", skillID)
 	}
 	return s.issue(ctx, c, skillID, sk.CreatedAt, ttl)
 }

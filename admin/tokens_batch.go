@@ -185,7 +185,7 @@ func (s *server) mintLine(ctx context.Context, line []byte, skills map[string]bo
 	if !skills[req.SkillID] {
 		// Not there when the batch began; it may have been made since.
 		if _, err := s.Store.Skill(ctx, req.SkillID); err != nil {
-			return mintResult{err: notFound(err, "skill", req.SkillID)}
+			return mintResult{err: profileapi.Absent(err, "skill", req.SkillID)}
 		}
 	}
 	// Access, not Customer: the public API's read, prepared once, and

@@ -92,6 +92,7 @@ func newStack(t *testing.T, wire api.Wire, customer ratelimit.Limit) *stack {
 		},
 		WrapStore: func(db profileapi.Store) profileapi.Store {
 			st.store = &testStore{Store: db}
+			st.limits.Skills, st.injector.Directory = st.store, st.store // as serve
 			return st.store
 		},
 	})

@@ -151,6 +151,11 @@ func toolsScript(s *session, sp *spec) {
 	s.admin("DELETE", "/admin/v1/faults/"+f429.ID, "", 204)
 	s.get("", "Profile.givenName", janeTok, 200)
 
+	// A fault naming a skill or customer that does not exist would never
+	// fire: a test of a skill's error handling would pass untested.
+	s.wantError(s.admin("POST", "/admin/v1/faults", `{"status":503,"skillId":"amzn1.ask.skill.nobody"}`, 404), "NOT_FOUND", "skill amzn1.ask.skill.nobody does not exist")
+	s.wantError(s.admin("POST", "/admin/v1/faults", `{"status":503,"skillId":"`+skill+`","customerId":"amzn1.ask.account.NOBODY"}`, 404), "NOT_FOUND", "customer amzn1.ask.account.NOBODY does not exist")
+
 	// What the server rejects, the document rejects.
 	for body, message := range map[string]string{
 		`{"status":404}`:                                 "status must be 429, 500 or 503",
@@ -182,7 +187,7 @@ func toolsScript(s *session, sp *spec) {
 	// At most 1000 faults: what only the server can tell.
 	s.admin("GET", "/admin/v1/faults", "", 200).decode(t, &list)
 	for range 1000 - len(list.Faults) {
-		req, err := http.NewRequestWithContext(t.Context(), "POST", s.st.adminURL+"/admin/v1/faults", strings.NewReader(`{"status":503,"skillId":"amzn1.ask.skill.nobody"}`))
+		req, err := http.NewRequestWithContext(t.Context(), "POST", s.st.adminURL+"/admin/v1/faults", strings.NewReader(`{"status":503,"skillId":"`+skill+`"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +282,11 @@ func toolsScript(s *session, sp *spec) {
 		limit.Customer.RatePerSecond != customerLimit.Rate || limit.Customer.Burst != customerLimit.Burst {
 		t.Fatalf("default limit %+v", limit)
 	}
-	s.admin("GET", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", "", 200) // the skill need not exist
+	// A mistyped skill id is not given a limit no call would meet; an
+	// override outliving its skill can still be removed.
+	s.wantError(s.admin("GET", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", "", 404), "NOT_FOUND", "skill amzn1.ask.skill.nobody does not exist")
+	s.wantError(s.admin("PUT", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", `{"ratePerSecond":1,"burst":1}`, 404), "NOT_FOUND", "skill amzn1.ask.skill.nobody does not exist")
+	s.admin("DELETE", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", "", 204)
 	limit = rateLimit{}
 	s.admin("PUT", limitPath, `{"ratePerSecond":0.001,"burst":1}`, 200).decode(t, &limit)
 	if limit.Source != "override" || limit.RatePerSecond != 0.001 || limit.Burst != 1 {
@@ -329,6 +338,7 @@ func toolsScript(s *session, sp *spec) {
 	s.adminBad("POST", limitPath, `{"ratePerSecond":1,"burst":1}`, 405)
 	// Without --customer-rate, there is no customer limit to show.
 	plain := &session{t: t, st: newStack(t, api.WireDocumented, ratelimit.Limit{}), spec: sp}
+	plain.admin("POST", "/admin/v1/skills", jsonOf(map[string]any{"id": skill, "name": "Tools", "permissions": []string{"alexa::profile:name:read"}}), 201)
 	limit = rateLimit{}
 	plain.admin("GET", limitPath, "", 200).decode(t, &limit)
 	if limit.Customer != nil {

@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -50,7 +51,7 @@ func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	f, err := i.Add(Fault{
+	f := Fault{
 		SkillID:           scope[0],
 		CustomerID:        scope[1],
 		Field:             scope[2],
@@ -60,11 +61,39 @@ func (i *Injector) createFault(w http.ResponseWriter, r *http.Request) error {
 		Count:             req.Count.Int(),
 		Fraction:          float64(req.Fraction),
 		Seed:              (*int64)(req.Seed),
-	})
+	}
+	// A malformed fault is 400 before a well-formed id that names nobody
+	// is 404.
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	if err := i.known(r.Context(), f.SkillID, f.CustomerID); err != nil {
+		return err
+	}
+	f, err = i.Add(f)
 	if err != nil {
 		return err
 	}
 	web.Encode(w, http.StatusCreated, f)
+	return nil
+}
+
+// known checks with the Directory that the skill and the customer named
+// (where one is) exist.
+func (i *Injector) known(ctx context.Context, skillID, customerID string) error {
+	if i.Directory == nil {
+		return nil
+	}
+	if skillID != "" {
+		if _, err := i.Directory.Skill(ctx, skillID); err != nil {
+			return profileapi.Absent(err, "skill", skillID)
+		}
+	}
+	if customerID != "" {
+		if _, err := i.Directory.Customer(ctx, customerID); err != nil {
+			return profileapi.Absent(err, "customer", customerID)
+		}
+	}
 	return nil
 }
 

@@ -26,6 +26,14 @@ type Injector struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Injected, if set, is called for every fault injected, to count it.
 	Injected func(c api.Call, f Fault)
+	// Directory, if set, is asked whether the skill and the customer that
+	// a fault added through the admin API names exist: a mistyped id is
+	// refused with 404, rather than made a fault that never fires, and a
+	// test of a skill's error handling that passes without testing it.
+	Directory interface {
+		Skill(ctx context.Context, id string) (*profileapi.Skill, error)
+		Customer(ctx context.Context, id string) (*profileapi.Customer, error)
+	}
 
 	mu     sync.Mutex
 	faults []*entry // in creation order

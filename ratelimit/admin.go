@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/profileapi/profileapi"
@@ -46,6 +47,9 @@ func (p *Policy) getLimit(w http.ResponseWriter, r *http.Request) error {
 	if err := profileapi.ValidateSkillID(id); err != nil {
 		return err
 	}
+	if err := p.exists(r.Context(), id); err != nil {
+		return err
+	}
 	web.Encode(w, http.StatusOK, p.describe(id))
 	return nil
 }
@@ -57,6 +61,10 @@ func (p *Policy) putLimit(w http.ResponseWriter, r *http.Request) error {
 	}
 	req, err := web.Decode[limitRequest](w, r, maxBody)
 	if err != nil {
+		return err
+	}
+	// A malformed request is 400 before a skill that does not exist is 404.
+	if err := p.exists(r.Context(), id); err != nil {
 		return err
 	}
 	if req.RatePerSecond == nil {
@@ -77,6 +85,15 @@ func (p *Policy) deleteLimit(w http.ResponseWriter, r *http.Request) error {
 	p.ResetSkillLimit(id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// exists checks with Skills, if set, that the skill exists.
+func (p *Policy) exists(ctx context.Context, id string) error {
+	if p.Skills == nil {
+		return nil
+	}
+	_, err := p.Skills.Skill(ctx, id)
+	return profileapi.Absent(err, "skill", id)
 }
 
 func (p *Policy) describe(skillID string) skillLimitBody {

@@ -27,6 +27,13 @@ type Policy struct {
 	Customer Limit
 	// Limited, if set, is called for every call refused, to count it.
 	Limited func(c api.Call)
+	// Skills, if set, is asked whether a skill exists before the admin
+	// API reads or sets its limit: a mistyped id is refused with 404,
+	// rather than given a limit no call ever meets. Removing an override
+	// needs no skill: one may outlive its skill.
+	Skills interface {
+		Skill(ctx context.Context, id string) (*profileapi.Skill, error)
+	}
 
 	mu        sync.RWMutex
 	overrides map[string]Limit

@@ -240,7 +240,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		return err
 	}
 	defer closeLimiter()
-	tools := newTestingTools(o, limiter)
+	tools := newTestingTools(o, limiter, store)
 	publicHandler := api.NewServer(api.Config{
 		Store: store, Tokens: keys, Endpoints: endpoints, Wire: wire, Logger: logger,
 		Guards: tools.guards(), Done: tools.done,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/api"
 	"github.com/profileapi/profileapi/fault"
 	"github.com/profileapi/profileapi/internal/web"
@@ -24,11 +25,13 @@ type testingTools struct {
 }
 
 // newTestingTools expects o validated: validate fills in the default bursts.
-func newTestingTools(o *serveOptions, limiter ratelimit.Limiter) *testingTools {
+// The store tells the admin API's fault and limit calls which skills and
+// customers exist.
+func newTestingTools(o *serveOptions, limiter ratelimit.Limiter, store profileapi.Store) *testingTools {
 	m := metrics.New()
 	t := &testingTools{
-		limits:  &ratelimit.Policy{Limiter: limiter, Skill: o.skillLimit, Customer: o.custLimit},
-		faults:  &fault.Injector{},
+		limits:  &ratelimit.Policy{Limiter: limiter, Skill: o.skillLimit, Customer: o.custLimit, Skills: store},
+		faults:  &fault.Injector{Directory: store},
 		journal: journal.New(o.journalSize),
 		metrics: m,
 	}
