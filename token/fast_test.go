@@ -427,3 +427,37 @@ func TestPrefetchBeforeTheMAC(t *testing.T) {
 		t.Fatalf("Prefetch saw %q, want %q from a payload parse reads", seen, old.CustomerID)
 	}
 }
+
+// TestAudienceString: Issue writes aud as one string, as the live token
+// does (a skill may compare it with its apiEndpoint). A token issued
+// before, with aud an array of one, still verifies, on the fast path and
+// in full, to the same claims.
+func TestAudienceString(t *testing.T) {
+	k := newTestKeyring(t, nil)
+	ctx := context.Background()
+	tok, _, err := k.Issue(ctx, testClaims, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := payloadOf(t, tok)
+	want := `"aud":"` + testClaims.Audience + `"`
+	if !strings.Contains(payload, want) {
+		t.Fatalf("payload %s has no %s", payload, want)
+	}
+	if _, err := k.Verify(ctx, tok); err != nil { // the header is now known
+		t.Fatal(err)
+	}
+	asArray := resign(k, tok, strings.Replace(payload, want, `"aud":["`+testClaims.Audience+`"]`, 1))
+	fast, ok := k.verifyFast(asArray)
+	if !ok {
+		t.Fatal("the fast path refused a token whose aud is an array of one")
+	}
+	k.headers.Store(nil) // the full parse alone
+	full, err := k.Verify(ctx, asArray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.Audience != testClaims.Audience || !reflect.DeepEqual(fast, full) {
+		t.Errorf("fast path %+v, full parse %+v, want the audience %s", fast, full, testClaims.Audience)
+	}
+}

@@ -61,10 +61,21 @@ type Claims struct {
 	SkillCreatedAt    time.Time
 }
 
-// jwtClaims is the wire form, after the live service's token.
+// jwtClaims is the wire form, after the live service's token, as read:
+// an aud of one string or an array of them.
 type jwtClaims struct {
 	jwt.RegisteredClaims
 	Private privateClaims `json:"privateClaims"`
+}
+
+// issuedClaims is the wire form as Issue writes it: aud one string, as in
+// the live token (a skill may compare it with its apiEndpoint), where
+// jwt.RegisteredClaims would write an array. Its Audience stays empty,
+// which omits it, and this aud takes the name.
+type issuedClaims struct {
+	jwt.RegisteredClaims
+	Audience string        `json:"aud"`
+	Private  privateClaims `json:"privateClaims"`
 }
 
 type privateClaims struct {
@@ -206,11 +217,11 @@ func (k *Keyring) Issue(ctx context.Context, c Claims, ttl time.Duration) (strin
 	if limit := now.Add(MaxTTL); exp.After(limit) {
 		exp = limit
 	}
-	claims := jwtClaims{
+	claims := issuedClaims{
+		Audience: c.Audience,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
 			Subject:   c.SkillID,
-			Audience:  jwt.ClaimStrings{c.Audience},
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(exp),
