@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -40,7 +42,9 @@ func shellQuote(s string) string {
 // runDemo makes sure the demo skill and customer exist, with every scope
 // granted and the reference's example profile, and prints a curl line for
 // each operation with a fresh token.
-func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints, wire api.Wire, caFile, cliFlags string) error {
+// The curl lines reach this server at listen (host:port, scheme), also
+// where the endpoint is a host name it does not listen at.
+func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *token.Keyring, endpoints profileapi.Endpoints, wire api.Wire, caFile, cliFlags, scheme, listen string) error {
 	now := time.Now().UTC()
 	skill := &profileapi.Skill{ID: demoSkillID, Name: "profileapi demo skill", Permissions: profileapi.AllScopes, CreatedAt: now}
 	if err := store.CreateSkill(ctx, skill); err != nil && profileapi.ErrorKind(err) != profileapi.ECONFLICT {
@@ -79,12 +83,12 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 	}
 	fmt.Fprintf(w, "\nDemo: skill %s and customer %s (region NA), every scope granted.\n", demoSkillID, demoCustomerID)
 	fmt.Fprintf(w, "Try the four operations (the token is valid until %s):\n\n", exp.UTC().Format(time.RFC3339))
-	cacert := ""
+	opts, base := curlTarget(endpoint, scheme, listen)
 	if caFile != "" {
-		cacert = "--cacert " + shellQuote(caFile) + " "
+		opts += "--cacert " + shellQuote(caFile) + " "
 	}
 	for _, f := range profileapi.Fields {
-		fmt.Fprintf(w, "curl -i %s-H 'Authorization: Bearer %s' %s/v2/accounts/~current/settings/%s\n\n", cacert, tok, endpoint, f)
+		fmt.Fprintf(w, "curl -i %s-H 'Authorization: Bearer %s' %s/v2/accounts/~current/settings/%s\n\n", opts, tok, base, f)
 	}
 	if wire == api.WireDocumented {
 		fmt.Fprintln(w, `Each answers as the reference documents it, e.g. {"email":"jsmith@example.com"}.`)
@@ -98,4 +102,29 @@ func runDemo(ctx context.Context, w io.Writer, store profileapi.Store, keys *tok
 	}
 	fmt.Fprintf(w, "Revoke the consent with `profileapi %sconsents revoke %s %s`%s and try again: 403.\n", cliFlags, demoCustomerID, demoSkillID, note)
 	return nil
+}
+
+// curlTarget returns the curl options and the base URL that reach the
+// endpoint at this server, which listens at listen with scheme. An
+// endpoint at another address (a live host name such as
+// https://api.amazonalexa.com, or a load balancer's) would send curl
+// elsewhere, the token with it: --connect-to keeps the URL, and so the
+// Host and TLS name, while connecting here; an endpoint of another scheme
+// (https before a TLS proxy) is reached by its path, with its Host.
+func curlTarget(endpoint, scheme, listen string) (opts, base string) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return "", endpoint
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if net.JoinHostPort(u.Hostname(), port) == listen && u.Scheme == scheme {
+		return "", endpoint
+	}
+	if u.Scheme != scheme {
+		return "-H " + shellQuote("Host: "+u.Host) + " ", scheme + "://" + listen + u.EscapedPath()
+	}
+	return "--connect-to " + shellQuote(net.JoinHostPort(u.Hostname(), port)+":"+listen) + " ", endpoint
 }

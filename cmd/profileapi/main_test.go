@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -139,6 +140,51 @@ func TestDemoCurlLinesWork(t *testing.T) {
 	}
 	if err := in.stop(); err != nil {
 		t.Fatalf("serve returned %v after shutdown", err)
+	}
+}
+
+// An endpoint at a host name the server does not listen at (the live
+// one, behind a TLS proxy; a load balancer's) gets curl lines that reach
+// this server anyway, keeping the Host the server tells regions by, and
+// never send the token to that host.
+func TestDemoCurlLinesReachThisServer(t *testing.T) {
+	line := regexp.MustCompile(`curl -i (-H 'Host: ([^']+)' |--connect-to ([^' ]+) )-H 'Authorization: Bearer ([^']+)' (\S+)`)
+	for _, c := range []struct{ endpoint, option string }{
+		{"https://api.amazonalexa.com", "-H 'Host: api.amazonalexa.com'"},
+		{"http://profiles.example:8000/na", "--connect-to profiles.example:8000:127.0.0.1:"},
+	} {
+		in := start(t, t.TempDir(), "--demo", "--endpoint-na", c.endpoint)
+		out := in.stdout.String()
+		m := line.FindStringSubmatch(out)
+		if m == nil || !strings.HasPrefix(m[1], c.option) {
+			t.Fatalf("--endpoint-na %s: no curl line with %s in:\n%s", c.endpoint, c.option, out)
+		}
+		req, _ := http.NewRequest(http.MethodGet, m[5], nil)
+		req.Header.Set("Authorization", "Bearer "+m[4])
+		hc := &http.Client{}
+		if m[2] != "" {
+			req.Host = m[2]
+		} else { // --connect-to HOST:PORT:HOST2:PORT2, as curl reads it
+			parts := strings.SplitN(m[3], ":", 3)
+			if req.URL.Host != parts[0]+":"+parts[1] {
+				t.Fatalf("--connect-to %s for %s", m[3], m[5])
+			}
+			hc.Transport = &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, parts[2])
+			}}
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != `{"name":"John Smith"}` {
+			t.Errorf("--endpoint-na %s: %s answered %d %s", c.endpoint, m[0][:40], resp.StatusCode, body)
+		}
+		if err := in.stop(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -292,7 +292,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 			// show a secret.
 			cli = append(cli, "--admin-key KEY")
 		}
-		if err := runDemo(ctx, stdout, store, keys, endpoints, wire, caFile, strings.Join(cli, " ")); err != nil {
+		if err := runDemo(ctx, stdout, store, keys, endpoints, wire, caFile, strings.Join(cli, " "), scheme, loopbackAddr(publicLn.Addr().String())); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
