@@ -48,7 +48,7 @@ func (s *server) serveSetting(w http.ResponseWriter, r *http.Request, regions []
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		closeIfBody(w, r)
 		w.Header().Set("Allow", "GET, HEAD")
-		return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET"}
+		return &profileapi.Error{Kind: web.EMETHOD, Message: r.Method + " is not allowed on " + field.String() + "; use GET (or HEAD)"}
 	}
 	if web.HasBody(w, r) {
 		return profileapi.Errorf(profileapi.EINVALID, "the request must not have a body")

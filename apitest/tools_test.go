@@ -166,6 +166,8 @@ func toolsScript(s *session, sp *spec) {
 		`{"status":503,"retryAfterSeconds":86401}`:       "retryAfterSeconds must be from 0 to 86400",
 		`{"latencyMs":25001}`:                            "latencyMs must be from 0 to 25000",
 		`{"status":503,"fraction":1.5}`:                  "fraction must be from 0 to 1",
+		`{"status":503,"seed":7}`:                        "seed applies only with a fraction",
+		`{"status":503,"fraction":0,"seed":7}`:           "seed applies only with a fraction",
 		`{"status":503,"count":-1}`:                      "count must not be negative",
 		`{"status":503,"count":2.5}`:                     "count",
 		`{"status":503,"operation":"Profile.address"}`:   "operation \"Profile.address\" is not one of",

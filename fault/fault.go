@@ -82,6 +82,10 @@ func (f Fault) Validate() error {
 	if math.IsNaN(f.Fraction) || f.Fraction < 0 || f.Fraction > 1 {
 		return profileapi.Errorf(profileapi.EINVALID, "fraction must be from 0 to 1 (0 means every matching call)")
 	}
+	if f.Seed != nil && f.Fraction == 0 {
+		// Ignored, it would suggest a sequence that is not there.
+		return profileapi.Errorf(profileapi.EINVALID, "seed applies only with a fraction: every matching call gets the fault without one")
+	}
 	if f.SkillID != "" {
 		if err := profileapi.ValidateSkillID(f.SkillID); err != nil {
 			return err
