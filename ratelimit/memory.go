@@ -71,10 +71,12 @@ func (m *Memory) Allow(_ context.Context, key string, l Limit) (bool, time.Durat
 		// before it was loosened, or a bigger burst before it was
 		// tightened): what was spent then counts only up to all of l's
 		// burst but this call, or loosening a limit would leave the key
-		// refused for as long as the old one said. A change of limit thus
-		// lets the next call through at once, as with Redis, where the
-		// limit is in the key; under an unchanged limit a TAT never gets
-		// past now+tolerance, so no more than a burst goes through.
+		// refused for as long as the old one said. Loosening thus takes
+		// effect at once, as with Redis. Tightening differs: here what was
+		// spent still counts, up to the new burst, where Redis, which keeps
+		// the limit in the key, starts a new count and lets one more burst
+		// of the new limit through. Under an unchanged limit a TAT never
+		// gets past now+tolerance, so no more than a burst goes through.
 		tat = now + tolerance - interval
 	}
 	next := tat + interval
