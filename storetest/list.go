@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"testing"
@@ -93,5 +94,19 @@ func testEachCustomer(t *testing.T, s profileapi.Store) {
 	}
 	if len(ids) != len(want) || !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
 		t.Errorf("listed %d customers (sorted: %v), want each of %d once, in id order", len(ids), slices.IsSorted(ids), len(want))
+	}
+
+	t.Log("an error of fn ends the listing there, and is returned")
+	stop := errors.New("the reader is gone")
+	calls := 0
+	err = l.EachCustomer(ctx, func(*profileapi.Customer, []*profileapi.Consent) error {
+		calls++
+		if calls == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != 3 {
+		t.Errorf("fn failing at its third call: EachCustomer returned %v after %d calls, want the error after 3", err, calls)
 	}
 }
