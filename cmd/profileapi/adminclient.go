@@ -94,6 +94,28 @@ func (c *adminClient) answerError(status int, body []byte) error {
 	return err
 }
 
+// errorOf is the error of an answer with an error status, with what the
+// CLI can tell of its cause; nil for any other answer.
+func (c *adminClient) errorOf(status int, body []byte) error {
+	if status < 400 {
+		return nil
+	}
+	if e := tlsListenerError(c.base, status, body); e != nil {
+		return e
+	}
+	return c.answerError(status, body)
+}
+
+// streamError is errorOf for an answer whose body the caller streams: an
+// error answer's body is read here, 1 MiB of it at most.
+func (c *adminClient) streamError(resp *http.Response) error {
+	if resp.StatusCode < 400 {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return c.errorOf(resp.StatusCode, b)
+}
+
 // do sends body as JSON (if not nil) and decodes the answer into out (if not nil).
 func (c *adminClient) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
@@ -121,11 +143,8 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 	if err != nil {
 		return err
 	}
-	if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
-		return e
-	}
-	if resp.StatusCode >= 400 {
-		return c.answerError(resp.StatusCode, b)
+	if err := c.errorOf(resp.StatusCode, b); err != nil {
+		return err
 	}
 	if out != nil && len(b) > 0 {
 		if raw, ok := out.(*json.RawMessage); ok {

@@ -127,12 +127,8 @@ func (c *adminClient) export(ctx context.Context, out io.Writer) (int, error) {
 		return 0, c.sendError(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
-			return 0, e
-		}
-		return 0, c.answerError(resp.StatusCode, b)
+	if err := c.streamError(resp); err != nil {
+		return 0, err
 	}
 	sc := ndjsonScanner(resp.Body)
 	n := 0

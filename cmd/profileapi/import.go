@@ -56,11 +56,7 @@ command again.`,
 				return err
 			}
 			d := time.Since(start)
-			noun := "customers"
-			if out.Imported == 1 {
-				noun = "customer"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d %s in %s (%.0f/s)\n", out.Imported, noun, d.Round(time.Millisecond), float64(out.Imported)/d.Seconds())
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d %s in %s (%.0f/s)\n", out.Imported, plural(out.Imported, "customer", "customers"), d.Round(time.Millisecond), float64(out.Imported)/d.Seconds())
 			return nil
 		},
 	}
@@ -108,12 +104,8 @@ func (c *adminClient) tokensBatch(ctx context.Context, body io.Reader, out io.Wr
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
-			return e
-		}
-		return c.answerError(resp.StatusCode, b)
+	if err := c.streamError(resp); err != nil {
+		return err
 	}
 	sc := ndjsonScanner(resp.Body)
 	for sc.Scan() {
@@ -174,11 +166,8 @@ func (c *adminClient) stream(ctx context.Context, path string, body io.Reader, o
 	if err != nil {
 		return c.overTLS(ctx, err)
 	}
-	if e := tlsListenerError(c.base, resp.StatusCode, b); e != nil {
-		return e
-	}
-	if resp.StatusCode >= 400 {
-		return c.answerError(resp.StatusCode, b)
+	if err := c.errorOf(resp.StatusCode, b); err != nil {
+		return err
 	}
 	return json.Unmarshal(b, out)
 }

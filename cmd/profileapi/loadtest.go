@@ -612,9 +612,8 @@ func mintAll(ctx context.Context, admin *adminClient, gen *generator) (*tokens, 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return nil, answerError(resp.StatusCode, b)
+	if err := admin.streamError(resp); err != nil {
+		return nil, err
 	}
 	t := &tokens{arena: make([]byte, 0, gen.n*600), ends: make([]int, 0, gen.n), endpoint: make([]uint8, 0, gen.n)}
 	sc := bufio.NewScanner(resp.Body)
