@@ -122,6 +122,13 @@ func TestImport(t *testing.T) {
 	}
 	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP3/consents/amzn1.ask.skill.imp", "", 404)
 
+	t.Log("a line imported again without its consent revokes it, as the old node's export does after a revocation")
+	if rec := st.send("POST", "/admin/v1/import", "application/x-ndjson", `{"id":"amzn1.ask.account.IMP2","region":"EU","profile":{"name":"Person 2"}}`); rec.Code != 200 {
+		t.Fatalf("import again: %d %s", rec.Code, rec.Body)
+	}
+	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP2/consents/amzn1.ask.skill.imp", "", 404)
+	st.mustSend(t, "GET", "/admin/v1/customers/amzn1.ask.account.IMP1/consents/amzn1.ask.skill.imp", "", 200) // not in that import
+
 	t.Log("a byte-order mark before the first line is skipped, as editors on Windows write one")
 	if rec := st.send("POST", "/admin/v1/import", "application/x-ndjson", "\uFEFF"+customerLine(4)+"\n"); rec.Code != 200 {
 		t.Fatalf("import with a BOM: %d %s", rec.Code, rec.Body)

@@ -694,6 +694,8 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*profileapi.Cus
 			e.customer = *c
 			e.customer.CreatedAt = toMillis(created)
 			e.customer.UpdatedAt = toMillis(c.UpdatedAt)
+			// It has the consents given with it and no other, as stored.
+			e.grants = nil
 			return setGrants(e, grants[c.ID], skills)
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/profileapi/profileapi"
 )
@@ -23,13 +24,17 @@ import (
 // import stamped before the change it lands after takes a millisecond past
 // that change's, which is written back into a customer that came with an
 // UpdatedAt. Of items with the same id in one import, the last wins. A
-// consent's customer and skill must exist by then (ENOTFOUND). Other zero
+// customer imported has the consents given for it here and no other: one
+// to a skill not among them is removed, as its profile is replaced whole.
+// A consent's customer and skill must exist by then (ENOTFOUND). Other zero
 // times are stored as the time of the import.
 //
-// The rows are sent with COPY into temporary tables, then merged with one
-// INSERT ... ON CONFLICT per table. The import is bounded by the
-// CallTimeout plus a millisecond a row, tens of times what a row takes, so
-// that a server that stops answering fails it rather than hangs it.
+// The rows are sent as arrays, one per column, and merged with one
+// INSERT ... SELECT FROM unnest(...) ON CONFLICT per table: no temporary
+// table, which a role without TEMPORARY on the database may not create.
+// The import is bounded by the CallTimeout plus a millisecond a row, tens
+// of times what a row takes, so that a server that stops answering fails
+// it rather than hangs it.
 func (db *DB) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
 	ctx, cancel := db.boundRows(ctx, time.Now(), len(customers)+len(consents))
 	defer cancel()
@@ -52,33 +57,19 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 		return formatError(err)
 	}
 	defer db.rollback(ctx, tx)
-	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE import_customers (LIKE customers) ON COMMIT DROP;
-		CREATE TEMPORARY TABLE import_consents (LIKE consents) ON COMMIT DROP`); err != nil {
-		return formatError(err)
-	}
 
 	order := lastOfEachKey(customers, func(c *profileapi.Customer) key { return key{c.ID, ""} })
-	row := make([]any, 9)
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_customers"}, strings.Split(customerColumns, ", "),
-		pgx.CopyFromSlice(len(order), func(i int) ([]any, error) {
-			c := customers[order[i]]
-			// A zero time is the import's, for both: the CreatedAt written back
-			// into a customer imported again does not hold its UpdatedAt back.
-			createdAt, updatedAt := orNow(c.CreatedAt), orNow(c.UpdatedAt)
-			countryCode, phoneNumber := mobileColumns(c.Profile.MobileNumber)
-			row[0], row[1], row[2], row[3], row[4] = c.ID, string(c.Region), c.Profile.Name, c.Profile.GivenName, c.Profile.Email
-			row[5], row[6], row[7], row[8] = countryCode, phoneNumber, createdAt, updatedAt
-			return row, nil
-		}),
-	); err != nil {
-		return fmt.Errorf("copy customers: %w", formatError(err))
+	var cols customerArrays
+	for _, i := range order {
+		cols.add(customers[i], orNow)
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO customers (`+customerColumns+`)
-		SELECT `+customerColumns+` FROM import_customers
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
 		ON CONFLICT (id) DO UPDATE SET region = excluded.region, name = excluded.name,
 			given_name = excluded.given_name, email = excluded.email, mobile_country_code = excluded.mobile_country_code,
 			mobile_phone_number = excluded.mobile_phone_number, updated_at = GREATEST(excluded.updated_at, customers.updated_at + interval '1 millisecond')
 		RETURNING id, created_at, updated_at`,
+		cols.ids, cols.regions, cols.names, cols.givenNames, cols.emails, cols.countryCodes, cols.phoneNumbers, cols.created, cols.updated,
 	)
 	if err != nil {
 		return fmt.Errorf("customers: %w", formatError(err))
@@ -95,15 +86,11 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	}
 
 	order = lastOfEachKey(consents, func(c *profileapi.Consent) key { return key{c.CustomerID, c.SkillID} })
-	row = row[:4]
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_consents"}, []string{"customer_id", "skill_id", "scopes", "updated_at"},
-		pgx.CopyFromSlice(len(order), func(i int) ([]any, error) {
-			c := consents[order[i]]
-			row[0], row[1], row[2], row[3] = c.CustomerID, c.SkillID, int16(c.Scopes), orNow(c.UpdatedAt)
-			return row, nil
-		}),
-	); err != nil {
-		return fmt.Errorf("copy consents: %w", formatError(err))
+	customerIDs, skillIDs := make([]string, len(order)), make([]string, len(order))
+	scopes, updatedAt := make([]int16, len(order)), make([]time.Time, len(order))
+	for k, i := range order {
+		c := consents[i]
+		customerIDs[k], skillIDs[k], scopes[k], updatedAt[k] = c.CustomerID, c.SkillID, int16(c.Scopes), orNow(c.UpdatedAt)
 	}
 	// A savepoint, so that after a foreign key failure the transaction is
 	// still there to find the consent that caused it.
@@ -112,17 +99,28 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 		return formatError(err)
 	}
 	if _, err := sp.Exec(ctx, `INSERT INTO consents (customer_id, skill_id, scopes, updated_at)
-		SELECT customer_id, skill_id, scopes, updated_at FROM import_consents
+		SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::timestamptz[])
 		ON CONFLICT (customer_id, skill_id) DO UPDATE SET scopes = excluded.scopes, updated_at = GREATEST(excluded.updated_at, consents.updated_at + interval '1 millisecond')`,
+		customerIDs, skillIDs, scopes, updatedAt,
 	); err != nil {
 		err = formatError(err)
 		if profileapi.IsNotFound(err) && sp.Rollback(ctx) == nil {
-			return findMissing(ctx, tx, consents, err)
+			return findMissing(ctx, tx, consents, customerIDs, skillIDs, err)
 		}
 		return fmt.Errorf("consents: %w", err)
 	}
 	if err := sp.Commit(ctx); err != nil {
 		return formatError(err)
+	}
+	// The customers imported give no consent but those above: an export
+	// imported again after a revocation on the old node carries it over.
+	if _, err := tx.Exec(ctx, `DELETE FROM consents AS c
+		WHERE c.customer_id = ANY($1::text[])
+			AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS i(customer_id, skill_id)
+				WHERE i.customer_id = c.customer_id AND i.skill_id = c.skill_id)`,
+		cols.ids, customerIDs, skillIDs,
+	); err != nil {
+		return fmt.Errorf("consents no longer given: %w", formatError(err))
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return formatError(err)
@@ -139,14 +137,38 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	return nil
 }
 
-// findMissing names a consent of the failed import whose customer or skill
-// does not exist.
-func findMissing(ctx context.Context, tx pgx.Tx, consents []*profileapi.Consent, insertErr error) error {
+// customerArrays are customers as one array a column, for unnest.
+type customerArrays struct {
+	ids, regions, names, givenNames, emails []string
+	countryCodes, phoneNumbers              []pgtype.Text
+	created, updated                        []time.Time
+}
+
+// add appends c; orNow gives a zero time the import's, for both times: the
+// CreatedAt written back into a customer imported again does not hold its
+// UpdatedAt back.
+func (a *customerArrays) add(c *profileapi.Customer, orNow func(time.Time) time.Time) {
+	countryCode, phoneNumber := mobileColumns(c.Profile.MobileNumber)
+	a.ids = append(a.ids, c.ID)
+	a.regions = append(a.regions, string(c.Region))
+	a.names = append(a.names, c.Profile.Name)
+	a.givenNames = append(a.givenNames, c.Profile.GivenName)
+	a.emails = append(a.emails, c.Profile.Email)
+	a.countryCodes = append(a.countryCodes, countryCode)
+	a.phoneNumbers = append(a.phoneNumbers, phoneNumber)
+	a.created = append(a.created, orNow(c.CreatedAt))
+	a.updated = append(a.updated, orNow(c.UpdatedAt))
+}
+
+// findMissing names the first consent whose customer or skill does not
+// exist, after the INSERT of the consents, given as arrays, failed on a
+// foreign key.
+func findMissing(ctx context.Context, tx pgx.Tx, consents []*profileapi.Consent, customerIDs, skillIDs []string, insertErr error) error {
 	var customerID, skillID string
-	if err := tx.QueryRow(ctx, `SELECT i.customer_id, i.skill_id FROM import_consents AS i
+	if err := tx.QueryRow(ctx, `SELECT i.customer_id, i.skill_id FROM unnest($1::text[], $2::text[]) AS i(customer_id, skill_id)
 		WHERE NOT EXISTS (SELECT 1 FROM customers WHERE id = i.customer_id)
 			OR NOT EXISTS (SELECT 1 FROM skills WHERE id = i.skill_id)
-		LIMIT 1`).Scan(&customerID, &skillID); err != nil {
+		LIMIT 1`, customerIDs, skillIDs).Scan(&customerID, &skillID); err != nil {
 		return fmt.Errorf("consents: %w", insertErr)
 	}
 	i := slices.IndexFunc(consents, func(c *profileapi.Consent) bool { return c.CustomerID == customerID && c.SkillID == skillID })

@@ -14,7 +14,8 @@ import (
 )
 
 // An operator may run nodes as a role that reads and writes the tables but
-// may not create any: on a database already migrated, it must start.
+// may not create any, not even temporary ones: on a database already
+// migrated, it must start, and import.
 func TestOpenWithoutCreateRights(t *testing.T) {
 	u := pgtest.NewDatabase(t)
 	openURL(t, u).Close() // migrated by the owner
@@ -33,6 +34,7 @@ func TestOpenWithoutCreateRights(t *testing.T) {
 	t.Cleanup(func() { _ = pgtest.Exec(u, `DROP OWNED BY `+pgx.Identifier{role}.Sanitize()) })
 	for _, stmt := range []string{
 		`REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
+		`REVOKE TEMPORARY ON DATABASE ` + pgx.Identifier{strings.TrimPrefix(mustParse(t, u).Path, "/")}.Sanitize() + ` FROM PUBLIC`,
 		`GRANT USAGE ON SCHEMA public TO ` + pgx.Identifier{role}.Sanitize(),
 		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + pgx.Identifier{role}.Sanitize(),
 	} {
@@ -49,6 +51,10 @@ func TestOpenWithoutCreateRights(t *testing.T) {
 	sk := &profileapi.Skill{ID: profileapi.NewSkillID(), Name: "App", Permissions: profileapi.AllScopes}
 	if err := db.CreateSkill(t.Context(), sk); err != nil {
 		t.Errorf("CreateSkill as the role: %v", err)
+	}
+	c := &profileapi.Customer{ID: profileapi.NewCustomerID(), Region: profileapi.RegionNA}
+	if err := db.ImportCustomers(t.Context(), []*profileapi.Customer{c}, []*profileapi.Consent{{CustomerID: c.ID, SkillID: sk.ID, Scopes: profileapi.AllScopes}}); err != nil {
+		t.Errorf("ImportCustomers as the role: %v", err)
 	}
 	db.Close()
 
@@ -165,4 +171,13 @@ func TestOpenRefusesOtherEncodings(t *testing.T) {
 	if !strings.Contains(err.Error(), "LATIN1, not UTF8") || profileapi.ErrorKind(err) != profileapi.EINVALID {
 		t.Errorf("Open of a LATIN1 database: %v, want EINVALID saying to create it in UTF8", err)
 	}
+}
+
+func mustParse(t *testing.T, u string) *url.URL {
+	t.Helper()
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed
 }

@@ -22,9 +22,10 @@ import (
 // import stamped before the change it lands after (its lines were read
 // before a PATCH, or another import, was written) takes a millisecond past
 // that change's, which is written back into a customer that came with an
-// UpdatedAt.
-// A consent's customer and skill must exist by then (ENOTFOUND). Other zero
-// times are stored as the time of the import.
+// UpdatedAt. A customer imported has the consents given for it here and
+// no other: one to a skill not among them is removed, as its profile is
+// replaced whole. A consent's customer and skill must exist by then
+// (ENOTFOUND). Other zero times are stored as the time of the import.
 func (db *DB) ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
 	if err := db.importCustomers(ctx, customers, consents); err != nil {
 		return fmt.Errorf("sqlite: import customers: %w", err)
@@ -82,6 +83,9 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	); err != nil {
 		return err
 	}
+	if err := dropOtherConsents(ctx, tx, customers, consents); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return formatError(err)
 	}
@@ -92,6 +96,65 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 			if !c.UpdatedAt.IsZero() && ms[1] > c.UpdatedAt.UnixMilli() {
 				c.UpdatedAt = fromMillis(ms[1])
 			}
+		}
+	}
+	return nil
+}
+
+// dropOtherConsents removes the consents that the customers imported
+// still have to skills the import does not give them: an export imported
+// again after a revocation on the old node carries the revocation over.
+// They are looked up importBatch customers at a time; a fresh import finds
+// none.
+func dropOtherConsents(ctx context.Context, tx *sql.Tx, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
+	given := make(map[key]bool, len(consents))
+	for _, c := range consents {
+		given[key{c.CustomerID, c.SkillID}] = true
+	}
+	ids := make([]any, 0, len(customers))
+	for _, i := range inKeyOrder(customers, func(c *profileapi.Customer) key { return key{c.ID, ""} }) {
+		ids = append(ids, customers[i].ID)
+	}
+	var stale []key
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	for start := 0; start < len(ids); start += importBatch {
+		batch := ids[start:min(start+importBatch, len(ids))]
+		if stmt == nil || len(batch) < importBatch { // the first batch, or a shorter last one
+			if stmt != nil {
+				stmt.Close()
+			}
+			var err error
+			stmt, err = tx.PrepareContext(ctx, `SELECT customer_id, skill_id FROM consents WHERE customer_id IN (?`+strings.Repeat(", ?", len(batch)-1)+`)`)
+			if err != nil {
+				return fmt.Errorf("consents no longer given: %w", formatError(err))
+			}
+		}
+		rows, err := stmt.QueryContext(ctx, batch...)
+		if err != nil {
+			return fmt.Errorf("consents no longer given: %w", formatError(err))
+		}
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.first, &k.second); err != nil {
+				rows.Close()
+				return fmt.Errorf("consents no longer given: %w", formatError(err))
+			}
+			if !given[k] {
+				stale = append(stale, k)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("consents no longer given: %w", formatError(err))
+		}
+	}
+	for _, k := range stale {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM consents WHERE customer_id = ? AND skill_id = ?`, k.first, k.second); err != nil {
+			return fmt.Errorf("consents no longer given: %w", formatError(err))
 		}
 	}
 	return nil

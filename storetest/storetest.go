@@ -77,6 +77,8 @@ func Run(t *testing.T, open func(t *testing.T) profileapi.Store) {
 
 		{"List/EachCustomer", testEachCustomer},
 
+		{"Import/ReplacesConsents", testImportReplacesConsents},
+
 		{"SigningKey/AddAndList", testSigningKeyAddAndList},
 		{"SigningKey/ZeroCreatedAt", testSigningKeyZeroCreatedAt},
 		{"SigningKey/Duplicate", testSigningKeyDuplicate},

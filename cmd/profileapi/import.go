@@ -29,9 +29,11 @@ API, which stores them in batches as they arrive (FILE - reads standard input):
 
 Each line is validated as "customers create" and "consents grant" validate
 it; the skills must exist. On the first bad line the lines before it are
-imported and the error names the line. Importing is idempotent (customers
-and consents already stored are updated), so fix the file and run the same
-command again.`,
+imported and the error names the line. A line is its customer's whole
+state: a customer already stored is replaced, its consents too (one to a
+skill the line leaves out is revoked); customers not in the file are left
+alone. Importing is idempotent, so fix the file and run the same command
+again.`,
 		Example: `  profileapi import customers.ndjson
   gzip -dc customers.ndjson.gz | profileapi import -`,
 		Args: cobra.ExactArgs(1),
