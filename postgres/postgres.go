@@ -255,9 +255,15 @@ func migrationFiles() ([]migrationFile, error) {
 
 // schemaVersion is the version of the database's schema: 0 if it has none.
 func schemaVersion(ctx context.Context, q querier) (int, error) {
-	var exists bool
-	if err := q.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+	var exists, ours bool
+	if err := q.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL,
+		EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('schema_migrations') AND attname = 'applied_at' AND NOT attisdropped)`).Scan(&exists, &ours); err != nil || !exists {
 		return 0, err
+	}
+	if !ours {
+		// Another tool's (golang-migrate's has version and dirty): its
+		// versions are not ours, and our tables would never be made.
+		return 0, errors.New("the database has a schema_migrations table that is not profileapi's (another migration tool's?): give profileapi a database of its own, or a schema of its own first on the role's search_path")
 	}
 	var version int
 	err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version)

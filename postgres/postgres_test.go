@@ -116,6 +116,24 @@ func TestMigrations(t *testing.T) {
 	}
 }
 
+// A database holding another migration tool's schema_migrations (here
+// golang-migrate's) is refused with that said, not taken for migrated.
+func TestForeignSchemaMigrations(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	if err := pgtest.Exec(url, `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+		INSERT INTO schema_migrations VALUES (1, false)`); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(t.Context(), url)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a database with another tool's schema_migrations succeeded")
+	}
+	if !strings.Contains(err.Error(), "not profileapi's") || profileapi.ErrorKind(err) == profileapi.EUNAVAILABLE {
+		t.Errorf("Open: %v; want it to say the table is not profileapi's, and not to retry", err)
+	}
+}
+
 // TestConcurrentOpen starts several nodes at once on a new database: each
 // Open must succeed, and the schema be made once.
 func TestConcurrentOpen(t *testing.T) {
