@@ -111,7 +111,10 @@ func TestPatchMemberTwice(t *testing.T) {
 // PATCH that changes nothing (an empty one, or one of the values stored)
 // leaves it, and one that changes a value moves it.
 func TestPatchUpdatedAt(t *testing.T) {
-	adm := newAdmin(t)
+	clock := servertest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	srv := servertest.Start(t, servertest.Options{AdminKey: testKey, Now: clock.Now})
+	srv.Store.Now = clock.Now // which stamps updatedAt
+	adm := srv.AdminURL
 	const path = "/admin/v1/customers/amzn1.ask.account.STAMP"
 	seed(t, adm, "/admin/v1/customers", `{"id":"amzn1.ask.account.STAMP","region":"NA","profile":{"name":"Ann Lee","email":"ann@example.com"}}`)
 	updatedAt := func(r servertest.Response) string {
@@ -123,13 +126,13 @@ func TestPatchUpdatedAt(t *testing.T) {
 		return c.UpdatedAt
 	}
 	created := updatedAt(send(t, adm, "GET", path, ""))
-	time.Sleep(5 * time.Millisecond) // the times are to the millisecond
+	clock.Add(time.Second)
 	for _, patch := range []string{`{}`, `{"profile":{}}`, `{"region":"NA","profile":{"name":"Ann Lee"}}`, `{"profile":{"givenName":null}}`} {
 		if got := updatedAt(send(t, adm, "PATCH", path, patch)); got != created {
 			t.Errorf("PATCH %s: updatedAt %s, want %s as before", patch, got, created)
 		}
 	}
-	if got := updatedAt(send(t, adm, "PATCH", path, `{"profile":{"givenName":"Ann"}}`)); got == created {
-		t.Errorf("a PATCH that changed the given name left updatedAt at %s", got)
+	if got := updatedAt(send(t, adm, "PATCH", path, `{"profile":{"givenName":"Ann"}}`)); got != "2026-03-01T12:00:01Z" {
+		t.Errorf("a PATCH that changed the given name: updatedAt %s, want the clock's 2026-03-01T12:00:01Z (created %s)", got, created)
 	}
 }

@@ -20,7 +20,8 @@ import (
 )
 
 // Importer stores customers and their consents in bulk, in one
-// transaction, updating those already stored; *sqlite.DB is one.
+// transaction, replacing those already stored: a customer imported has
+// the consents given with it and no other. *sqlite.DB is one.
 type Importer interface {
 	ImportCustomers(ctx context.Context, customers []*profileapi.Customer, consents []*profileapi.Consent) error
 }

@@ -288,6 +288,8 @@ func toolsScript(s *session, sp *spec) {
 	// override outliving its skill can still be removed.
 	s.wantError(s.admin("GET", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", "", 404), "NOT_FOUND", "skill amzn1.ask.skill.nobody does not exist")
 	s.wantError(s.admin("PUT", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", `{"ratePerSecond":1,"burst":1}`, 404), "NOT_FOUND", "skill amzn1.ask.skill.nobody does not exist")
+	s.wantError(s.adminBad("PUT", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", `{}`, 400), "INVALID_REQUEST", "ratePerSecond is required") // malformed first
+	s.wantError(s.adminBad("PUT", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", `{"ratePerSecond":-1}`, 400), "INVALID_REQUEST", "")
 	s.admin("DELETE", "/admin/v1/skills/amzn1.ask.skill.nobody/rate-limit", "", 204)
 	limit = rateLimit{}
 	s.admin("PUT", limitPath, `{"ratePerSecond":0.001,"burst":1}`, 200).decode(t, &limit)

@@ -26,8 +26,9 @@ import (
 	"github.com/profileapi/profileapi"
 )
 
-// Importer is a store that imports customers in bulk, as *sqlite.DB does.
-// It writes back into each customer the CreatedAt it keeps, the first for
+// Importer is a store that imports customers in bulk, as *sqlite.DB does:
+// a customer imported has the consents given with it and no other. It
+// writes back into each customer the CreatedAt it keeps, the first for
 // one it had already: the cache keeps that for a customer it did not hold,
 // and tokens name it.
 type Importer interface {

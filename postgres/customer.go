@@ -50,7 +50,8 @@ func (db *DB) Customer(ctx context.Context, id string) (*profileapi.Customer, er
 // UpdateCustomer applies fn to the stored customer and saves what fn leaves,
 // in one transaction that holds the row locked; ENOTFOUND if there is none,
 // and fn's error, as is, aborts the update. fn may change anything but the
-// id (EINVALID); if it leaves UpdatedAt alone, UpdatedAt is set to now.
+// id (EINVALID); if it leaves UpdatedAt alone, UpdatedAt is set to now
+// when fn changed the region or the profile (profileapi.Customer.Update).
 //
 // Updates of the same customer, from any node, wait for each other while
 // fn runs, so fn should be quick; it must not write to the store itself.

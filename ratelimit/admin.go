@@ -63,14 +63,18 @@ func (p *Policy) putLimit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if req.RatePerSecond == nil {
+		return profileapi.Errorf(profileapi.EINVALID, "ratePerSecond is required: calls per second, or 0 for unlimited")
+	}
+	l := Limit{Rate: float64(*req.RatePerSecond), Burst: req.Burst.Int()}
+	if err := l.Validate(); err != nil {
+		return err
+	}
 	// A malformed request is 400 before a skill that does not exist is 404.
 	if err := p.exists(r.Context(), id); err != nil {
 		return err
 	}
-	if req.RatePerSecond == nil {
-		return profileapi.Errorf(profileapi.EINVALID, "ratePerSecond is required: calls per second, or 0 for unlimited")
-	}
-	if err := p.SetSkillLimit(id, Limit{Rate: float64(*req.RatePerSecond), Burst: req.Burst.Int()}); err != nil {
+	if err := p.SetSkillLimit(id, l); err != nil {
 		return err
 	}
 	web.Encode(w, http.StatusOK, p.describe(id))

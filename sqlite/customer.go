@@ -43,7 +43,8 @@ func (db *DB) Customer(ctx context.Context, id string) (*profileapi.Customer, er
 // UpdateCustomer applies fn to the stored customer and saves what fn leaves,
 // in one transaction; ENOTFOUND if there is none, and fn's error, as is,
 // aborts the update. fn may change anything but the id (EINVALID); if it
-// leaves UpdatedAt alone, UpdatedAt is set to now.
+// leaves UpdatedAt alone, UpdatedAt is set to now when fn changed the
+// region or the profile (profileapi.Customer.Update).
 //
 // Writers queue while fn runs, so fn should be quick, and it must not write
 // to the store itself: it would wait for its own transaction.

@@ -72,6 +72,11 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	); err != nil {
 		return err
 	}
+	// Before the consents are written, so that a fresh import finds none
+	// to check.
+	if err := dropOtherConsents(ctx, tx, customers, consents); err != nil {
+		return err
+	}
 	if err := insertMany(ctx, tx, upsertConsent, consents,
 		func(c *profileapi.Consent) key { return key{c.CustomerID, c.SkillID} },
 		func(args []any, c *profileapi.Consent) []any {
@@ -81,9 +86,6 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 			return fmt.Sprintf("consent of customer %q to skill %q", c.CustomerID, c.SkillID)
 		},
 	); err != nil {
-		return err
-	}
-	if err := dropOtherConsents(ctx, tx, customers, consents); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -101,11 +103,11 @@ func (db *DB) importCustomers(ctx context.Context, customers []*profileapi.Custo
 	return nil
 }
 
-// dropOtherConsents removes the consents that the customers imported
-// still have to skills the import does not give them: an export imported
-// again after a revocation on the old node carries the revocation over.
-// They are looked up importBatch customers at a time; a fresh import finds
-// none.
+// dropOtherConsents removes the consents that the customers imported have
+// to skills the import does not give them: an export imported again after
+// a revocation on the old node carries the revocation over. The consents
+// stored are looked up importBatch customers at a time, before the
+// import's own are written: a fresh import finds none.
 func dropOtherConsents(ctx context.Context, tx *sql.Tx, customers []*profileapi.Customer, consents []*profileapi.Consent) error {
 	given := make(map[key]bool, len(consents))
 	for _, c := range consents {
