@@ -65,23 +65,28 @@ func slowLines(n int) []string {
 
 // A producer slower than the deadline in all, but never silent for as long,
 // imports everything: the deadline is since the last line, not the start.
+//
+// Ten lines 250 ms apart take 2.5 s, more than the 2 s deadline, and each
+// gap leaves 1.75 s to spare: a loaded machine (go test ./... runs packages
+// side by side on two cores) once stretched a gap of 300 ms past 1 s.
 func TestImportFromASlowProducer(t *testing.T) {
-	admin.SetStreamDeadline(t, time.Second)
+	admin.SetStreamDeadline(t, 2*time.Second)
 	st := newImportStack(t, nil)
 	srv := httptest.NewServer(st.h)
 	defer srv.Close()
-	resp, body := postStream(t, srv.URL+"/admin/v1/import", slowLines(6), 300*time.Millisecond, false)
-	if resp.StatusCode != 200 || strings.TrimSpace(body) != `{"imported":6}` {
+	const n, gap = 10, 250 * time.Millisecond
+	resp, body := postStream(t, srv.URL+"/admin/v1/import", slowLines(n), gap, false)
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != fmt.Sprintf(`{"imported":%d}`, n) {
 		t.Fatalf("import: %d %s", resp.StatusCode, body)
 	}
 
 	var tokens []string
-	for i := 1; i <= 6; i++ {
+	for i := 1; i <= n; i++ {
 		tokens = append(tokens, fmt.Sprintf(`{"customerId":"amzn1.ask.account.SLOW%d","skillId":"amzn1.ask.skill.imp"}`, i))
 	}
-	resp, body = postStream(t, srv.URL+"/admin/v1/tokens/batch", tokens, 300*time.Millisecond, false)
-	if n := strings.Count(body, `"apiAccessToken"`); resp.StatusCode != 200 || n != 6 {
-		t.Fatalf("tokens/batch: %d, %d tokens: %s", resp.StatusCode, n, body)
+	resp, body = postStream(t, srv.URL+"/admin/v1/tokens/batch", tokens, gap, false)
+	if got := strings.Count(body, `"apiAccessToken"`); resp.StatusCode != 200 || got != n {
+		t.Fatalf("tokens/batch: %d, %d tokens: %s", resp.StatusCode, got, body)
 	}
 }
 
