@@ -119,7 +119,7 @@ an official SDK.`,
 	f.IntVar(&o.custLimit.Burst, "customer-burst", 0, "burst above --customer-rate (default: one second's worth)")
 	f.IntVar(&o.journalSize, "journal-size", journal.DefaultSize, "how many recent public-API calls the request journal keeps (at most 100000)")
 	f.StringVar(&o.fixtures, "fixtures", "", "YAML file of skills, customers, consents and tokens to create at start (idempotent); prints the tokens")
-	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM; those still running then answer 503 (0: do not wait, cut them)")
+	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM, SIGINT or SIGHUP; those still running then answer 503 (0: do not wait, cut them)")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
 	f.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "connections the public API holds open at once; more wait for one to close (0: no cap; at most 1000000; lowered to fit the open-files limit)")
 	o.cache.register(f)
