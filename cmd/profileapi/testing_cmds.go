@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/profileapi/profileapi/fault"
 	"github.com/profileapi/profileapi/ratelimit"
 )
 
@@ -72,6 +73,10 @@ them, reproducibly with --seed) with --status, and/or adds --latency.`,
 				d, err := parseMillis(latency)
 				if err != nil {
 					return err
+				}
+				if d < 0 || d > fault.MaxLatencyMS {
+					// In the flag's terms: the server's message names latencyMs.
+					return fmt.Errorf("--latency %s: want from 0 to %s", latency, time.Duration(fault.MaxLatencyMS)*time.Millisecond)
 				}
 				body["latencyMs"] = d
 			}

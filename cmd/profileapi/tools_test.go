@@ -311,4 +311,8 @@ func TestToolsRefuseEmptyScopes(t *testing.T) {
 	if out, err := in.cli(t, "faults", "list"); err != nil || strings.Contains(out, `"id"`) {
 		t.Errorf("a fault was made: %s %v", out, err)
 	}
+	// A latency over the cap is told in the flag's terms, not the API's.
+	if _, err := in.cli(t, "faults", "add", "--latency", "30s"); err == nil || err.Error() != "--latency 30s: want from 0 to 25s" {
+		t.Errorf("faults add --latency 30s: %v", err)
+	}
 }
