@@ -150,7 +150,9 @@ func dropOtherConsents(ctx context.Context, tx *sql.Tx, customers []*profileapi.
 				stale = append(stale, k)
 			}
 		}
-		if err := rows.Close(); err != nil {
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
 			return fmt.Errorf("consents no longer given: %w", formatError(err))
 		}
 	}
