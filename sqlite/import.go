@@ -114,8 +114,8 @@ func dropOtherConsents(ctx context.Context, tx *sql.Tx, customers []*profileapi.
 		given[key{c.CustomerID, c.SkillID}] = true
 	}
 	ids := make([]any, 0, len(customers))
-	for _, i := range inKeyOrder(customers, func(c *profileapi.Customer) key { return key{c.ID, ""} }) {
-		ids = append(ids, customers[i].ID)
+	for _, c := range customers {
+		ids = append(ids, c.ID) // in the caller's order: lookups need no sort
 	}
 	var stale []key
 	var stmt *sql.Stmt
