@@ -28,6 +28,7 @@ import (
 	"github.com/profileapi/profileapi/internal/connlimit"
 	"github.com/profileapi/profileapi/internal/conntimeout"
 	"github.com/profileapi/profileapi/internal/gcpace"
+	"github.com/profileapi/profileapi/internal/h1"
 	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/journal"
 	"github.com/profileapi/profileapi/ratelimit"
@@ -338,14 +339,23 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 			logger.Warn("the public API holds --max-conns connections: new ones wait for one to close", "max_conns", maxConns)
 		}
 	})
+	// What Shutdown and Close stop: on plain HTTP, the public API's GET
+	// requests are served by package h1, which hands the rest to its
+	// http.Server.
+	stoppers := []stopper{servers[0], servers[1]}
 	errc := make(chan error, 2)
 	for i, ln := range []net.Listener{publicLn, adminLn} {
 		srv := servers[i]
-		if tlsCfg != nil {
+		switch {
+		case tlsCfg != nil:
 			// ServeTLS with TLSConfig set also turns on HTTP/2 for clients that offer it.
 			srv.TLSConfig = tlsCfg.Clone() // ServeTLS changes it: one each
 			go func() { errc <- srv.ServeTLS(ln, "", "") }()
-		} else {
+		case i == 0:
+			fast := h1.New(srv)
+			stoppers[0] = fast
+			go func() { errc <- fast.Serve(ln) }()
+		default:
 			go func() { errc <- srv.Serve(ln) }()
 		}
 	}
@@ -359,7 +369,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	logger.Info("shutting down", "timeout", o.shutdown)
 	if o.shutdown == 0 { // do not wait: cut what is in flight, as asked
 		var errs []error
-		for _, srv := range servers {
+		for _, srv := range stoppers {
 			errs = append(errs, srv.Close())
 		}
 		return errors.Join(errs...)
@@ -376,9 +386,9 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	// Both at once: Shutdown closes its listeners first, and one after the
 	// other the admin listener would take new calls while the public one
 	// drains, only to cut them off at the deadline.
-	errs := make([]error, len(servers))
+	errs := make([]error, len(stoppers))
 	var wg sync.WaitGroup
-	for i, srv := range servers {
+	for i, srv := range stoppers {
 		wg.Go(func() {
 			err := srv.Shutdown(shutdownCtx)
 			if errors.Is(err, context.DeadlineExceeded) {
@@ -393,6 +403,12 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		return errShutdownCut // once, not for each listener
 	}
 	return errors.Join(errs...)
+}
+
+// stopper is a server that serve stops: an *http.Server or an *h1.Server.
+type stopper interface {
+	Shutdown(context.Context) error
+	Close() error
 }
 
 // errShutdownCut ends a shutdown that had to close connections: a client

@@ -98,6 +98,12 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WatchHangUp has the sweeper watch for the client hanging up while the
+// current request's handler runs, as net/http's background read does (see
+// Read). Package h1, which serves requests without that read, calls it
+// once the request is active.
+func (c *conn) WatchHangUp() { c.watch.Store(watchOn) }
+
 // SetReadDeadline sets a read deadline on the socket unless the socket
 // need not know: with its timeouts left to the sweeper, net/http sets and
 // clears the read deadline a few times a request, each a lock in the

@@ -183,10 +183,15 @@ func (l *listener) answered(start, now int64) int64 {
 }
 
 // find returns the connection of l behind nc, or nil for one it did not
-// accept.
+// accept. nc may wrap it, as a *tls.Conn does, or a connection package h1
+// hands to net/http: both give it with NetConn.
 func (l *listener) find(nc net.Conn) *conn {
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
+	for {
+		u, ok := nc.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		nc = u.NetConn()
 	}
 	c, ok := nc.(*conn)
 	if !ok || c.l != l {

@@ -24,6 +24,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
+	"github.com/profileapi/profileapi/internal/h1"
 	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/sqlite"
 	"github.com/profileapi/profileapi/token"
@@ -98,14 +99,17 @@ func Start(t testing.TB, opts Options) *Server {
 		Store: store, Tokens: keys, Endpoints: endpoints, Wire: opts.Wire, Logger: opts.Logger,
 		Guards: opts.Guards, Done: opts.Done,
 	})
-	pub.Start()
-	t.Cleanup(pub.Close)
+	// Served as serve serves plain HTTP: GETs by package h1, the rest by
+	// net/http.
+	fast := h1.New(pub.Config)
+	go func() { _ = fast.Serve(pub.Listener) }()
+	t.Cleanup(func() { _ = fast.Close() })
 	adm := httptest.NewServer(admin.NewServer(admin.Config{
 		Store: store, Tokens: keys, Endpoints: endpoints, Wire: opts.Wire, Key: opts.AdminKey,
 		Logger: opts.Logger, Now: opts.Now, Extra: opts.Extra,
 	}))
 	t.Cleanup(adm.Close)
-	return &Server{URL: pub.URL, AdminURL: adm.URL, AdminKey: opts.AdminKey, Endpoints: endpoints, Store: db, Keys: keys}
+	return &Server{URL: "http://" + pub.Listener.Addr().String(), AdminURL: adm.URL, AdminKey: opts.AdminKey, Endpoints: endpoints, Store: db, Keys: keys}
 }
 
 // Skill stores a skill that declares the scopes.

@@ -1,0 +1,244 @@
+// Package h1 serves the public API's plain-HTTP/1.1 connections: it
+// answers their GET requests itself, and hands a connection to net/http,
+// for the rest of its life, at the first request that is anything else.
+//
+// Why not net/http alone: on the hot path, where a request is a GET with a
+// handful of headers and a small JSON answer, net/http spent about a third
+// of the server's CPU per request on its own machinery: a textproto reader,
+// a context and its cancellation per request, a response writer that
+// chunks or counts, header sorting and sanitising, and the allocations of
+// all of it. This package parses such a request from the bytes in its read
+// buffer, calls the same http.Handler with an *http.Request like the one
+// net/http would have built, and writes the answer with its length in one
+// write.
+//
+// It serves only what it can parse exactly as net/http does: a request
+// line "GET origin-form HTTP/1.1", header names made of token characters,
+// values without control characters, one Host, no body and nothing that
+// asks for one (Content-Length, Transfer-Encoding, Expect), no Upgrade,
+// no Pragma (which net/http rewrites), all within the 4 KiB read buffer.
+// Anything else, well-formed or not, goes to net/http unread, with the
+// bytes already buffered: net/http then parses, answers or refuses it
+// exactly as it would have, and keeps the connection. A differential fuzz
+// test holds the two parsers to the same result.
+//
+// The connection's life is reported through the http.Server's ConnState
+// as net/http reports it (new, active, idle, closed), and its context
+// comes from BaseContext and ConnContext, so the listener and state hooks
+// that bound net/http's connections (package conntimeout, connlimit) bound
+// these too. A request's context is its connection's: unlike net/http's,
+// it does not end when the handler returns, and it ends when the client
+// hangs up only if the connection watches for that (WatchHangUp, as
+// package conntimeout's connections do).
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Server serves the connections of a listener, with an http.Server's
+// handler and hooks. Create it with New.
+type Server struct {
+	srv     *http.Server
+	handoff *handoffListener
+
+	inShutdown atomic.Bool
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[*conn]struct{}
+}
+
+// New returns a Server that serves with srv's Handler, ConnState,
+// ConnContext, BaseContext and ErrorLog, and hands connections to srv
+// itself. srv must not serve anything else: Shutdown and Close shut it down.
+func New(srv *http.Server) *Server {
+	return &Server{srv: srv, handoff: newHandoffListener(), conns: make(map[*conn]struct{})}
+}
+
+// Serve accepts connections on ln until it is closed, and returns
+// http.ErrServerClosed after Shutdown or Close, as http.Server.Serve does.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.ln != nil || s.inShutdown.Load() {
+		s.mu.Unlock()
+		if s.inShutdown.Load() {
+			return http.ErrServerClosed
+		}
+		return errors.New("h1: Serve called twice")
+	}
+	s.ln = ln
+	s.mu.Unlock()
+	s.handoff.addr = ln.Addr()
+
+	served := make(chan error, 1)
+	go func() { served <- s.srv.Serve(s.handoff) }()
+
+	base := context.Background()
+	if s.srv.BaseContext != nil {
+		base = s.srv.BaseContext(ln)
+		if base == nil {
+			panic("h1: BaseContext returned a nil context")
+		}
+	}
+	base = context.WithValue(base, http.ServerContextKey, s.srv)
+
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.inShutdown.Load() || errors.Is(err, net.ErrClosed) {
+				s.handoff.Close()
+				<-served
+				if s.inShutdown.Load() {
+					return http.ErrServerClosed
+				}
+				return err
+			}
+			// Out of file descriptors, or a connection aborted before it
+			// was accepted: net/http waits and tries again too.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.logf("h1: Accept error: %v; retrying in %v", err, backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		c := newConn(s, nc)
+		if !s.track(c) {
+			nc.Close()
+			s.state(nc, http.StateClosed)
+			continue
+		}
+		go c.serve(base)
+	}
+}
+
+// Shutdown stops accepting, closes idle connections, waits for the others
+// to finish their request, and shuts the http.Server down with the
+// connections handed to it, all until ctx ends, when it returns its error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.inShutdown.Store(true)
+	lnErr := s.closeListener()
+	shut := make(chan error, 1)
+	go func() { shut <- s.srv.Shutdown(ctx) }()
+
+	// As net/http does: poll, from 1 ms up to 500 ms between looks.
+	wait := time.Millisecond
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for !s.closeIdle() {
+		select {
+		case <-ctx.Done():
+			<-shut
+			return ctx.Err()
+		case <-timer.C:
+			wait = min(2*wait, 500*time.Millisecond)
+			timer.Reset(wait)
+		}
+	}
+	if err := <-shut; err != nil {
+		return err
+	}
+	return lnErr
+}
+
+// Close closes the listener and every connection at once, as
+// http.Server.Close does.
+func (s *Server) Close() error {
+	s.inShutdown.Store(true)
+	err := s.closeListener()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.nc.Close()
+		delete(s.conns, c)
+	}
+	s.mu.Unlock()
+	return errors.Join(err, s.srv.Close())
+}
+
+func (s *Server) closeListener() error {
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	s.handoff.Close()
+	if ln == nil {
+		return nil
+	}
+	if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// closeIdle closes the connections waiting for a request, and those that
+// have waited 5 seconds for their first, as net/http does, and reports
+// whether none is left.
+func (s *Server) closeIdle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now().Unix()
+	for c := range s.conns {
+		st, since := c.getState()
+		if st == http.StateIdle || st == http.StateNew && since < now-5 {
+			c.nc.Close()
+			delete(s.conns, c)
+		}
+	}
+	return len(s.conns) == 0
+}
+
+// track adds c to the connections Shutdown and Close know, or reports
+// false once they have begun.
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inShutdown.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) state(nc net.Conn, st http.ConnState) {
+	if s.srv.ConnState != nil {
+		s.srv.ConnState(nc, st)
+	}
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.srv.ErrorLog != nil {
+		s.srv.ErrorLog.Printf(format, args...)
+	} else {
+		log.Printf(format, args...)
+	}
+}
+
+// readerPool holds the read buffers of connections between requests'
+// lives: a connection keeps one while it is open.
+var readerPool sync.Pool
+
+func newReader(nc net.Conn) *bufio.Reader {
+	if br, ok := readerPool.Get().(*bufio.Reader); ok {
+		br.Reset(nc)
+		return br
+	}
+	return bufio.NewReaderSize(nc, bufferSize)
+}
+
+// bufferSize is the read buffer: a request whose line and headers do not
+// fit goes to net/http, which allows up to MaxHeaderBytes.
+const bufferSize = 4 << 10
