@@ -29,6 +29,8 @@ type conn struct {
 	// learn it: without watch, nothing does here.
 	watch interface{ WatchHangUp() }
 
+	served bool // a request has been answered
+
 	// state is the http.ConnState and the Unix second it began, for
 	// Shutdown: state<<40 | second.
 	state atomic.Uint64
@@ -87,6 +89,7 @@ func (c *conn) serve(base context.Context) {
 // loop serves requests until the connection is to close (any error but
 // errHandOff) or be handed over.
 func (c *conn) loop(ctx context.Context, w *response) (err error) {
+	tmpl := (&http.Request{RemoteAddr: c.remote}).WithContext(ctx)
 	defer func() {
 		if p := recover(); p != nil {
 			// The handler panicked, past any recovery of its own: as
@@ -102,16 +105,10 @@ func (c *conn) loop(ctx context.Context, w *response) (err error) {
 	for {
 		head, err := c.readHead()
 		if err != nil {
-			if ferr := c.flush(); ferr != nil {
-				return ferr
-			}
 			return err
 		}
-		r, keepAlive := parse(head, c.remote)
+		r, keepAlive := parse(head, tmpl)
 		if r == nil {
-			if ferr := c.flush(); ferr != nil {
-				return ferr
-			}
 			return errHandOff
 		}
 		if _, err := c.br.Discard(len(head)); err != nil {
@@ -123,21 +120,20 @@ func (c *conn) loop(ctx context.Context, w *response) (err error) {
 			c.watch.WatchHangUp()
 		}
 
-		w.reset(r.WithContext(ctx), keepAlive)
-		c.s.srv.Handler.ServeHTTP(w, w.req)
-		close := w.finish()
+		w.reset(r, keepAlive)
+		c.s.handler.ServeHTTP(w, w.req)
+		closing := w.finish()
 		w.req = nil
-		if close {
-			if err := c.flush(); err != nil {
-				return err
-			}
+		// Each answer goes out as its handler returns, pipelined or not,
+		// as net/http writes it: one held for the next request's handler
+		// would wait for it, and be lost if it panicked.
+		if err := c.flush(); err != nil {
+			return err
+		}
+		c.served = true
+		if closing {
 			c.closeWrite()
 			return errClosing
-		}
-		if c.br.Buffered() == 0 || len(c.out) >= flushAt {
-			if err := c.flush(); err != nil {
-				return err
-			}
 		}
 		c.setState(http.StateIdle)
 		c.s.state(c.nc, http.StateIdle)
@@ -152,13 +148,10 @@ var (
 	errClosing  = errors.New("h1: connection closing")
 )
 
-// flushAt is how many bytes of pipelined answers wait for the next request
-// before they are written.
-const flushAt = 16 << 10
-
 // readHead returns the next request's line and headers, up to and with
 // the blank line, in the read buffer: the bytes stay there until the
-// caller discards them. errHandOff means they do not fit.
+// caller discards them. errHandOff means net/http is to read them: they
+// do not fit, cannot begin a request parse serves, or end early.
 func (c *conn) readHead() ([]byte, error) {
 	from := 0
 	for {
@@ -166,20 +159,16 @@ func (c *conn) readHead() ([]byte, error) {
 		if i := bytes.Index(buf[from:], crlfcrlf); i >= 0 {
 			return buf[:from+i+len(crlfcrlf)], nil
 		}
-		if len(buf) >= c.br.Size() || !plausible(buf) {
+		// net/http waits for 4 bytes of a request after the first before
+		// it reads one, and closes quietly if fewer come.
+		if len(buf) >= c.br.Size() || (len(buf) >= 4 || !c.served) && !plausible(buf) {
 			return nil, errHandOff
-		}
-		if len(c.out) > 0 {
-			// Pipelined answers go out before the wait for more.
-			if err := c.flush(); err != nil {
-				return nil, err
-			}
 		}
 		from = max(len(buf)-len(crlfcrlf)+1, 0)
 		if _, err := c.br.Peek(len(buf) + 1); err != nil {
-			if len(buf) > 0 && err == io.EOF {
-				// A request cut short: net/http answers nothing either.
-				return nil, io.ErrUnexpectedEOF
+			if err == io.EOF && (len(buf) >= 4 || len(buf) > 0 && !c.served) {
+				// A request cut short: net/http answers it (400).
+				return nil, errHandOff
 			}
 			return nil, err
 		}
@@ -230,10 +219,15 @@ func (c *conn) flush() error {
 	return err
 }
 
-// closeWrite half-closes the connection and waits a little for the
-// client to read the last answer, as net/http's closeWriteAndWait does:
-// closing a socket with unread input can reset it, and the answer with it.
+// closeWrite, before the connection closes with input unread (requests
+// pipelined behind the last one answered), half-closes it and waits a
+// little for the client to read the last answer, as net/http's
+// closeWriteAndWait does: closing a socket with unread input resets it,
+// and the client may lose the answer. With nothing unread it does nothing.
 func (c *conn) closeWrite() {
+	if c.br.Buffered() == 0 {
+		return
+	}
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}

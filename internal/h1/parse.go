@@ -10,14 +10,17 @@ import (
 // parse returns the request whose line and headers are head (through the
 // blank line), as net/http would build it, and whether the client keeps
 // the connection alive after it; or nil if it is not a request this
-// package serves, and net/http is to read it.
+// package serves, and net/http is to read it. The request is a copy of
+// tmpl, which holds what the connection's requests share (its context,
+// RemoteAddr): a context set by copying is one allocation less than
+// WithContext.
 //
 // Every byte of head is checked: a request line of exactly "GET ",
 // visible ASCII from "/", and " HTTP/1.1"; header lines of a token, a
 // colon and a value without control characters but tab. So a line ended
 // by LF alone, obsolete line folding, a space before a colon, or a
 // request that ends elsewhere than head suggests, is net/http's to judge.
-func parse(head []byte, remote string) (*http.Request, bool) {
+func parse(head []byte, tmpl *http.Request) (*http.Request, bool) {
 	const prefix, proto = "GET ", " HTTP/1.1\r\n"
 	if len(head) < len(prefix) || string(head[:len(prefix)]) != prefix {
 		return nil, false
@@ -85,19 +88,17 @@ func parse(head []byte, remote string) (*http.Request, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return &http.Request{
-		Method:     http.MethodGet,
-		URL:        u,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     header,
-		Body:       http.NoBody,
-		Host:       host,
-		RemoteAddr: remote,
-		RequestURI: target,
-		Close:      !keepAlive,
-	}, keepAlive
+	r := new(http.Request)
+	*r = *tmpl
+	r.Method = http.MethodGet
+	r.URL = u
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
+	r.Header = header
+	r.Body = http.NoBody
+	r.Host = host
+	r.RequestURI = target
+	r.Close = !keepAlive
+	return r, keepAlive
 }
 
 // validName reports whether s is a non-empty token (RFC 9110, 5.6.2).

@@ -59,6 +59,9 @@ func (w *response) WriteHeader(code int) {
 	}
 	w.status = code
 	_, w.typeSet = w.header["Content-Type"]
+	if _, encoded := w.header["Content-Encoding"]; encoded {
+		w.typeSet = true // net/http sniffs no encoded body
+	}
 	_, w.dateSet = w.header["Date"]
 	w.closeAsks = hasToken(w.header["Connection"], "close")
 	w.head = w.appendHeader(w.head[:0], code, true)
@@ -93,11 +96,11 @@ func (w *response) WriteString(s string) (int, error) {
 // Content-Length is the body's (none for a status without a body), and
 // Connection is "close" if the connection is to close. net/http adds a
 // Content-Type (sniffed) and a Date where the handler set none.
-func (w *response) finish() (close bool) {
+func (w *response) finish() (closing bool) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
-	close = !w.keepAlive || w.closeAsks || w.c.s.inShutdown.Load()
+	closing = !w.keepAlive || w.closeAsks || w.c.s.inShutdown.Load()
 	b := append(w.c.out, w.head...)
 	if !w.typeSet && len(w.body) > 0 {
 		b = append(b, "Content-Type: "...)
@@ -114,18 +117,19 @@ func (w *response) finish() (close bool) {
 		b = strconv.AppendInt(b, int64(len(w.body)), 10)
 		b = append(b, "\r\n"...)
 	}
-	if close {
+	if closing {
 		b = append(b, "Connection: close\r\n"...)
 	}
 	b = append(b, "\r\n"...)
 	w.c.out = append(b, w.body...)
-	return close
+	return closing
 }
 
 // appendHeader appends the status line and the header's lines as net/http
 // writes them: keys sorted, values trimmed and with newlines as spaces,
-// invalid names left out. In a final answer the framing headers
-// (Content-Length, Transfer-Encoding, Connection) are left to finish.
+// invalid names left out. The framing headers (Content-Length,
+// Transfer-Encoding, and in a final answer Connection) are left to finish,
+// or out of an informational answer, as net/http leaves them.
 func (w *response) appendHeader(b []byte, status int, final bool) []byte {
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
@@ -146,7 +150,7 @@ func (w *response) appendHeader(b []byte, status int, final bool) []byte {
 	slices.Sort(w.keys)
 	for _, k := range w.keys {
 		switch {
-		case final && (k == "Content-Length" || k == "Transfer-Encoding" || k == "Connection"):
+		case k == "Content-Length" || k == "Transfer-Encoding" || final && k == "Connection":
 			continue
 		case !validName(k):
 			continue

@@ -48,6 +48,7 @@ import (
 // handler and hooks. Create it with New.
 type Server struct {
 	srv     *http.Server
+	handler http.Handler
 	handoff *handoffListener
 
 	inShutdown atomic.Bool
@@ -57,16 +58,31 @@ type Server struct {
 	conns map[*conn]struct{}
 }
 
-// New returns a Server that serves with srv's Handler, ConnState,
-// ConnContext, BaseContext and ErrorLog, and hands connections to srv
-// itself. srv must not serve anything else: Shutdown and Close shut it down.
+// New returns a Server that serves with srv's Handler (or
+// http.DefaultServeMux), ConnState, ConnContext, BaseContext and
+// ErrorLog, and hands connections to srv itself. srv must not serve
+// anything else: Shutdown and Close shut it down.
+//
+// It sets no deadline on a connection: srv's timeouts must be zero, and
+// bounds left to the listener (conntimeout.Apply moves them there). It
+// does not see srv.SetKeepAlivesEnabled.
 func New(srv *http.Server) *Server {
-	return &Server{srv: srv, handoff: newHandoffListener(), conns: make(map[*conn]struct{})}
+	h := srv.Handler
+	if h == nil {
+		h = http.DefaultServeMux
+	}
+	return &Server{srv: srv, handler: h, handoff: newHandoffListener(), conns: make(map[*conn]struct{})}
 }
+
+// errTimeouts refuses a server whose timeouts Serve would not enforce.
+var errTimeouts = errors.New("h1: the http.Server's timeouts must be zero, and enforced by the listener (conntimeout.Apply)")
 
 // Serve accepts connections on ln until it is closed, and returns
 // http.ErrServerClosed after Shutdown or Close, as http.Server.Serve does.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.srv.ReadHeaderTimeout != 0 || s.srv.ReadTimeout != 0 || s.srv.WriteTimeout != 0 || s.srv.IdleTimeout != 0 {
+		return errTimeouts
+	}
 	s.mu.Lock()
 	if s.ln != nil || s.inShutdown.Load() {
 		s.mu.Unlock()

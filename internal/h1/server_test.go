@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,23 +45,30 @@ func echo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(599)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
+	b, _ := json.Marshal(map[string]any{
 		"method": r.Method, "url": r.URL.String(), "path": r.URL.Path, "rawQuery": r.URL.RawQuery,
 		"host": r.Host, "header": r.Header, "proto": r.Proto, "close": r.Close,
 		"requestURI": r.RequestURI, "remote": r.RemoteAddr != "", "body": string(body),
 		"server": r.Context().Value(http.ServerContextKey) != nil,
 		"local":  r.Context().Value(http.LocalAddrContextKey) != nil,
 	})
+	// With its length, so that net/http does not chunk a long one.
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
 }
 
 // start serves h with package h1 and, for comparison, with net/http alone.
-func start(t *testing.T, h http.Handler) (fast, plain string, srv *http.Server, s *Server) {
+// configure, if given, sets up the h1 server's http.Server first.
+func start(t testing.TB, h http.Handler, configure ...func(*http.Server)) (fast, plain string, s *Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv = &http.Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0)}
+	srv := &http.Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0)}
+	for _, f := range configure {
+		f(srv)
+	}
 	s = New(srv)
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
@@ -73,7 +81,7 @@ func start(t *testing.T, h http.Handler) (fast, plain string, srv *http.Server, 
 	ref := httptest.NewServer(h)
 	ref.Config.ErrorLog = log.New(io.Discard, "", 0)
 	t.Cleanup(ref.Close)
-	return ln.Addr().String(), ref.Listener.Addr().String(), srv, s
+	return ln.Addr().String(), ref.Listener.Addr().String(), s
 }
 
 // exchange sends raw on a new connection and reads one answer.
@@ -103,7 +111,7 @@ func exchange(t *testing.T, addr, raw, method string) (*http.Response, string) {
 // alone: the answers must match, whether h1 served them or handed them
 // over, but for Date.
 func TestSameAnswers(t *testing.T) {
-	fast, plain, _, _ := start(t, http.HandlerFunc(echo))
+	fast, plain, _ := start(t, http.HandlerFunc(echo))
 	big := "GET /x HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("b", 6000) + "\r\n\r\n"
 	huge := "GET /x HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("b", 2<<20) + "\r\n\r\n"
 	requests := append(slices.Clone(seeds), big, huge,
@@ -153,7 +161,7 @@ func headersMatch(got, want *http.Response) bool {
 // TestEarlyHints: a 1xx answer goes out before the final one, with the
 // header as it was then.
 func TestEarlyHints(t *testing.T) {
-	fast, _, _, _ := start(t, http.HandlerFunc(echo))
+	fast, _, _ := start(t, http.HandlerFunc(echo))
 	c, err := net.Dial("tcp", fast)
 	if err != nil {
 		t.Fatal(err)
@@ -192,16 +200,17 @@ func TestEarlyHints(t *testing.T) {
 func TestOneConnection(t *testing.T) {
 	var mu sync.Mutex
 	var states []string
-	fast, _, srv, _ := start(t, http.HandlerFunc(echo))
-	srv.ConnState = func(nc net.Conn, st http.ConnState) {
-		mu.Lock()
-		defer mu.Unlock()
-		kind := "own"
-		if _, ok := nc.(*handedConn); ok {
-			kind = "handed"
+	fast, _, _ := start(t, http.HandlerFunc(echo), func(srv *http.Server) {
+		srv.ConnState = func(nc net.Conn, st http.ConnState) {
+			mu.Lock()
+			defer mu.Unlock()
+			kind := "own"
+			if _, ok := nc.(*handedConn); ok {
+				kind = "handed"
+			}
+			states = append(states, kind+" "+st.String())
 		}
-		states = append(states, kind+" "+st.String())
-	}
+	})
 	c, err := net.Dial("tcp", fast)
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +341,7 @@ func TestShutdownDeadline(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	started := make(chan struct{})
-	fast, _, _, s := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fast, _, s := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(started)
 		<-release
 	}))
@@ -355,17 +364,18 @@ func TestShutdownDeadline(t *testing.T) {
 func TestPanic(t *testing.T) {
 	var logged bytes.Buffer
 	var mu sync.Mutex
-	fast, _, srv, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fast, _, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/panic" {
 			panic("boom")
 		}
 		_, _ = io.WriteString(w, "ok")
-	}))
-	srv.ErrorLog = log.New(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logged.Write(p)
-	}), "", 0)
+	}), func(srv *http.Server) {
+		srv.ErrorLog = log.New(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logged.Write(p)
+		}), "", 0)
+	})
 	c, err := net.Dial("tcp", fast)
 	if err != nil {
 		t.Fatal(err)
