@@ -1065,3 +1065,46 @@ func TestStoppedHijacked(t *testing.T) {
 		}
 	}
 }
+
+// wrapped is a connection wrapped as package h1 wraps the ones it hands
+// to net/http.
+type wrapped struct{ net.Conn }
+
+func (w wrapped) NetConn() net.Conn { return w.Conn }
+
+// TestSecondConnContext: a connection given a context twice (by package h1,
+// then by net/http after h1 hands it over) ends the first, which would
+// otherwise stay among its parent's children for the process's life.
+func TestSecondConnContext(t *testing.T) {
+	srv := &http.Server{ReadHeaderTimeout: time.Second}
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := Apply(srv, raw)
+	defer ln.Close()
+	client, err := net.Dial("tcp", raw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	base, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := srv.ConnContext(base, nc)
+	second := srv.ConnContext(base, wrapped{nc})
+	if first.Err() == nil {
+		t.Error("the first context lives on after the second")
+	}
+	if second.Err() != nil {
+		t.Errorf("the second context ended: %v", second.Err())
+	}
+	nc.Close()
+	if second.Err() == nil {
+		t.Error("the second context lives on after the connection closed")
+	}
+}

@@ -153,16 +153,22 @@ var (
 // caller discards them. errHandOff means net/http is to read them: they
 // do not fit, cannot begin a request parse serves, or end early.
 func (c *conn) readHead() ([]byte, error) {
-	from := 0
+	from, checked := 0, 0
 	for {
 		buf, _ := c.br.Peek(c.br.Buffered())
 		if i := bytes.Index(buf[from:], crlfcrlf); i >= 0 {
 			return buf[:from+i+len(crlfcrlf)], nil
 		}
+		if len(buf) >= c.br.Size() {
+			return nil, errHandOff
+		}
 		// net/http waits for 4 bytes of a request after the first before
 		// it reads one, and closes quietly if fewer come.
-		if len(buf) >= c.br.Size() || (len(buf) >= 4 || !c.served) && !plausible(buf) {
-			return nil, errHandOff
+		if len(buf) >= 4 || !c.served {
+			var ok bool
+			if checked, ok = plausible(buf, checked); !ok {
+				return nil, errHandOff
+			}
 		}
 		from = max(len(buf)-len(crlfcrlf)+1, 0)
 		if _, err := c.br.Peek(len(buf) + 1); err != nil {
@@ -178,32 +184,32 @@ func (c *conn) readHead() ([]byte, error) {
 var crlfcrlf = []byte("\r\n\r\n")
 
 // plausible reports whether the complete lines of buf, the start of a
-// request's head, could begin one that parse serves. net/http answers a
-// malformed request line or header as soon as it has read it, and reads a
-// line ended by LF alone: such a request is handed over at once, not when
-// (or if) a blank line ends it. It costs a look at each byte only when a
-// head comes in more than one read.
-func plausible(buf []byte) bool {
-	if bytes.Contains(buf, []byte("\n\n")) {
-		return false
-	}
-	for i := 0; ; i++ {
-		line, rest, ok := bytes.Cut(buf, []byte("\n"))
-		if !ok {
-			return true
+// request's head, could begin one that parse serves, looking at those
+// from offset from (where a line starts) on, and returns where the lines
+// it has not looked at start. net/http answers a malformed request line or
+// header as soon as it has read it, and reads a line ended by LF alone:
+// such a request is handed over at once, not when (or if) a blank line
+// ends it. It costs a look at each byte once, and only when a head comes
+// in more than one read.
+func plausible(buf []byte, from int) (int, bool) {
+	for {
+		n := bytes.IndexByte(buf[from:], '\n')
+		if n < 0 {
+			return from, true
 		}
+		line := buf[from : from+n]
 		if len(line) == 0 || line[len(line)-1] != '\r' {
-			return false
+			return from, false
 		}
 		line = line[:len(line)-1]
-		if i == 0 {
+		if from == 0 {
 			if !bytes.HasPrefix(line, []byte("GET /")) || !bytes.HasSuffix(line, []byte(" HTTP/1.1")) {
-				return false
+				return from, false
 			}
 		} else if name, value, ok := bytes.Cut(line, []byte(":")); !ok || !validName(string(name)) || !validValue(string(value)) {
-			return false
+			return from, false
 		}
-		buf = rest
+		from += n + 1
 	}
 }
 

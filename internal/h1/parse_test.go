@@ -79,8 +79,9 @@ func FuzzParse(f *testing.F) {
 		if rest, _ := io.ReadAll(br); !bytes.Equal(rest, data[len(head):]) {
 			t.Fatalf("parse read %d bytes of %q, net/http %d", len(head), data, len(data)-len(rest))
 		}
-		// What net/http's server checks beyond ReadRequest, which takes
-		// Host out of the header.
+		// net/http's server checks the Host beyond ReadRequest, which
+		// takes it out of the header. (What else the server refuses,
+		// FuzzStream finds.)
 		hosts := 0
 		for line := range strings.SplitSeq(string(head), "\r\n") {
 			if name, _, _ := strings.Cut(line, ":"); strings.EqualFold(name, "Host") {
@@ -89,13 +90,6 @@ func FuzzParse(f *testing.F) {
 		}
 		if hosts != 1 {
 			t.Fatalf("parse accepted %q with %d Host headers", head, hosts)
-		}
-		for k, vs := range want.Header {
-			for _, v := range vs {
-				if !validName(k) || !validValue(v) {
-					t.Fatalf("parse accepted %q: header %q: %q", head, k, v)
-				}
-			}
 		}
 		if want.ContentLength != 0 || want.Body != http.NoBody || len(want.TransferEncoding) != 0 {
 			t.Fatalf("parse accepted %q, which has a body for net/http", head)

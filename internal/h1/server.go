@@ -26,7 +26,9 @@
 // as net/http reports it (new, active, idle, closed), and its context
 // comes from BaseContext and ConnContext, so the listener and state hooks
 // that bound net/http's connections (package conntimeout, connlimit) bound
-// these too. A request's context is its connection's: unlike net/http's,
+// these too. A connection handed over is new again to net/http, which
+// reports it so, and gives it a context of its own: the hooks see the
+// accepted connection through the handed one's NetConn. A request's context is its connection's: unlike net/http's,
 // it does not end when the handler returns, and it ends when the client
 // hangs up only if the connection watches for that (WatchHangUp, as
 // package conntimeout's connections do).
@@ -140,6 +142,9 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting, closes idle connections, waits for the others
 // to finish their request, and shuts the http.Server down with the
 // connections handed to it, all until ctx ends, when it returns its error.
+// A request whose head was still coming in when it began is answered, with
+// the connection closed after it (net/http closes such a connection
+// unanswered).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.inShutdown.Store(true)
 	lnErr := s.closeListener()

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -178,5 +179,60 @@ func TestTimeoutsRefused(t *testing.T) {
 	defer ln.Close()
 	if err := New(&http.Server{ReadTimeout: time.Second}).Serve(ln); !errors.Is(err, errTimeouts) {
 		t.Errorf("Serve: %v, want errTimeouts", err)
+	}
+}
+
+// TestByteByByte: a head that comes a byte at a time is served, and one
+// with a malformed line is handed to net/http as soon as the line is in,
+// which answers it at once, as it would have alone.
+func TestByteByByte(t *testing.T) {
+	var mu sync.Mutex
+	handedOver := false
+	fast, _, _ := start(t, http.HandlerFunc(echo), func(srv *http.Server) {
+		srv.ConnState = func(nc net.Conn, st http.ConnState) {
+			if _, ok := nc.(*handedConn); ok {
+				mu.Lock()
+				handedOver = true
+				mu.Unlock()
+			}
+		}
+	})
+	send := func(c net.Conn, s string) {
+		for i := range len(s) {
+			if _, err := c.Write([]byte{s[i]}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	for _, tc := range []struct {
+		raw    string
+		status int
+		handed bool
+	}{
+		{"GET /x HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\r\n", http.StatusOK, false},
+		// No blank line: net/http answers the bad line without one.
+		{"GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n", http.StatusBadRequest, true},
+	} {
+		mu.Lock()
+		handedOver = false
+		mu.Unlock()
+		c, err := net.Dial("tcp", fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		send(c, tc.raw)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c.Close()
+		if err != nil {
+			t.Fatalf("%q: %v", tc.raw, err)
+		}
+		mu.Lock()
+		got := handedOver
+		mu.Unlock()
+		if resp.StatusCode != tc.status || got != tc.handed {
+			t.Errorf("%q: %s, handed over %v; want %d, %v", tc.raw, resp.Status, got, tc.status, tc.handed)
+		}
 	}
 }
