@@ -61,6 +61,7 @@ type serveOptions struct {
 	skillBurstSet, custBurstSet bool
 	journalSize                 int
 	maxConns                    int
+	fastHTTP                    bool
 	fixtures                    string
 	redis                       string
 	cache                       cacheOptions
@@ -123,6 +124,7 @@ an official SDK.`,
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM, SIGINT or SIGHUP; those still running then answer 503 (0: do not wait, cut them)")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
 	f.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "connections the public API holds open at once; more wait for one to close (0: no cap; at most 1000000; lowered to fit the open-files limit)")
+	f.BoolVar(&o.fastHTTP, "fast-http", true, "serve the public API's plain-HTTP/1.1 GETs with profileapi's own HTTP/1.1 loop, handing every other request to net/http (false: net/http serves all; over TLS it always does)")
 	o.cache.register(f)
 	f.Int64Var(&o.gcMinHeap, "gc-min-heap", 20, "MiB the heap may reach before a garbage collection however little is live (0: GOGC alone decides; at most 1048576): fewer collections under load for that much memory")
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
@@ -351,7 +353,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 			// ServeTLS with TLSConfig set also turns on HTTP/2 for clients that offer it.
 			srv.TLSConfig = tlsCfg.Clone() // ServeTLS changes it: one each
 			go func() { errc <- srv.ServeTLS(ln, "", "") }()
-		case i == 0:
+		case i == 0 && o.fastHTTP:
 			fast := h1.New(srv)
 			stoppers[0] = fast
 			go func() { errc <- fast.Serve(ln) }()
@@ -359,7 +361,11 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 			go func() { errc <- srv.Serve(ln) }()
 		}
 	}
-	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", redactURL(dbPath), "version", version())
+	http1 := "net/http"
+	if stoppers[0] != servers[0] {
+		http1 = "h1" // see --fast-http
+	}
+	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", redactURL(dbPath), "http1", http1, "version", version())
 
 	select {
 	case err := <-errc:

@@ -200,6 +200,36 @@ func TestServeUnparseableRequestIsJSON(t *testing.T) {
 	}
 }
 
+// TestServeFastHTTP: the public API's GETs are served by package h1 unless
+// --fast-http=false, and either way answered.
+func TestServeFastHTTP(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "http1=h1"},
+		{[]string{"--fast-http=false"}, "http1=net/http"},
+	} {
+		in := start(t, t.TempDir(), tc.args...)
+		resp, err := http.Get(in.publicURL + "/v2/accounts/~current/settings/Profile.name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Code string }
+		err = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%v: %d %+v (%v), want 401", tc.args, resp.StatusCode, e, err)
+		}
+		if err := in.stop(); err != nil {
+			t.Fatal(err)
+		}
+		if log := in.stderr.String(); !strings.Contains(log, tc.want) {
+			t.Errorf("%v: the log does not say %s:\n%s", tc.args, tc.want, log)
+		}
+	}
+}
+
 // TestServeChunkedGETWithoutBody: a GET that announces a chunked body and
 // sends none, or one chunk and then nothing, is answered within about a
 // second on both listeners, through their connection wrappers, not held
