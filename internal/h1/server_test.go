@@ -87,12 +87,8 @@ func start(t testing.TB, h http.Handler, configure ...func(*http.Server)) (fast,
 // exchange sends raw on a new connection and reads one answer.
 func exchange(t *testing.T, addr, raw, method string) (*http.Response, string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dial(t, addr)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -162,12 +158,8 @@ func headersMatch(got, want *http.Response) bool {
 // header as it was then.
 func TestEarlyHints(t *testing.T) {
 	fast, _, _ := start(t, http.HandlerFunc(echo))
-	c, err := net.Dial("tcp", fast)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dial(t, fast)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	_, _ = io.WriteString(c, "GET /hints HTTP/1.1\r\nHost: a\r\n\r\n")
 	br := bufio.NewReader(c)
 	hint, err := br.ReadString('\n')
@@ -211,11 +203,7 @@ func TestOneConnection(t *testing.T) {
 			states = append(states, kind+" "+st.String())
 		}
 	})
-	c, err := net.Dial("tcp", fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dial(t, fast)
 	br := bufio.NewReader(c)
 	get := func(path string) string { return "GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n" }
 	read := func(method, wantPath string) {
@@ -376,12 +364,8 @@ func TestPanic(t *testing.T) {
 			return logged.Write(p)
 		}), "", 0)
 	})
-	c, err := net.Dial("tcp", fast)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dial(t, fast)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	_, _ = io.WriteString(c, "GET /panic HTTP/1.1\r\nHost: a\r\n\r\n")
 	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("read %d bytes, %v; want EOF", n, err)
@@ -399,3 +383,15 @@ func TestPanic(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// dial connects to addr, with a deadline on everything that follows, so a
+// server that never answers fails the test instead of hanging it.
+func dial(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}

@@ -50,12 +50,8 @@ func FuzzStream(f *testing.F) {
 // answers until the server closes.
 func converse(t *testing.T, addr string, data []byte, split int) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dial(t, addr)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Write(data[:split]); err != nil {
 		t.Fatal(err)
 	}
@@ -106,11 +102,7 @@ func TestPipelinedAnswers(t *testing.T) {
 	}))
 	get := func(path string) string { return "GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n" }
 	for _, second := range []string{"/slow", "/abort"} {
-		c, err := net.Dial("tcp", fast)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		c := dial(t, fast)
 		_, _ = io.WriteString(c, get("/ok")+get(second))
 		br := bufio.NewReader(c)
 		resp, err := http.ReadResponse(br, nil)
@@ -217,11 +209,7 @@ func TestByteByByte(t *testing.T) {
 		mu.Lock()
 		handedOver = false
 		mu.Unlock()
-		c, err := net.Dial("tcp", fast)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		c := dial(t, fast)
 		send(c, tc.raw)
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		c.Close()
