@@ -28,7 +28,7 @@ import (
 	"github.com/profileapi/profileapi/internal/connlimit"
 	"github.com/profileapi/profileapi/internal/conntimeout"
 	"github.com/profileapi/profileapi/internal/gcpace"
-	"github.com/profileapi/profileapi/internal/h1"
+	"github.com/profileapi/profileapi/internal/http1"
 	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/journal"
 	"github.com/profileapi/profileapi/ratelimit"
@@ -124,7 +124,7 @@ an official SDK.`,
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM, SIGINT or SIGHUP; those still running then answer 503 (0: do not wait, cut them)")
 	f.DurationVar(&o.readHeader, "read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers before its connection is closed")
 	f.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "connections the public API holds open at once; more wait for one to close (0: no cap; at most 1000000; lowered to fit the open-files limit)")
-	f.BoolVar(&o.fastHTTP, "fast-http", true, "serve the public API's plain-HTTP/1.1 GETs with profileapi's own HTTP/1.1 loop, handing every other request to net/http (false: net/http serves all; over TLS it always does)")
+	f.BoolVar(&o.fastHTTP, "fast-http", true, "serve the public API's plain-HTTP/1.1 GETs with profileapi's own HTTP/1.1 loop, handing any other request and the rest of its connection to net/http (--fast-http=false: net/http serves all, as it always does over TLS)")
 	o.cache.register(f)
 	f.Int64Var(&o.gcMinHeap, "gc-min-heap", 20, "MiB the heap may reach before a garbage collection however little is live (0: GOGC alone decides; at most 1048576): fewer collections under load for that much memory")
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file until the server stops, for go tool pprof")
@@ -342,7 +342,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 		}
 	})
 	// What Shutdown and Close stop: on plain HTTP, the public API's GET
-	// requests are served by package h1, which hands the rest to its
+	// requests are served by package http1, which hands the rest to its
 	// http.Server.
 	stoppers := []stopper{servers[0], servers[1]}
 	errc := make(chan error, 2)
@@ -354,18 +354,15 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 			srv.TLSConfig = tlsCfg.Clone() // ServeTLS changes it: one each
 			go func() { errc <- srv.ServeTLS(ln, "", "") }()
 		case i == 0 && o.fastHTTP:
-			fast := h1.New(srv)
+			fast := http1.New(srv)
 			stoppers[0] = fast
 			go func() { errc <- fast.Serve(ln) }()
 		default:
 			go func() { errc <- srv.Serve(ln) }()
 		}
 	}
-	http1 := "net/http"
-	if stoppers[0] != servers[0] {
-		http1 = "h1" // see --fast-http
-	}
-	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", redactURL(dbPath), "http1", http1, "version", version())
+	fastHTTP := stoppers[0] != servers[0] // --fast-http, and not over TLS
+	logger.Info("serving", "addr", publicLn.Addr().String(), "admin_addr", adminLn.Addr().String(), "wire", string(wire), "db", redactURL(dbPath), "fast_http", fastHTTP, "version", version())
 
 	select {
 	case err := <-errc:
@@ -411,7 +408,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions, stdout, stderr io.W
 	return errors.Join(errs...)
 }
 
-// stopper is a server that serve stops: an *http.Server or an *h1.Server.
+// stopper is a server that serve stops: an *http.Server or an *http1.Server.
 type stopper interface {
 	Shutdown(context.Context) error
 	Close() error

@@ -200,15 +200,15 @@ func TestServeUnparseableRequestIsJSON(t *testing.T) {
 	}
 }
 
-// TestServeFastHTTP: the public API's GETs are served by package h1 unless
+// TestServeFastHTTP: the public API's GETs are served by package http1 unless
 // --fast-http=false, and either way answered.
 func TestServeFastHTTP(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{nil, "http1=h1"},
-		{[]string{"--fast-http=false"}, "http1=net/http"},
+		{nil, "fast_http=true"},
+		{[]string{"--fast-http=false"}, "fast_http=false"},
 	} {
 		in := start(t, t.TempDir(), tc.args...)
 		resp, err := http.Get(in.publicURL + "/v2/accounts/~current/settings/Profile.name")

@@ -100,7 +100,7 @@ func (c *conn) Read(p []byte) (int, error) {
 
 // WatchHangUp has the sweeper watch for the client hanging up while the
 // current request's handler runs, as net/http's background read does (see
-// Read). Package h1, which serves requests without that read, calls it
+// Read). Package http1, which serves requests without that read, calls it
 // once the request is active.
 func (c *conn) WatchHangUp() { c.watch.Store(watchOn) }
 

@@ -98,8 +98,8 @@ func Apply(srv *http.Server, ln net.Listener) net.Listener {
 		}
 		if c := l.find(nc); c != nil {
 			ctx, cancel := context.WithCancelCause(ctx)
-			// A connection package h1 hands to net/http gets a context
-			// from each: the first, which h1 is done with, must end, or
+			// A connection package http1 hands to net/http gets a context
+			// from each: the first, which http1 is done with, must end, or
 			// it stays among its parent's children for good.
 			if prev := c.cancel.Swap(&cancel); prev != nil {
 				(*prev)(nil)

@@ -1066,14 +1066,14 @@ func TestStoppedHijacked(t *testing.T) {
 	}
 }
 
-// wrapped is a connection wrapped as package h1 wraps the ones it hands
+// wrapped is a connection wrapped as package http1 wraps the ones it hands
 // to net/http.
 type wrapped struct{ net.Conn }
 
 func (w wrapped) NetConn() net.Conn { return w.Conn }
 
-// TestSecondConnContext: a connection given a context twice (by package h1,
-// then by net/http after h1 hands it over) ends the first, which would
+// TestSecondConnContext: a connection given a context twice (by package http1,
+// then by net/http after http1 hands it over) ends the first, which would
 // otherwise stay among its parent's children for the process's life.
 func TestSecondConnContext(t *testing.T) {
 	srv := &http.Server{ReadHeaderTimeout: time.Second}

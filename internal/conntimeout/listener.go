@@ -183,7 +183,7 @@ func (l *listener) answered(start, now int64) int64 {
 }
 
 // find returns the connection of l behind nc, or nil for one it did not
-// accept. nc may wrap it, as a *tls.Conn does, or a connection package h1
+// accept. nc may wrap it, as a *tls.Conn does, or a connection package http1
 // hands to net/http: both give it with NetConn.
 func (l *listener) find(nc net.Conn) *conn {
 	for {

@@ -24,7 +24,7 @@ import (
 	"github.com/profileapi/profileapi"
 	"github.com/profileapi/profileapi/admin"
 	"github.com/profileapi/profileapi/api"
-	"github.com/profileapi/profileapi/internal/h1"
+	"github.com/profileapi/profileapi/internal/http1"
 	"github.com/profileapi/profileapi/internal/web"
 	"github.com/profileapi/profileapi/sqlite"
 	"github.com/profileapi/profileapi/token"
@@ -99,9 +99,9 @@ func Start(t testing.TB, opts Options) *Server {
 		Store: store, Tokens: keys, Endpoints: endpoints, Wire: opts.Wire, Logger: opts.Logger,
 		Guards: opts.Guards, Done: opts.Done,
 	})
-	// Served as serve serves plain HTTP: GETs by package h1, the rest by
+	// Served as serve serves plain HTTP: GETs by package http1, the rest by
 	// net/http.
-	fast := h1.New(pub.Config)
+	fast := http1.New(pub.Config)
 	go func() { _ = fast.Serve(pub.Listener) }()
 	t.Cleanup(func() { _ = fast.Close() })
 	adm := httptest.NewServer(admin.NewServer(admin.Config{

@@ -1,4 +1,4 @@
-package h1
+package http1
 
 import (
 	"net/http"
@@ -29,6 +29,8 @@ type response struct {
 	closeAsks bool // Connection: close
 	keys      []string
 }
+
+var _ http.ResponseWriter = (*response)(nil)
 
 func (w *response) reset(r *http.Request, keepAlive bool) {
 	w.req, w.keepAlive = r, keepAlive

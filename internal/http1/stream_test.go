@@ -1,4 +1,4 @@
-package h1
+package http1
 
 import (
 	"bufio"
@@ -18,8 +18,8 @@ import (
 )
 
 // FuzzStream sends the same bytes, in two writes split where the fuzzer
-// says, to package h1 and to net/http alone, and compares the answers one
-// by one: whatever h1 serves, hands over or refuses, a client must not
+// says, to package http1 and to net/http alone, and compares the answers one
+// by one: whatever http1 serves, hands over or refuses, a client must not
 // tell the two apart (but for Date). This is where a request could be
 // framed two ways: read ahead, handed over mid-stream, or cut short.
 func FuzzStream(f *testing.F) {
@@ -194,7 +194,7 @@ func TestByteByByte(t *testing.T) {
 			if _, err := c.Write([]byte{s[i]}); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(200 * time.Microsecond)
+			time.Sleep(200 * time.Microsecond) // a read each, most often
 		}
 	}
 	for _, tc := range []struct {

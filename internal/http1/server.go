@@ -1,38 +1,30 @@
-// Package h1 serves the public API's plain-HTTP/1.1 connections: it
+// Package http1 serves the public API's plain-HTTP/1.1 connections: it
 // answers their GET requests itself, and hands a connection to net/http,
 // for the rest of its life, at the first request that is anything else.
 //
-// Why not net/http alone: on the hot path, where a request is a GET with a
-// handful of headers and a small JSON answer, net/http spent about a third
-// of the server's CPU per request on its own machinery: a textproto reader,
-// a context and its cancellation per request, a response writer that
-// chunks or counts, header sorting and sanitising, and the allocations of
-// all of it. This package parses such a request from the bytes in its read
-// buffer, calls the same http.Handler with an *http.Request like the one
-// net/http would have built, and writes the answer with its length in one
-// write.
-//
-// It serves only what it can parse exactly as net/http does: a request
-// line "GET origin-form HTTP/1.1", header names made of token characters,
-// values without control characters, one Host, no body and nothing that
-// asks for one (Content-Length, Transfer-Encoding, Expect), no Upgrade,
-// no Pragma (which net/http rewrites), all within the 4 KiB read buffer.
-// Anything else, well-formed or not, goes to net/http unread, with the
-// bytes already buffered: net/http then parses, answers or refuses it
-// exactly as it would have, and keeps the connection. A differential fuzz
-// test holds the two parsers to the same result.
+// On the hot path, a GET with a handful of headers and a small JSON
+// answer, net/http spent about a third of the server's CPU per request on
+// its own machinery (a textproto reader, a context and a background read
+// per request, a response writer, their allocations). This package finds
+// such a request in its read buffer, calls the same http.Handler with the
+// *http.Request net/http would have built, and writes the answer with its
+// length in one write. What it serves is parsed exactly as net/http would
+// parse it (see parse); anything else goes to net/http unread, which
+// answers it as it always has. Differential fuzz tests hold the two to the
+// same answers.
 //
 // The connection's life is reported through the http.Server's ConnState
-// as net/http reports it (new, active, idle, closed), and its context
-// comes from BaseContext and ConnContext, so the listener and state hooks
-// that bound net/http's connections (package conntimeout, connlimit) bound
-// these too. A connection handed over is new again to net/http, which
-// reports it so, and gives it a context of its own: the hooks see the
-// accepted connection through the handed one's NetConn. A request's context is its connection's: unlike net/http's,
-// it does not end when the handler returns, and it ends when the client
-// hangs up only if the connection watches for that (WatchHangUp, as
-// package conntimeout's connections do).
-package h1
+// as net/http reports it, and its context comes from BaseContext and
+// ConnContext, so the hooks that bound net/http's connections (packages
+// conntimeout, connlimit) bound these too. A connection handed over is new
+// again to net/http, which reports it so and gives it a context of its
+// own; the hooks find the accepted connection through its NetConn.
+//
+// A request's context is its connection's: unlike net/http's, it does not
+// end when the handler returns, and it ends when the client hangs up only
+// if the connection watches for that (WatchHangUp, as package
+// conntimeout's connections do).
+package http1
 
 import (
 	"bufio"
@@ -77,7 +69,7 @@ func New(srv *http.Server) *Server {
 }
 
 // errTimeouts refuses a server whose timeouts Serve would not enforce.
-var errTimeouts = errors.New("h1: the http.Server's timeouts must be zero, and enforced by the listener (conntimeout.Apply)")
+var errTimeouts = errors.New("http1: the http.Server's timeouts must be zero, and enforced by the listener (conntimeout.Apply)")
 
 // Serve accepts connections on ln until it is closed, and returns
 // http.ErrServerClosed after Shutdown or Close, as http.Server.Serve does.
@@ -91,7 +83,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		if s.inShutdown.Load() {
 			return http.ErrServerClosed
 		}
-		return errors.New("h1: Serve called twice")
+		return errors.New("http1: Serve called twice")
 	}
 	s.ln = ln
 	s.mu.Unlock()
@@ -104,7 +96,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.srv.BaseContext != nil {
 		base = s.srv.BaseContext(ln)
 		if base == nil {
-			panic("h1: BaseContext returned a nil context")
+			panic("http1: BaseContext returned a nil context")
 		}
 	}
 	base = context.WithValue(base, http.ServerContextKey, s.srv)
@@ -124,7 +116,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			// Out of file descriptors, or a connection aborted before it
 			// was accepted: net/http waits and tries again too.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			s.logf("h1: Accept error: %v; retrying in %v", err, backoff)
+			s.logf("http1: Accept error: %v; retrying in %v", err, backoff)
 			time.Sleep(backoff)
 			continue
 		}

@@ -1,4 +1,4 @@
-package h1
+package http1
 
 import (
 	"bufio"
@@ -20,14 +20,14 @@ func BenchmarkParse(b *testing.B) {
 }
 
 // BenchmarkServe sends requests one after the other on a loopback
-// connection, to package h1 and to net/http alone, with a handler that
+// connection, to package http1 and to net/http alone, with a handler that
 // answers a constant: what each costs a request, client included.
 func BenchmarkServe(b *testing.B) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Content-Type"] = []string{"application/json"}
 		_, _ = io.WriteString(w, `{"email":"someone@example.com"}`)
 	})
-	b.Run("h1", func(b *testing.B) {
+	b.Run("http1", func(b *testing.B) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)

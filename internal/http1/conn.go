@@ -1,4 +1,4 @@
-package h1
+package http1
 
 import (
 	"bufio"
@@ -54,14 +54,14 @@ func (c *conn) getState() (http.ConnState, int64) {
 
 // errHandOff ends the loop of a connection whose next request net/http
 // is to serve.
-var errHandOff = errors.New("h1: handed to net/http")
+var errHandOff = errors.New("http1: handed to net/http")
 
 func (c *conn) serve(base context.Context) {
 	c.s.state(c.nc, http.StateNew)
 	ctx := context.WithValue(base, http.LocalAddrContextKey, c.nc.LocalAddr())
 	if cc := c.s.srv.ConnContext; cc != nil {
 		if ctx = cc(ctx, c.nc); ctx == nil {
-			panic("h1: ConnContext returned nil")
+			panic("http1: ConnContext returned nil")
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -144,8 +144,8 @@ func (c *conn) loop(ctx context.Context, w *response) (err error) {
 }
 
 var (
-	errPanicked = errors.New("h1: handler panicked")
-	errClosing  = errors.New("h1: connection closing")
+	errPanicked = errors.New("http1: handler panicked")
+	errClosing  = errors.New("http1: connection closing")
 )
 
 // readHead returns the next request's line and headers, up to and with

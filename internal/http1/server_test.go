@@ -1,4 +1,4 @@
-package h1
+package http1
 
 import (
 	"bufio"
@@ -57,8 +57,8 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// start serves h with package h1 and, for comparison, with net/http alone.
-// configure, if given, sets up the h1 server's http.Server first.
+// start serves h with package http1 and, for comparison, with net/http alone.
+// configure, if given, sets up the http1 server's http.Server first.
 func start(t testing.TB, h http.Handler, configure ...func(*http.Server)) (fast, plain string, s *Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -103,8 +103,8 @@ func exchange(t *testing.T, addr, raw, method string) (*http.Response, string) {
 	return resp, string(body)
 }
 
-// TestSameAnswers sends the same requests to package h1 and to net/http
-// alone: the answers must match, whether h1 served them or handed them
+// TestSameAnswers sends the same requests to package http1 and to net/http
+// alone: the answers must match, whether http1 served them or handed them
 // over, but for Date.
 func TestSameAnswers(t *testing.T) {
 	fast, plain, _ := start(t, http.HandlerFunc(echo))
@@ -143,7 +143,7 @@ func TestSameAnswers(t *testing.T) {
 }
 
 // headersMatch compares two answers' headers, where net/http may send a
-// body chunked that package h1 sends with its length.
+// body chunked that package http1 sends with its length.
 func headersMatch(got, want *http.Response) bool {
 	if got.ContentLength != want.ContentLength && !(want.ContentLength == -1 && slices.Equal(want.TransferEncoding, []string{"chunked"})) {
 		return false
@@ -236,6 +236,8 @@ func TestOneConnection(t *testing.T) {
 
 	want := []string{"own new", "own active", "own idle", "own active", "own idle", "own active", "own idle", "own active", "own idle",
 		"handed new", "handed active", "handed idle", "handed active", "handed idle", "handed closed"}
+	// The last states come from the server's goroutines after the
+	// client has its answers: wait for them, up to a bound.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		mu.Lock()
@@ -299,6 +301,8 @@ func TestShutdown(t *testing.T) {
 	if _, err := idleBr.ReadByte(); err != io.EOF {
 		t.Errorf("idle connection: %v, want EOF", err)
 	}
+	// Shutdown must still be waiting: there is no event for "has not
+	// returned", so give it a moment to return wrongly.
 	select {
 	case err := <-shut:
 		t.Fatalf("Shutdown returned %v with a request in flight", err)
