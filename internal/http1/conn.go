@@ -21,7 +21,7 @@ type conn struct {
 	nc     net.Conn
 	br     *bufio.Reader
 	remote string
-	out    []byte // the answers not yet written: more than one when pipelined
+	out    []byte // the answer being written (and a 1xx before it)
 
 	// watch, if the connection has it, watches for the client hanging up
 	// while a handler runs, and ends the connection's context if it does
