@@ -71,11 +71,8 @@ func (w *response) WriteHeader(code int) {
 
 // Write adds p to the body.
 func (w *response) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	if !bodyAllowed(w.status) {
-		return 0, http.ErrBodyNotAllowed
+	if err := w.writable(); err != nil {
+		return 0, err
 	}
 	w.body = append(w.body, p...)
 	return len(p), nil
@@ -83,14 +80,23 @@ func (w *response) Write(p []byte) (int, error) {
 
 // WriteString saves a conversion for handlers that write strings.
 func (w *response) WriteString(s string) (int, error) {
+	if err := w.writable(); err != nil {
+		return 0, err
+	}
+	w.body = append(w.body, s...)
+	return len(s), nil
+}
+
+// writable takes a status of 200 if none was written, and reports whether
+// it allows a body.
+func (w *response) writable() error {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
 	if !bodyAllowed(w.status) {
-		return 0, http.ErrBodyNotAllowed
+		return http.ErrBodyNotAllowed
 	}
-	w.body = append(w.body, s...)
-	return len(s), nil
+	return nil
 }
 
 // finish puts the answer in the connection's output, and reports whether
